@@ -1,0 +1,3 @@
+"""Reporter API views."""
+
+urlpatterns: list = []

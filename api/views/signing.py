@@ -1,0 +1,3 @@
+"""Signing API views."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff API views."""
+
+urlpatterns: list = []

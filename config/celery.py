@@ -1,0 +1,11 @@
+"""Celery application: JSON only, late acks, time limits; tasks are enqueued after commit."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("undersigned")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

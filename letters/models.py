@@ -1,0 +1,364 @@
+"""Letters, their versions, signatures, the signature history, tokens, outbox and count aggregates."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from registry.models import Organization, Person, new_public_id
+
+
+class Letter(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for signatures"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    current_version = models.ForeignKey(
+        "LetterVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sponsors = models.ManyToManyField(Organization, through="LetterSponsor", related_name="sponsored_letters")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/letters/{self.slug}/"
+
+    @property
+    def is_accepting_signatures(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class LetterRecipient(models.Model):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="recipients")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["letter", "position"], name="recipient_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.role}" if self.role else self.name
+
+
+class LetterSponsor(models.Model):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="sponsorships")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sponsorships")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["letter", "organization"], name="sponsor_unique")]
+
+    def __str__(self) -> str:
+        return str(self.organization_id)
+
+
+class LetterVersion(models.Model):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField(help_text="Markdown.")
+    sha256 = models.CharField(max_length=64)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["letter", "number"]
+        constraints = [models.UniqueConstraint(fields=["letter", "number"], name="letter_version_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
+
+
+class VerificationLevel(models.TextChoices):
+    NONE = "none", "Unconfirmed"
+    EMAIL = "email", "Email confirmed"
+    DOMAIN = "domain", "Organization domain"
+    MANUAL = "manual", "Manually verified"
+    INVITED = "invited", "Invited by organizers"
+
+
+LEVELS_WITH_RECORD = [VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED]
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        MERGED = "merged", "Merged into another signature"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web form"
+        API = "api", "API"
+        IMPORT = "import", "Import"
+        INVITATION = "invitation", "Invitation"
+
+    class HoldReason(models.TextChoices):
+        NONE = "", "Not held"
+        PROTECTED_NAME = "protected_name", "Matches a protected name"
+        SENIOR_TITLE = "senior_title", "Senior title at an unproven organization"
+        MIXED_SCRIPT = "mixed_script", "Mixed-script name"
+        RATE_LIMITED = "rate_limited", "Signed over the rate limit"
+        ADMIN = "admin", "Held by an admin"
+
+    LIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="signatures")
+    version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="signatures")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="signatures")
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, blank=True)
+    organization_name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="signatures"
+    )
+    email = models.EmailField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    verification_level = models.CharField(
+        max_length=20, choices=VerificationLevel.choices, default=VerificationLevel.NONE
+    )
+    verification = models.ForeignKey(
+        "VerificationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_public = models.BooleanField(default=True, help_text="Show the name publicly; withheld names still count.")
+    hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True, default="")
+    rejection_reason = models.TextField(blank=True, help_text="Private.")
+    public_removal_reason = models.CharField(max_length=200, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_signatures"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    comment = models.TextField(blank=True, max_length=2000)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="Private.")
+    emails_sent = models.PositiveSmallIntegerField(default=0)
+    signed_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["confirmed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "email_key"],
+                condition=Q(status__in=["pending", "confirmed"]),
+                name="signature_one_live_per_letter_email",
+            ),
+            models.CheckConstraint(
+                condition=~Q(verification_level__in=["domain", "manual", "invited"]) | Q(verification__isnull=False),
+                name="signature_level_needs_record",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="signature_confirmed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(emails_sent__lte=5),
+                name="signature_at_most_five_emails",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["letter", "status", "confirmed_at", "id"], name="signature_public_list_idx"),
+            models.Index(fields=["letter", "organization", "confirmed_at"], name="signature_org_idx"),
+            models.Index(fields=["person"], name="signature_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_held(self) -> bool:
+        return bool(self.hold_reason)
+
+    @property
+    def is_visible(self) -> bool:
+        """Part of the public list and count: confirmed and not held."""
+        return self.status == self.Status.CONFIRMED and not self.hold_reason
+
+
+class VerificationRecord(models.Model):
+    """The evidence behind a verification level above `email`."""
+
+    class Method(models.TextChoices):
+        DOMAIN = "domain", "Email domain of the organization"
+        MANUAL = "manual", "Manual check with evidence"
+        INVITED = "invited", "Invitation from the organizers"
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="verification_records")
+    level = models.CharField(max_length=20, choices=VerificationLevel.choices)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    evidence = models.TextField(blank=True)
+    evidence_url = models.URLField(blank=True)
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-verified_at"]
+
+    def __str__(self) -> str:
+        return f"{self.level} by {self.method} at {self.verified_at:%Y-%m-%d}"
+
+
+class SignatureEvent(models.Model):
+    """Append-only history of a signature; public history is replayed from it.
+
+    `visible_before`/`visible_after` and `level_before`/`level_after` record how the event changed the
+    signature's membership of the public list, so counts and as-of lists need no other table.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        CONFIRMED = "confirmed", "Confirmed"
+        VERIFIED = "verified", "Verified"
+        HELD = "held", "Held"
+        RELEASED = "released", "Released"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        MERGED = "merged", "Merged"
+        UNMERGED = "unmerged", "Unmerged"
+        RESENT = "resent", "Confirmation resent"
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visible_before = models.BooleanField(default=False)
+    visible_after = models.BooleanField(default=False)
+    level_before = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
+    level_after = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["letter", "at", "id"], name="sigevent_letter_at_idx"),
+            models.Index(fields=["signature", "at", "id"], name="sigevent_signature_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.signature_id}"
+
+
+class SignatureToken(models.Model):
+    class Purpose(models.TextChoices):
+        CONFIRM = "confirm", "Confirm"
+        WITHDRAW = "withdraw", "Withdraw"
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token; the token is not kept.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token for {self.signature_id}"
+
+
+class OutboxMessage(models.Model):
+    """An email written in the same transaction as the change that caused it; sent after commit."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", "Confirm your signature"
+        ALREADY_SIGNED = "already_signed", "You have already signed"
+        CONFIRMED = "confirmed", "Signature confirmed"
+
+    signature = models.ForeignKey(Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    sequence = models.PositiveSmallIntegerField(default=1, help_text="Nth email of this kind for the signature.")
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "kind", "sequence"], name="outbox_once_per_signature_kind"),
+        ]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_unsent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.sequence} for {self.signature_id}"
+
+
+class IdempotencyRecord(models.Model):
+    key = models.CharField(max_length=200)
+    scope = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class LetterCount(models.Model):
+    """Per-letter public counts, folded from SignatureEvents in batches (never updated per signature)."""
+
+    letter = models.OneToOneField(Letter, on_delete=models.CASCADE, related_name="count", primary_key=True)
+    public = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    by_level = models.JSONField(default=dict)
+    withdrawn = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    name_withheld = models.PositiveIntegerField(default=0)
+    last_event_id = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.public}"
+
+
+class LetterCountBucket(models.Model):
+    """Public additions and removals per letter per UTC minute, for timelines and cheap as-of counts."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="count_buckets")
+    minute = models.DateTimeField()
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["letter", "minute"]
+        constraints = [models.UniqueConstraint(fields=["letter", "minute"], name="count_bucket_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.minute:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"

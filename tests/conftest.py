@@ -1,0 +1,36 @@
+import pytest
+from django.db import connection
+
+from tests.factories import LetterFactory, StaffFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` skip with a reason on other databases, never silently."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def open_letter(db):
+    return LetterFactory(status="open")
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffFactory(username="admin")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,6 @@
+from web.views import letters, signing
+
+urlpatterns = [
+    *letters.urlpatterns,
+    *signing.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""Letters pages."""
+
+urlpatterns: list = []

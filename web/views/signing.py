@@ -1,0 +1,3 @@
+"""Signing pages."""
+
+urlpatterns: list = []
