@@ -1,0 +1,54 @@
+"""The public view of a signature: the one shape every public endpoint uses. Never add private fields here."""
+
+from rest_framework import serializers
+
+from letters.models import Signature
+
+NAME_WITHHELD = "Name withheld"
+
+
+class PublicOrganizationSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(allow_null=True)
+
+
+class PublicVerificationSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    method = serializers.CharField(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+
+
+class PublicSignatureSerializer(serializers.Serializer):
+    """Expects signatures fetched with select_related("organization", "verification", "version")."""
+
+    id = serializers.CharField(source="public_id")
+    name = serializers.SerializerMethodField()
+    name_withheld = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    organization = serializers.SerializerMethodField()
+    verification = serializers.SerializerMethodField()
+    signed_at = serializers.DateTimeField(source="confirmed_at")
+    version = serializers.IntegerField(source="version.number")
+
+    def get_name(self, obj: Signature) -> str:
+        return obj.name if obj.is_public else NAME_WITHHELD
+
+    def get_name_withheld(self, obj: Signature) -> bool:
+        return not obj.is_public
+
+    def get_title(self, obj: Signature) -> str:
+        return obj.title if obj.is_public else ""
+
+    def get_organization(self, obj: Signature) -> dict | None:
+        if obj.organization_id is not None:
+            return {"name": obj.organization.name, "slug": obj.organization.slug}
+        if obj.organization_name:
+            return {"name": obj.organization_name, "slug": None}
+        return None
+
+    def get_verification(self, obj: Signature) -> dict:
+        record = obj.verification
+        if record is not None:
+            return {"level": obj.verification_level, "method": record.method, "verified_at": record.verified_at}
+        verified_at = obj.confirmed_at if obj.verification_level == "email" else None
+        return {"level": obj.verification_level, "method": "email" if verified_at else None, "verified_at": verified_at}
