@@ -1,0 +1,55 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Variables config.settings_test sets for the test process; a real deployment has none of them.
+LEAKY_TEST_ENV = {
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES",
+    "ALLOWED_HOSTS",
+}
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in LEAKY_TEST_ENV}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_development_settings_start_without_secret_key():
+    result = run_manage("check", DEBUG="1", SECRET_KEY="")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="a-long-random-production-secret-key-7f3a9c1e5b2d8f4a6c0e9b7d5f3a1c8e",
+        ALLOWED_HOSTS="undersigned.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_argon2_is_the_first_password_hasher():
+    from config import settings
+
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
