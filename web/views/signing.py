@@ -1,3 +1,92 @@
-"""Signing pages."""
+"""Sign, check-your-inbox, confirm and withdraw pages. Email links show a button; only the POST acts."""
 
-urlpatterns: list = []
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from letters.models import Letter, Signature
+from letters.services.ratelimit import client_ip
+from letters.services.signing import (
+    LetterNotAccepting,
+    signature_confirm_by_token,
+    signature_create,
+    signature_withdraw_by_token,
+)
+from letters.services.tokens import TokenInvalid
+from web.forms import SignForm
+
+
+def _public_letter(slug: str) -> Letter:
+    return get_object_or_404(
+        Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("current_version"), slug=slug
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _public_letter(slug)
+    if not letter.is_accepting_signatures:
+        return render(
+            request, "web/sign_closed.html", {"letter": letter}, status=409 if request.method == "POST" else 200
+        )
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not form.is_bot:
+            try:
+                with transaction.atomic():
+                    signature_create(
+                        letter=letter,
+                        name=form.cleaned_data["name"],
+                        email=form.cleaned_data["email"],
+                        title=form.cleaned_data["title"],
+                        organization_name=form.cleaned_data["organization"],
+                        is_public=form.cleaned_data["public"],
+                        comment=form.cleaned_data["comment"],
+                        source=Signature.Source.WEB,
+                        ip_address=client_ip(request.META),
+                    )
+            except LetterNotAccepting:
+                return render(request, "web/sign_closed.html", {"letter": letter}, status=409)
+        return redirect("web-check-inbox", slug=letter.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/sign.html", {"letter": letter, "form": form}, status=status)
+
+
+def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "web/check_inbox.html", {"letter": _public_letter(slug)})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "web/confirm.html", {"token": token})
+    try:
+        signature = signature_confirm_by_token(token=token)
+    except TokenInvalid:
+        return render(request, "web/link_invalid.html", status=400)
+    return render(request, "web/confirm_done.html", {"signature": signature, "letter": signature.letter})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "web/withdraw.html", {"token": token})
+    try:
+        signature = signature_withdraw_by_token(token=token)
+    except TokenInvalid:
+        return render(request, "web/link_invalid.html", status=400)
+    return render(request, "web/withdraw_done.html", {"letter": signature.letter})
+
+
+urlpatterns = [
+    path("letters/<slug:slug>/sign/", sign, name="web-sign"),
+    path("letters/<slug:slug>/sign/check-your-inbox/", check_inbox, name="web-check-inbox"),
+    path("confirm/<str:token>/", confirm, name="web-confirm"),
+    path("withdraw/<str:token>/", withdraw, name="web-withdraw"),
+]

@@ -1,0 +1,57 @@
+"""Input serializers for signing; they apply letters.input and registry.emails, the one home of those rules."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from registry.emails import email_normalize
+
+
+def _django_rule(rule, value, **kwargs):
+    try:
+        return rule(value, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
+class SignInputSerializer(serializers.Serializer):
+    """Fields like status, verified, letter or person are not declared, so they are ignored."""
+
+    name = serializers.CharField(max_length=MAX_LENGTH * 2, trim_whitespace=False)
+    email = serializers.CharField(max_length=254 * 2, trim_whitespace=False)
+    title = serializers.CharField(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
+    organization = serializers.CharField(
+        max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False
+    )
+    public = serializers.BooleanField(required=False, default=True)
+    comment = serializers.CharField(
+        max_length=MAX_COMMENT_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+    def validate_name(self, value: str) -> str:
+        return _django_rule(clean_line, value, required=True)
+
+    def validate_title(self, value: str) -> str:
+        return _django_rule(clean_line, value)
+
+    def validate_organization(self, value: str) -> str:
+        return _django_rule(clean_line, value)
+
+    def validate_comment(self, value: str) -> str:
+        return _django_rule(clean_comment, value)
+
+    def validate_email(self, value: str) -> str:
+        return _django_rule(email_normalize, value)[0]
+
+
+class TokenInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=256)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

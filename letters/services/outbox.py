@@ -1,0 +1,96 @@
+"""The email outbox: rows written in the signing transaction, sent after commit, resent by beat if stuck."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from letters.models import OutboxMessage, Signature
+
+logger = logging.getLogger(__name__)
+STALE_AFTER = timedelta(minutes=1)
+CLAIM_TIMEOUT = timedelta(minutes=5)
+MAX_ATTEMPTS = 10
+
+
+def outbox_enqueue(*, signature: Signature, kind: str, subject: str, text: str, html: str) -> OutboxMessage | None:
+    """Write an email for `signature` unless it already had its five; send it after commit.
+
+    Call inside the transaction that caused the email. Returns None when the per-signature cap is reached.
+    """
+    allowed = Signature.objects.filter(pk=signature.pk, emails_sent__lt=settings.SIGNATURE_MAX_EMAILS).update(
+        emails_sent=F("emails_sent") + 1
+    )
+    if not allowed:
+        return None
+    signature.refresh_from_db(fields=["emails_sent"])
+    message = OutboxMessage.objects.create(
+        signature=signature,
+        kind=kind,
+        sequence=signature.emails_sent,
+        to_email=signature.email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+    )
+    transaction.on_commit(lambda: _enqueue_send(message.pk))
+    return message
+
+
+def _enqueue_send(message_id: int) -> None:
+    from letters.tasks import outbox_send
+
+    try:
+        outbox_send.delay(message_id)
+    except Exception:  # broker down: the beat task resends stale rows, so the email is not lost
+        logger.warning("Could not enqueue outbox message %s; it will be resent by outbox_resend_stale", message_id)
+
+
+def outbox_message_send(*, message_id: int) -> bool:
+    """Send one message if nobody else has it; True when this call sent it. Safe to run twice."""
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, sent_at=None, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.get(pk=message_id)
+    email = EmailMultiAlternatives(
+        subject=message.subject, body=message.body_text, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to_email]
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    try:
+        email.send()
+    except Exception as exc:
+        OutboxMessage.objects.filter(pk=message_id).update(claimed_at=None, last_error=str(exc)[:1000])
+        logger.warning("Sending outbox message %s failed: %s", message_id, exc)
+        raise
+    # The body holds live tokens: once delivered it is not kept.
+    OutboxMessage.objects.filter(pk=message_id).update(
+        sent_at=timezone.now(), body_text="", body_html="", last_error=""
+    )
+    return True
+
+
+def outbox_resend_stale() -> int:
+    """Send every message still unsent a minute after it was written (lost enqueue, crashed worker)."""
+    cutoff = timezone.now() - STALE_AFTER
+    ids = list(
+        OutboxMessage.objects.filter(sent_at=None, created_at__lt=cutoff, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=timezone.now() - CLAIM_TIMEOUT))
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for message_id in ids:
+        try:
+            sent += outbox_message_send(message_id=message_id)
+        except Exception:  # noqa: S112 - logged in outbox_message_send; the next beat retries
+            continue
+    return sent

@@ -1,0 +1,208 @@
+"""Signing a letter: create (enumeration-safe), confirm, withdraw."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
+from letters.services.emails import email_render
+from letters.services.events import signature_event_record, signature_state
+from letters.services.outbox import outbox_enqueue
+from letters.services.ratelimit import signing_rate_exceeded
+from letters.services.tokens import TokenInvalid, token_issue, token_use
+from letters.services.verification import signature_hold_reason, signature_verify_by_domain
+from registry.emails import email_normalize
+from registry.services import organization_for_name, person_for_confirmed_email
+
+SIGN_ACCEPTED_DETAIL = "Check your inbox to confirm your signature."
+
+
+class LetterNotAccepting(Exception):
+    message = "This letter is not accepting signatures."
+
+
+class SignatureNotConfirmable(TokenInvalid):
+    """The signature behind a valid token was withdrawn, rejected or merged meanwhile."""
+
+
+@dataclass(frozen=True)
+class SignResult:
+    """What happened, for the caller's logs and tests; the signer is told the same thing in every case."""
+
+    signature: Signature
+    outcome: str  # "created", "resent", "already_signed"
+    email_sent: bool
+
+
+@transaction.atomic
+def signature_create(
+    *,
+    letter: Letter,
+    name: str,
+    email: str,
+    title: str = "",
+    organization_name: str = "",
+    is_public: bool = True,
+    comment: str = "",
+    source: str = Signature.Source.WEB,
+    ip_address: str | None = None,
+    send_email: bool = True,
+    check_rate_limits: bool = True,
+    at: datetime | None = None,
+) -> SignResult:
+    """Record a pending signature, or re-send to the live one with the same email key.
+
+    Inputs are expected clean (letters.input, registry.emails). The partial unique index on live
+    (letter, email_key) decides races: a losing insert falls back to the row that won.
+    """
+    if not letter.is_accepting_signatures:
+        raise LetterNotAccepting
+    at = at or timezone.now()
+    email, key = email_normalize(email)
+    hold = ""
+    if check_rate_limits and signing_rate_exceeded(ip_address=ip_address, email_key=key):
+        hold = Signature.HoldReason.RATE_LIMITED
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                letter=letter,
+                version_id=letter.current_version_id,
+                name=name,
+                title=title,
+                organization_name=organization_name,
+                email=email,
+                email_key=key,
+                is_public=is_public,
+                comment=comment,
+                source=source,
+                ip_address=ip_address,
+                hold_reason=hold,
+                signed_at=at,
+            )
+    except IntegrityError:
+        existing = (
+            Signature.objects.select_for_update()
+            .select_related("letter", "version")
+            .filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES)
+            .first()
+        )
+        if existing is None:  # the winner rolled back between our insert and this read: try once more
+            raise
+        return _signature_remind(signature=existing, send_email=send_email, at=at)
+    signature_event_record(
+        signature=signature,
+        kind=SignatureEvent.Kind.CREATED,
+        before=signature_state(signature),
+        at=at,
+        data={"source": source},
+        audit_data={"hold_reason": hold} if hold else None,
+    )
+    sent = send_email and _send(signature=signature, kind=OutboxMessage.Kind.CONFIRM, at=at)
+    return SignResult(signature=signature, outcome="created", email_sent=sent)
+
+
+def _signature_remind(*, signature: Signature, send_email: bool, at: datetime) -> SignResult:
+    if signature.status == Signature.Status.PENDING:
+        sent = send_email and _send(signature=signature, kind=OutboxMessage.Kind.CONFIRM, at=at)
+        return SignResult(signature=signature, outcome="resent", email_sent=sent)
+    sent = send_email and _send(signature=signature, kind=OutboxMessage.Kind.ALREADY_SIGNED, at=at)
+    return SignResult(signature=signature, outcome="already_signed", email_sent=sent)
+
+
+def _send(*, signature: Signature, kind: str, at: datetime) -> bool:
+    """Issue fresh tokens and write the email to the outbox; False when the five-email cap is reached."""
+    if signature.emails_sent >= settings.SIGNATURE_MAX_EMAILS:
+        return False
+    confirm_token = (
+        token_issue(signature=signature, purpose=SignatureToken.Purpose.CONFIRM, at=at)
+        if kind == OutboxMessage.Kind.CONFIRM
+        else None
+    )
+    withdraw_token = token_issue(signature=signature, purpose=SignatureToken.Purpose.WITHDRAW, at=at)
+    rendered = email_render(signature=signature, kind=kind, confirm_token=confirm_token, withdraw_token=withdraw_token)
+    message = outbox_enqueue(
+        signature=signature, kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html
+    )
+    return message is not None
+
+
+@transaction.atomic
+def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+    """Confirm a pending signature: link its person and organization, decide holds, verify by domain.
+
+    Confirming a confirmed signature is a no-op, so it counts once. Raises SignatureNotConfirmable for
+    withdrawn, rejected or merged signatures.
+    """
+    at = at or timezone.now()
+    signature = Signature.objects.select_for_update().select_related("letter", "version").get(pk=signature.pk)
+    if signature.status == Signature.Status.CONFIRMED:
+        return signature
+    if signature.status != Signature.Status.PENDING:
+        raise SignatureNotConfirmable
+    before = signature_state(signature)
+    organization = organization_for_name(name=signature.organization_name) if signature.organization_name else None
+    signature.organization = organization
+    signature.person = person_for_confirmed_email(
+        email=signature.email,
+        email_key=signature.email_key,
+        name=signature.name,
+        title=signature.title,
+        organization=organization,
+        organization_name=signature.organization_name,
+        at=at,
+    )
+    signature.status = Signature.Status.CONFIRMED
+    signature.confirmed_at = at
+    signature.verification_level = VerificationLevel.EMAIL
+    signature.hold_reason = signature_hold_reason(signature=signature)
+    signature.save()
+    signature_event_record(
+        signature=signature,
+        kind=SignatureEvent.Kind.CONFIRMED,
+        before=before,
+        actor=actor,
+        at=at,
+        audit_data={"hold_reason": signature.hold_reason} if signature.hold_reason else None,
+    )
+    signature_verify_by_domain(signature=signature, at=at)
+    return signature
+
+
+@transaction.atomic
+def signature_confirm_by_token(*, token: str, at: datetime | None = None) -> Signature:
+    """Confirm from an email link. Raises TokenInvalid (one generic error) for anything wrong."""
+    used = token_use(token=token, purpose=SignatureToken.Purpose.CONFIRM, at=at)
+    return signature_confirm(signature=used.signature, at=at)
+
+
+@transaction.atomic
+def signature_withdraw(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+    """Withdraw: the signature leaves every public list and count; its email, comment and IP are erased."""
+    at = at or timezone.now()
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    if signature.status == Signature.Status.WITHDRAWN:
+        return signature
+    if signature.status not in Signature.LIVE_STATUSES:
+        raise SignatureNotConfirmable
+    before = signature_state(signature)
+    signature.status = Signature.Status.WITHDRAWN
+    signature.withdrawn_at = at
+    signature.email = ""
+    signature.email_key = ""
+    signature.comment = ""
+    signature.ip_address = None
+    signature.save()
+    signature.tokens.filter(used_at=None).update(used_at=at)
+    signature.outbox_messages.filter(sent_at=None).update(sent_at=at, body_text="", body_html="", to_email="")
+    signature_event_record(signature=signature, kind=SignatureEvent.Kind.WITHDRAWN, before=before, actor=actor, at=at)
+    return signature
+
+
+@transaction.atomic
+def signature_withdraw_by_token(*, token: str, at: datetime | None = None) -> Signature:
+    used = token_use(token=token, purpose=SignatureToken.Purpose.WITHDRAW, at=at)
+    return signature_withdraw(signature=used.signature, at=at)

@@ -1,0 +1,51 @@
+"""Single-purpose tokens for email links: 256 random bits, stored only as a SHA-256 hash."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from letters.models import Signature, SignatureToken
+
+
+class TokenInvalid(Exception):
+    """Unknown, expired, used, or for another purpose. One message for all, so nothing is revealed."""
+
+    message = "This link is invalid or has expired."
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_issue(*, signature: Signature, purpose: str, at: datetime | None = None) -> str:
+    """Create a token and return it; only its hash is kept."""
+    at = at or timezone.now()
+    token = secrets.token_urlsafe(32)
+    expires_at = at + settings.SIGNATURE_CONFIRM_TOKEN_TTL if purpose == SignatureToken.Purpose.CONFIRM else None
+    SignatureToken.objects.create(signature=signature, purpose=purpose, token_hash=_hash(token), expires_at=expires_at)
+    return token
+
+
+def token_use(*, token: str, purpose: str, at: datetime | None = None) -> SignatureToken:
+    """Mark a valid token used and return it (with its signature locked). Call inside a transaction."""
+    at = at or timezone.now()
+    if not isinstance(token, str) or not 20 <= len(token) <= 128:
+        raise TokenInvalid
+    digest = _hash(token)
+    found = (
+        SignatureToken.objects.select_for_update()
+        .filter(token_hash=digest, purpose=purpose, used_at=None)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=at))
+        .first()
+    )
+    # The lookup is by hash, so timing reveals nothing about the token; compare again in constant time anyway.
+    if found is None or not hmac.compare_digest(found.token_hash, digest):
+        raise TokenInvalid
+    found.used_at = at
+    found.save(update_fields=["used_at"])
+    return found

@@ -1,0 +1,67 @@
+"""Forms for the public pages; they apply letters.input and registry.emails, the one home of those rules."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from registry.emails import email_normalize
+
+
+class SignForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=MAX_LENGTH * 2, strip=False)
+    email = forms.CharField(
+        label="Email",
+        max_length=254 * 2,
+        strip=False,
+        help_text="Never shown publicly. We email you a link to confirm.",
+    )
+    title = forms.CharField(label="Title or role", max_length=MAX_LENGTH * 2, required=False, strip=False)
+    organization = forms.CharField(label="Organization", max_length=MAX_LENGTH * 2, required=False, strip=False)
+    public = forms.BooleanField(
+        label="Show my name publicly",
+        required=False,
+        initial=True,
+        help_text="If unchecked, you are counted but listed as “Name withheld”.",
+    )
+    comment = forms.CharField(
+        label="Comment for the organizers (optional, private)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_COMMENT_LENGTH * 2,
+        required=False,
+        strip=False,
+    )
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
+    website = forms.CharField(label="Leave this field empty", required=False)
+
+    def _rule(self, rule, value, **kwargs):
+        try:
+            return rule(value, **kwargs)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def clean_name(self) -> str:
+        return self._rule(clean_line, self.cleaned_data["name"], required=True)
+
+    def clean_title(self) -> str:
+        return self._rule(clean_line, self.cleaned_data["title"])
+
+    def clean_organization(self) -> str:
+        return self._rule(clean_line, self.cleaned_data["organization"])
+
+    def clean_comment(self) -> str:
+        return self._rule(clean_comment, self.cleaned_data["comment"])
+
+    def clean_email(self) -> str:
+        return self._rule(email_normalize, self.cleaned_data["email"])[0]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                described = [f"id_{name}_errors"] + ([f"id_{name}_helptext"] if self.fields[name].help_text else [])
+                widget.attrs["aria-describedby"] = " ".join(described)
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
