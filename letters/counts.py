@@ -1,9 +1,266 @@
-"""Per-letter count aggregates folded from SignatureEvents. Filled in by the reporter work."""
+"""Per-letter public counts folded from SignatureEvents in batches; never a COUNT(*) per request.
+
+Each event says whether its signature entered or left the public list and its level before and after, so an event's
+effect on the counts is known without looking at anything else. `letter_counts_refresh` (beat, every 2 s) folds new
+events into `LetterCount` totals and per-minute `LetterCountBucket`s; `letter_counts_reconcile` (beat, every 10 min)
+compares the totals with the signatures and rebuilds a letter's aggregates from its events when they drifted (an
+event committed later than the fold margin, say).
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from letters.models import Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
+
+FOLD_MARGIN = timedelta(seconds=1)
+STALE_AFTER = timedelta(seconds=5)
+BATCH = 5000
+VERIFIED_LEVELS = ("domain", "manual", "invited")
+EVENT_FIELDS = (
+    "id",
+    "kind",
+    "at",
+    "visible_before",
+    "visible_after",
+    "level_before",
+    "level_after",
+    "signature__is_public",
+    "signature__organization__slug",
+    "signature__organization_name",
+)
+
+
+def organization_key(slug: str | None, text: str | None) -> str:
+    """ "org:<slug>" for a linked organization, "text:<as typed>" otherwise ("" when none was given)."""
+    if slug:
+        return f"org:{slug}"
+    return f"text:{text}" if text else ""
+
+
+@dataclass
+class Tally:
+    """Changes to the public list; adding tallies in time order gives the counts at the end of that time."""
+
+    added: int = 0
+    removed: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+    name_withheld: int = 0
+    by_level: Counter = field(default_factory=Counter)
+    by_organization: Counter = field(default_factory=Counter)
+
+    @property
+    def public(self) -> int:
+        return self.added - self.removed
+
+    def apply(self, event: dict[str, Any]) -> None:
+        before, after = event["visible_before"], event["visible_after"]
+        org = organization_key(event["signature__organization__slug"], event["signature__organization_name"])
+        if before:
+            self.by_level[event["level_before"]] -= 1
+            self.by_organization[org] -= 1
+        if after:
+            self.by_level[event["level_after"]] += 1
+            self.by_organization[org] += 1
+        if after and not before:
+            self.added += 1
+            self.name_withheld += not event["signature__is_public"]
+        elif before and not after:
+            self.removed += 1
+            self.name_withheld -= not event["signature__is_public"]
+        was_confirmed = event["level_before"] != "none"
+        if event["kind"] == SignatureEvent.Kind.WITHDRAWN and was_confirmed:
+            self.withdrawn += 1
+        elif event["kind"] == SignatureEvent.Kind.REJECTED and was_confirmed:
+            self.rejected += 1
+
+    def add_bucket(self, bucket: LetterCountBucket) -> None:
+        self.added += bucket.added
+        self.removed += bucket.removed
+        self.withdrawn += bucket.withdrawn
+        self.rejected += bucket.rejected
+        self.name_withheld += bucket.name_withheld_delta
+        self.by_level.update(bucket.by_level)
+        self.by_organization.update(bucket.by_organization)
+
+    def as_counts(self) -> dict[str, Any]:
+        by_level = {level: n for level, n in sorted(self.by_level.items()) if n > 0}
+        return {
+            "public": self.public,
+            "verified": sum(by_level.get(level, 0) for level in VERIFIED_LEVELS),
+            "by_level": by_level,
+            "withdrawn": self.withdrawn,
+            "removed": self.rejected,
+            "name_withheld": self.name_withheld,
+        }
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _merge_into_buckets(letter_id: int, per_minute: dict[datetime, Tally]) -> None:
+    existing = {
+        b.minute: b
+        for b in LetterCountBucket.objects.select_for_update().filter(letter_id=letter_id, minute__in=list(per_minute))
+    }
+    new, changed = [], []
+    for minute, tally in per_minute.items():
+        bucket = existing.get(minute) or LetterCountBucket(
+            letter_id=letter_id, minute=minute, by_level={}, by_organization={}
+        )
+        bucket.added += tally.added
+        bucket.removed += tally.removed
+        bucket.withdrawn += tally.withdrawn
+        bucket.rejected += tally.rejected
+        bucket.name_withheld_delta += tally.name_withheld
+        bucket.by_level = _sum_dicts(bucket.by_level, tally.by_level)
+        bucket.by_organization = _sum_dicts(bucket.by_organization, tally.by_organization)
+        (changed if bucket.pk else new).append(bucket)
+    LetterCountBucket.objects.bulk_create(new)
+    LetterCountBucket.objects.bulk_update(
+        changed, ["added", "removed", "withdrawn", "rejected", "name_withheld_delta", "by_level", "by_organization"]
+    )
+
+
+def _sum_dicts(base: dict[str, int], delta: Counter) -> dict[str, int]:
+    total = Counter(base)
+    total.update(delta)
+    return {k: v for k, v in total.items() if v != 0}
+
+
+def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
+    """Apply events (in id order) to the letter's totals and buckets. Caller holds the LetterCount row lock."""
+    totals = Tally(
+        added=count.public,
+        withdrawn=count.withdrawn,
+        rejected=count.removed,
+        name_withheld=count.name_withheld,
+        by_level=Counter(count.by_level),
+        by_organization=Counter(count.by_organization),
+    )
+    per_minute: dict[datetime, Tally] = defaultdict(Tally)
+    folded = 0
+    for event in events:
+        totals.apply(event)
+        per_minute[_minute(event["at"])].apply(event)
+        count.last_event_id = max(count.last_event_id, event["id"])
+        folded += 1
+    if folded:
+        _merge_into_buckets(count.letter_id, per_minute)
+        counts = totals.as_counts()
+        count.public = counts["public"]
+        count.verified = counts["verified"]
+        count.by_level = counts["by_level"]
+        count.withdrawn = counts["withdrawn"]
+        count.removed = counts["removed"]
+        count.name_withheld = counts["name_withheld"]
+        count.by_organization = {k: v for k, v in totals.by_organization.items() if v > 0}
+    return folded
+
+
+def letter_count_refresh(*, letter_id: int, now: datetime | None = None) -> int:
+    """Fold one letter's new events (older than the margin). Skips when another process is folding it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = LetterCount.objects.select_for_update(skip_locked=True).filter(letter_id=letter_id).first()
+        if count is None:
+            if not LetterCount.objects.filter(letter_id=letter_id).exists():
+                LetterCount.objects.get_or_create(letter_id=letter_id)
+            return 0
+        folded = 0
+        while True:
+            events = list(
+                SignatureEvent.objects.filter(
+                    letter_id=letter_id, id__gt=count.last_event_id, recorded_at__lte=now - FOLD_MARGIN
+                )
+                .order_by("id")
+                .values(*EVENT_FIELDS)[:BATCH]
+            )
+            folded += _fold(count, events)
+            if len(events) < BATCH:
+                break
+        count.counted_at = now
+        count.save()
+        return folded
 
 
 def letter_counts_refresh() -> int:
-    return 0
+    """Beat task body: fold new events for every letter."""
+    return sum(letter_count_refresh(letter_id=pk) for pk in Letter.objects.values_list("pk", flat=True))
+
+
+def letter_count_fresh(*, letter: Letter) -> LetterCount:
+    """The letter's counts, folding pending events first when the beat has not done so for STALE_AFTER."""
+    count = LetterCount.objects.filter(letter=letter).first()
+    if count is None or count.counted_at is None or count.counted_at < timezone.now() - STALE_AFTER:
+        letter_count_refresh(letter_id=letter.pk)
+        count = LetterCount.objects.get(letter=letter)
+    return count
+
+
+@transaction.atomic
+def letter_count_rebuild(*, letter_id: int) -> LetterCount:
+    """Recompute a letter's totals and buckets from all its events."""
+    count, _ = LetterCount.objects.select_for_update().get_or_create(letter_id=letter_id)
+    LetterCountBucket.objects.filter(letter_id=letter_id).delete()
+    count.public = count.verified = count.withdrawn = count.removed = count.name_withheld = 0
+    count.by_level, count.by_organization, count.last_event_id = {}, {}, 0
+    now = timezone.now()
+    events = SignatureEvent.objects.filter(letter_id=letter_id).order_by("id").values(*EVENT_FIELDS)
+    _fold(count, events.iterator(chunk_size=BATCH))
+    count.counted_at = now
+    count.save()
+    return count
+
+
+def _drifted(count: LetterCount) -> bool:
+    visible = Signature.objects.filter(letter_id=count.letter_id, status=Signature.Status.CONFIRMED, hold_reason="")
+    actual = visible.aggregate(
+        public=Count("id"),
+        verified=Count("id", filter=Q(verification_level__in=VERIFIED_LEVELS)),
+        name_withheld=Count("id", filter=Q(is_public=False)),
+    )
+    return actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}
 
 
 def letter_counts_reconcile() -> int:
-    return 0
+    """Beat task body: rebuild the aggregates of every letter whose totals disagree with its signatures."""
+    letter_counts_refresh()
+    rebuilt = 0
+    for letter_id in Letter.objects.values_list("pk", flat=True):
+        count = LetterCount.objects.filter(letter_id=letter_id).first()
+        if count is None or _drifted(count):
+            letter_count_rebuild(letter_id=letter_id)
+            rebuilt += 1
+    return rebuilt
+
+
+def letter_counts_as_of(*, letter: Letter, as_of: datetime) -> dict[str, Any]:
+    """Counts as the public saw them at `as_of`: buckets before its minute, then that minute's events.
+
+    Events not folded yet (newer than the last fold) are read directly, so the answer does not wait for the beat.
+    """
+    count = LetterCount.objects.filter(letter=letter).first()
+    last_folded = count.last_event_id if count else 0
+    minute = _minute(as_of)
+    tally = Tally()
+    for bucket in LetterCountBucket.objects.filter(letter=letter, minute__lt=minute).only(
+        "added", "removed", "withdrawn", "rejected", "name_withheld_delta", "by_level", "by_organization"
+    ):
+        tally.add_bucket(bucket)
+    recent = SignatureEvent.objects.filter(letter=letter, at__lte=as_of).filter(
+        Q(at__gte=minute) | Q(id__gt=last_folded)
+    )
+    for event in recent.order_by("at", "id").values(*EVENT_FIELDS):
+        tally.apply(event)
+    result = tally.as_counts()
+    result["by_organization"] = {k: v for k, v in tally.by_organization.items() if v > 0}
+    return result

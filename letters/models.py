@@ -181,6 +181,7 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=["letter", "status", "confirmed_at", "id"], name="signature_public_list_idx"),
             models.Index(fields=["letter", "organization", "confirmed_at"], name="signature_org_idx"),
+            models.Index(fields=["letter", "confirmed_at", "id"], name="signature_confirmed_idx"),
             models.Index(fields=["person"], name="signature_person_idx"),
         ]
 
@@ -253,11 +254,13 @@ class SignatureEvent(models.Model):
     level_before = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
     level_after = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
     data = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, help_text="When the row was written (`at` may be earlier).")
 
     class Meta:
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["letter", "at", "id"], name="sigevent_letter_at_idx"),
+            models.Index(fields=["letter", "id"], name="sigevent_letter_id_idx"),
             models.Index(fields=["signature", "at", "id"], name="sigevent_signature_at_idx"),
         ]
 
@@ -341,6 +344,7 @@ class LetterCount(models.Model):
     withdrawn = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     name_withheld = models.PositiveIntegerField(default=0)
+    by_organization = models.JSONField(default=dict, help_text="Public count per organization key.")
     last_event_id = models.BigIntegerField(default=0)
     counted_at = models.DateTimeField(null=True, blank=True)
 
@@ -349,12 +353,20 @@ class LetterCount(models.Model):
 
 
 class LetterCountBucket(models.Model):
-    """Public additions and removals per letter per UTC minute, for timelines and cheap as-of counts."""
+    """Changes to the public list per letter per UTC minute (by event time), for timelines and cheap as-of counts.
+
+    Summing the buckets before a minute gives the counts as the public saw them then.
+    """
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="count_buckets")
     minute = models.DateTimeField()
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    name_withheld_delta = models.IntegerField(default=0)
+    by_level = models.JSONField(default=dict, help_text="Change of the public count per verification level.")
+    by_organization = models.JSONField(default=dict, help_text="Change of the public count per organization key.")
 
     class Meta:
         ordering = ["letter", "minute"]

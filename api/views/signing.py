@@ -140,8 +140,8 @@ class WithdrawView(AnonymousJSONView):
         return Response({"detail": WITHDRAWN_DETAIL})
 
 
+# POST letters/{slug}/signatures/ shares its URL with the public list: see api.views.reporter.LetterSignaturesView.
 urlpatterns = [
-    path("letters/<slug:slug>/signatures/", SignView.as_view(), name="api-letter-sign"),
     path("signatures/confirm/", ConfirmView.as_view(), name="api-signature-confirm"),
     path("signatures/withdraw/", WithdrawView.as_view(), name="api-signature-withdraw"),
 ]

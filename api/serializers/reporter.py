@@ -1,0 +1,173 @@
+"""Output serializers and query-parameter validators for the public read API."""
+
+from rest_framework import serializers
+
+from api.serializers.public import PublicSignatureSerializer
+from letters.history import public_change_kind
+from letters.models import VerificationLevel
+from letters.selectors import ORDERINGS
+
+
+class AsOfSignatureSerializer(PublicSignatureSerializer):
+    """A row of the list as the public saw it at `as_of`: the level then, and whether it was removed later."""
+
+    removed_later = serializers.BooleanField()
+
+    def get_verification(self, obj) -> dict:
+        as_of = self.context["as_of"]
+        level = obj.level_then
+        record = obj.verification
+        if record is not None and record.level == level and record.verified_at <= as_of:
+            return {"level": level, "method": record.method, "verified_at": record.verified_at}
+        if level == VerificationLevel.EMAIL:
+            return {"level": level, "method": "email", "verified_at": obj.confirmed_at}
+        return {"level": level, "method": None, "verified_at": None}
+
+
+class CountsSerializer(serializers.Serializer):
+    public = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    by_level = serializers.DictField(child=serializers.IntegerField())
+    withdrawn = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    name_withheld = serializers.IntegerField()
+    as_of = serializers.DateTimeField(allow_null=True)
+    counted_at = serializers.DateTimeField(allow_null=True)
+    staleness_bound_seconds = serializers.IntegerField(required=False)
+
+
+class OrganizationCountSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class StatsSerializer(CountsSerializer):
+    by_organization = OrganizationCountSerializer(many=True)
+    other_organizations = serializers.IntegerField()
+
+
+class TimelineBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    cumulative = serializers.IntegerField()
+
+
+class RecipientSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    role = serializers.CharField()
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class VersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    published_at = serializers.DateTimeField()
+
+
+class LetterSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    status = serializers.CharField()
+    recipients = serializers.SerializerMethodField()
+    sponsors = serializers.SerializerMethodField()
+    current_version = VersionSerializer()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField()
+    counts = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    def get_recipients(self, letter) -> list[dict]:
+        return [{"name": r.name, "role": r.role} for r in letter.recipients.all()]
+
+    def get_sponsors(self, letter) -> list[dict]:
+        return [{"name": s.organization.name, "slug": s.organization.slug} for s in letter.sponsorships.all()]
+
+    def get_counts(self, letter) -> dict:
+        return CountsSerializer(self.context["counts"][letter.pk]).data
+
+    def get_links(self, letter) -> dict:
+        base = self.context["request"].build_absolute_uri(f"/api/v1/letters/{letter.slug}/")
+        return {
+            "self": base,
+            "signatures": f"{base}signatures/",
+            "stats": f"{base}stats/",
+            "timeline": f"{base}timeline/",
+            "changes": f"{base}changes/",
+            "export_csv": f"{base}export.csv",
+            "export_json": f"{base}export.json",
+            "sign": f"{base}signatures/",
+            "page": self.context["request"].build_absolute_uri(letter.get_absolute_url()),
+        }
+
+
+class ChangeSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    change = serializers.SerializerMethodField()
+    level = serializers.CharField(source="level_after")
+    public_reason = serializers.SerializerMethodField()
+    signature = PublicSignatureSerializer()
+
+    def get_change(self, event) -> str | None:
+        return public_change_kind(event)
+
+    def get_public_reason(self, event) -> str | None:
+        return (event.data or {}).get("public_reason")
+
+
+class AsOfParams(serializers.Serializer):
+    as_of = serializers.DateTimeField(
+        required=False, help_text="ISO 8601 instant; the answer as the public saw it then."
+    )
+
+
+class SignatureListParams(AsOfParams):
+    organization = serializers.SlugField(required=False, max_length=200)
+    level = serializers.ChoiceField(choices=[c for c in VerificationLevel.values if c != "none"], required=False)
+    q = serializers.CharField(required=False, max_length=200)
+    signed_after = serializers.DateTimeField(required=False)
+    signed_before = serializers.DateTimeField(required=False)
+    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, default="signed_at")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    cursor = serializers.CharField(required=False, max_length=500)
+
+
+class StatsParams(AsOfParams):
+    top = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+
+
+class TimelineParams(serializers.Serializer):
+    bucket = serializers.ChoiceField(choices=["hour", "day"], required=False, default="hour")
+
+
+class ChangesParams(serializers.Serializer):
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    cursor = serializers.CharField(required=False, max_length=500)
+
+
+class OrganizationSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    kind = serializers.CharField()
+    website = serializers.CharField()
+    aliases = serializers.SerializerMethodField()
+    verified_domains = serializers.SerializerMethodField()
+
+    def get_aliases(self, org) -> list[str]:
+        return [a.name for a in org.aliases.all()]
+
+    def get_verified_domains(self, org) -> list[str]:
+        return [d.domain for d in org.domains.all() if d.verified]
+
+
+class OrganizationSearchParams(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=200)

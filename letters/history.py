@@ -1,0 +1,46 @@
+"""Public history replayed from SignatureEvents: the list exactly as the public saw it at any instant."""
+
+from datetime import datetime
+
+from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+
+from letters.models import Letter, Signature, SignatureEvent
+
+
+def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
+    """Signatures public at `as_of`: the last event at or before it left them visible.
+
+    Annotates `level_then` (the verification level at that moment) and `removed_later` (not public now), so later
+    withdrawals and removals do not rewrite the past but are marked.
+    """
+    last = SignatureEvent.objects.filter(signature=OuterRef("pk"), at__lte=as_of).order_by("-at", "-id")
+    return (
+        Signature.objects.filter(letter=letter, confirmed_at__lte=as_of)
+        .annotate(
+            visible_then=Subquery(last.values("visible_after")[:1]),
+            level_then=Subquery(last.values("level_after")[:1]),
+            removed_later=Case(
+                When(Q(status=Signature.Status.CONFIRMED) & Q(hold_reason=""), then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(visible_then=True)
+    )
+
+
+def public_change_kind(event: SignatureEvent) -> str | None:
+    """How a change reads to the public, or None when the public saw nothing."""
+    if not event.visible_before and event.visible_after:
+        return "added"
+    if event.visible_before and not event.visible_after:
+        return {
+            SignatureEvent.Kind.WITHDRAWN: "withdrawn",
+            SignatureEvent.Kind.MERGED: "merged",
+        }.get(event.kind, "removed")
+    if event.visible_before and event.visible_after and event.level_before != event.level_after:
+        return "verified"
+    return None
+
+
+PUBLIC_CHANGE = Q(visible_before=False, visible_after=True) | Q(visible_before=True, visible_after=False)

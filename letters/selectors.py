@@ -1,0 +1,180 @@
+"""Public reads: letters, their signers and counts, as of now or any earlier instant. No N+1: related rows joined."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+
+from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
+from letters.history import PUBLIC_CHANGE, signatures_as_of
+from letters.models import Letter, LetterCountBucket, LetterRecipient, LetterSponsor, Signature, SignatureEvent
+from registry.models import Organization
+
+PUBLIC_SIGNATURE_RELATED = ("organization", "verification", "version")
+ORDERINGS = {"signed_at": ("confirmed_at", "id"), "-signed_at": ("-confirmed_at", "-id"), "name": ("public_name", "id")}
+
+
+def letters_public() -> QuerySet[Letter]:
+    return (
+        Letter.objects.exclude(status=Letter.Status.DRAFT)
+        .select_related("count", "current_version")
+        .prefetch_related(
+            Prefetch("recipients", queryset=LetterRecipient.objects.order_by("position", "id")),
+            Prefetch("sponsorships", queryset=LetterSponsor.objects.select_related("organization")),
+        )
+        .order_by("-opened_at", "slug")
+    )
+
+
+def letter_public_get(*, slug: str) -> Letter:
+    """Raises Letter.DoesNotExist for unknown and draft letters."""
+    return letters_public().get(slug=slug)
+
+
+def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:
+    """Public counts now (from the aggregates, refreshed at most STALE_AFTER ago) or as of an instant."""
+    if as_of is not None:
+        counts = letter_counts_as_of(letter=letter, as_of=as_of)
+        counts.pop("by_organization")
+        return {**counts, "as_of": as_of, "counted_at": None}
+    count = letter_count_fresh(letter=letter)
+    return {
+        "public": count.public,
+        "verified": count.verified,
+        "by_level": count.by_level,
+        "withdrawn": count.withdrawn,
+        "removed": count.removed,
+        "name_withheld": count.name_withheld,
+        "as_of": None,
+        "counted_at": count.counted_at,
+        "staleness_bound_seconds": int(STALE_AFTER.total_seconds()),
+    }
+
+
+def signatures_public_now(*, letter: Letter) -> QuerySet[Signature]:
+    return Signature.objects.filter(letter=letter, status=Signature.Status.CONFIRMED, hold_reason="")
+
+
+def letter_signatures_public(
+    *,
+    letter: Letter,
+    as_of: datetime | None = None,
+    organization: str | None = None,
+    level: str | None = None,
+    q: str | None = None,
+    signed_after: datetime | None = None,
+    signed_before: datetime | None = None,
+    ordering: str = "signed_at",
+) -> QuerySet[Signature]:
+    """The public list (or the list as of an instant), filtered and ordered; withheld names are never matched."""
+    rows = signatures_as_of(letter=letter, as_of=as_of) if as_of else signatures_public_now(letter=letter)
+    if organization:
+        rows = rows.filter(organization__slug=organization)
+    if level:
+        rows = rows.filter(level_then=level) if as_of else rows.filter(verification_level=level)
+    if q:
+        rows = rows.filter(
+            Q(is_public=True, name__icontains=q)
+            | Q(is_public=True, title__icontains=q)
+            | Q(organization_name__icontains=q)
+        )
+    if signed_after:
+        rows = rows.filter(confirmed_at__gte=signed_after)
+    if signed_before:
+        rows = rows.filter(confirmed_at__lt=signed_before)
+    rows = rows.annotate(public_name=Case(When(is_public=True, then=Lower("name")), default=Value("~")))
+    return rows.select_related(*PUBLIC_SIGNATURE_RELATED).order_by(*ORDERINGS.get(ordering, ORDERINGS["signed_at"]))
+
+
+def _organization_names(keys: list[str]) -> dict[str, dict[str, Any]]:
+    slugs = [k[4:] for k in keys if k.startswith("org:")]
+    orgs = {o.slug: o.name for o in Organization.objects.filter(slug__in=slugs).only("slug", "name")}
+    described = {}
+    for key in keys:
+        if key.startswith("org:"):
+            described[key] = {"name": orgs.get(key[4:], key[4:]), "slug": key[4:]}
+        else:
+            described[key] = {"name": key[5:] or "No organization given", "slug": None}
+    return described
+
+
+def letter_stats(*, letter: Letter, as_of: datetime | None = None, top: int = 10) -> dict[str, Any]:
+    """Totals, by level and by organization (top N plus "other")."""
+    if as_of is not None:
+        counts = letter_counts_as_of(letter=letter, as_of=as_of)
+        by_org = counts.pop("by_organization")
+        counts.update(as_of=as_of, counted_at=None)
+    else:
+        counts = letter_counts(letter=letter)
+        by_org = letter_count_fresh(letter=letter).by_organization
+    ranked = sorted(((n, k) for k, n in by_org.items() if n > 0), key=lambda item: (-item[0], item[1]))
+    shown = ranked[:top]
+    described = _organization_names([k for _, k in shown])
+    counts["by_organization"] = [{**described[k], "count": n} for n, k in shown]
+    counts["other_organizations"] = sum(n for n, _ in ranked[top:])
+    return counts
+
+
+def letter_timeline(*, letter: Letter, bucket: str = "hour") -> list[dict[str, Any]]:
+    """Per UTC hour or day: public additions, removals and the cumulative public count at the bucket's end."""
+    letter_count_fresh(letter=letter)
+    grouped: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+    for minute, added, removed in (
+        LetterCountBucket.objects.filter(letter=letter).order_by("minute").values_list("minute", "added", "removed")
+    ):
+        start = minute.replace(minute=0) if bucket == "hour" else minute.replace(hour=0, minute=0)
+        grouped[start][0] += added
+        grouped[start][1] += removed
+    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
+    timeline, cumulative = [], 0
+    for start in sorted(grouped):
+        added, removed = grouped[start]
+        cumulative += added - removed
+        timeline.append(
+            {"start": start, "end": start + step, "added": added, "removed": removed, "cumulative": cumulative}
+        )
+    return timeline
+
+
+def letter_changes(
+    *, letter: Letter, since: datetime | None = None, until: datetime | None = None
+) -> QuerySet[SignatureEvent]:
+    """Events the public could see (added, withdrawn, removed, merged, verified), in order."""
+    events = SignatureEvent.objects.filter(letter=letter).filter(
+        PUBLIC_CHANGE | Q(visible_before=True, visible_after=True) & ~Q(level_before=F("level_after"))
+    )
+    if since:
+        events = events.filter(at__gte=since)
+    if until:
+        events = events.filter(at__lt=until)
+    return events.select_related(*(f"signature__{r}" for r in PUBLIC_SIGNATURE_RELATED)).order_by("at", "id")
+
+
+def organizations_public(*, q: str | None = None) -> QuerySet[Organization]:
+    orgs = Organization.objects.filter(status=Organization.Status.REVIEWED).prefetch_related("aliases", "domains")
+    if q:
+        orgs = orgs.filter(Q(name__icontains=q) | Q(aliases__name__icontains=q)).distinct()
+    return orgs.order_by("name")
+
+
+def organization_public_signatures(*, organization: Organization) -> QuerySet[Signature]:
+    """Public signatures linked to an organization, across non-draft letters."""
+    return (
+        Signature.objects.filter(organization=organization, status=Signature.Status.CONFIRMED, hold_reason="")
+        .exclude(letter__status=Letter.Status.DRAFT)
+        .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
+        .order_by("confirmed_at", "id")
+    )
+
+
+def person_public_signatures(*, person_ids: list[int]) -> QuerySet[Signature]:
+    return (
+        Signature.objects.filter(
+            person_id__in=person_ids, status=Signature.Status.CONFIRMED, hold_reason="", is_public=True
+        )
+        .exclude(letter__status=Letter.Status.DRAFT)
+        .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
+        .order_by("confirmed_at", "id")
+    )
