@@ -65,3 +65,27 @@ class SignForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+
+LEVEL_CHOICES = [
+    ("", "Any verification"),
+    ("email", "Email confirmed"),
+    ("domain", "Organization domain"),
+    ("manual", "Manually verified"),
+    ("invited", "Invited"),
+]
+
+
+class SignerFilterForm(forms.Form):
+    """GET filters of the letter page; invalid values are shown as errors, never a 500."""
+
+    q = forms.CharField(label="Search names, titles, organizations", required=False, max_length=200)
+    organization = forms.SlugField(label="Organization", required=False, max_length=200)
+    level = forms.ChoiceField(label="Verification", required=False, choices=LEVEL_CHOICES)
+    as_of = forms.DateTimeField(
+        label="As of (UTC)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    after = forms.RegexField(regex=r"^\d+$", required=False, widget=forms.HiddenInput)

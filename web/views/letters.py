@@ -1,3 +1,96 @@
-"""Letters pages."""
+"""Public letter pages: the list of letters, a letter with its signers, and the embeddable count badge."""
 
-urlpatterns: list = []
+from csp.decorators import csp_replace
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from letters.models import Letter
+from letters.selectors import (
+    letter_counts,
+    letter_public_get,
+    letter_signatures_public,
+    letter_stats,
+    letter_timeline,
+    letters_public,
+)
+from web.charts import cumulative_chart_svg
+from web.forms import SignerFilterForm
+from web.rendering import markdown_to_safe_html
+
+PAGE_SIZE = 50
+
+
+def _letter(slug: str) -> Letter:
+    try:
+        return letter_public_get(slug=slug)
+    except Letter.DoesNotExist:
+        raise Http404 from None
+
+
+@cache_control(public=True, max_age=5, stale_while_revalidate=30)
+def index(request: HttpRequest) -> HttpResponse:
+    letters = [(letter, letter_counts(letter=letter)) for letter in letters_public()]
+    return render(request, "web/index.html", {"letters": letters})
+
+
+@cache_control(public=True, max_age=5, stale_while_revalidate=30)
+def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter(slug)
+    form = SignerFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    as_of = filters.get("as_of")
+    if as_of is not None and timezone.is_naive(as_of):
+        as_of = timezone.make_aware(as_of, timezone.UTC)
+    stats = letter_stats(letter=letter, as_of=as_of, top=50)
+    rows = letter_signatures_public(
+        letter=letter,
+        as_of=as_of,
+        organization=filters.get("organization") or None,
+        level=filters.get("level") or None,
+        q=filters.get("q") or None,
+    )
+    offset = int(filters.get("after") or 0)
+    page = list(rows[offset : offset + PAGE_SIZE + 1])
+    has_next = len(page) > PAGE_SIZE
+    timeline = letter_timeline(letter=letter, bucket="hour")
+    points = [(timeline[0]["start"], 0)] + [(b["end"], b["cumulative"]) for b in timeline] if timeline else []
+    next_query = request.GET.copy()
+    next_query["after"] = str(offset + PAGE_SIZE)
+    prev_query = request.GET.copy()
+    prev_query["after"] = str(max(offset - PAGE_SIZE, 0))
+    context = {
+        "letter": letter,
+        "body": markdown_to_safe_html(letter.current_version.body),
+        "stats": stats,
+        "as_of": as_of,
+        "form": form,
+        "signatures": page[:PAGE_SIZE],
+        "offset": offset,
+        "has_next": has_next,
+        "next_query": next_query.urlencode(),
+        "prev_query": prev_query.urlencode() if offset else "",
+        "chart": cumulative_chart_svg(points, title="Public signatures over time"),
+        "filtered": any(filters.get(k) for k in ("q", "organization", "level")),
+        "site_url": settings.SITE_URL,
+    }
+    return render(request, "web/letter.html", context)
+
+
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@cache_control(public=True, max_age=30, stale_while_revalidate=60)
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter(slug)
+    return render(request, "web/embed.html", {"letter": letter, "counts": letter_counts(letter=letter)})
+
+
+urlpatterns = [
+    path("", index, name="web-index"),
+    path("letters/<slug:slug>/", letter_detail, name="web-letter"),
+    path("letters/<slug:slug>/embed/", embed, name="web-embed"),
+]
