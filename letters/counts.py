@@ -33,6 +33,7 @@ EVENT_FIELDS = (
     "level_after",
     "signature__is_public",
     "signature__organization__slug",
+    "signature__organization__status",
     "signature__organization_name",
 )
 
@@ -62,7 +63,10 @@ class Tally:
 
     def apply(self, event: dict[str, Any]) -> None:
         before, after = event["visible_before"], event["visible_after"]
-        org = organization_key(event["signature__organization__slug"], event["signature__organization_name"])
+        reviewed = event["signature__organization__status"] == "reviewed"
+        org = organization_key(
+            event["signature__organization__slug"] if reviewed else None, event["signature__organization_name"]
+        )
         if before:
             self.by_level[event["level_before"]] -= 1
             self.by_organization[org] -= 1

@@ -44,7 +44,7 @@ def export_row(signature: Signature) -> dict[str, Any]:
         method, verified_at = "email", signature.confirmed_at
     else:
         method, verified_at = None, None
-    org = signature.organization
+    org = signature.organization if signature.organization and signature.organization.status == "reviewed" else None
     return {
         "id": signature.public_id,
         "name": signature.name if signature.is_public else NAME_WITHHELD,

@@ -2,34 +2,20 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
+from confusable_homoglyphs import categories, confusables
 from unidecode import unidecode
 
+from registry.nicknames import canonical_given_name
+
 LEGAL_SUFFIXES = {
-    "inc",
-    "incorporated",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "ltd",
-    "limited",
-    "llc",
-    "llp",
-    "plc",
-    "gmbh",
-    "ag",
-    "sa",
-    "sas",
-    "bv",
-    "nv",
-    "srl",
-    "pty",
-    "oy",
-    "ab",
-    "as",
-    "kk",
-}
+    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "llp", "plc",
+    "gmbh", "ag", "sa", "sas", "bv", "nv", "srl", "pty", "oy", "ab", "as", "kk",
+}  # fmt: skip
+HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "mx", "miss", "sir", "dame", "rev", "hon"}
+NAME_SUFFIXES = {"phd", "jr", "sr", "ii", "iii", "iv", "md", "msc", "mba", "esq", "cissp", "oscp", "dphil"}
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
@@ -48,3 +34,79 @@ def organization_name_key(name: str) -> str:
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
         words.pop()
     return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def _confusable_map() -> dict[int, str]:
+    """Non-ASCII characters that look like an ASCII letter or digit, mapped to it (Unicode confusables data)."""
+    table: dict[int, str] = {}
+    for char, entries in confusables.confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        for entry in entries:
+            glyph = entry["c"]
+            if len(glyph) == 1 and glyph.isascii() and glyph.isalnum():
+                table[ord(char)] = glyph
+                break
+    return table
+
+
+def skeleton(text: str) -> str:
+    """Confusable skeleton (in the spirit of Unicode TR39): look-alikes mapped to ASCII, then NFKC, casefold, accents.
+
+    "Кatie Ⅿoussouris" (Cyrillic К, Roman numeral Ⅿ) and "Katie Moussouris" share one skeleton.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.translate(_confusable_map())
+    return fold(text)
+
+
+def is_mixed_script(text: str) -> bool:
+    """True when the letters of `text` come from more than one script (e.g. Latin with Cyrillic look-alikes)."""
+    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalpha())
+    scripts = categories.unique_aliases(letters) - {"COMMON", "INHERITED"} if letters else set()
+    return len(scripts) > 1
+
+
+@dataclass(frozen=True)
+class PersonName:
+    given: str  # canonical given name ("katherine" for Katie), or an initial
+    surname: str
+    middle: tuple[str, ...]
+    initial_only: bool
+
+    @property
+    def key(self) -> str:
+        return " ".join([self.given, *self.middle, self.surname]).strip()
+
+
+def person_name(raw: str) -> PersonName:
+    """Parse a display name: honorifics and suffixes dropped, "Surname, Given" swapped, nickname canonical."""
+    text = unicodedata.normalize("NFKC", raw)
+    if text.count(",") == 1:
+        left, right = (part.strip() for part in text.split(","))
+        if left and right and fold(right) not in NAME_SUFFIXES:
+            text = f"{right} {left}"
+    words = [w for w in skeleton(text).split() if w not in HONORIFICS and w not in NAME_SUFFIXES]
+    if not words:
+        return PersonName(given="", surname="", middle=(), initial_only=False)
+    if len(words) == 1:
+        return PersonName(given="", surname=words[0], middle=(), initial_only=False)
+    given, surname = words[0], words[-1]
+    return PersonName(
+        given=canonical_given_name(given),
+        surname=surname,
+        middle=tuple(words[1:-1]),
+        initial_only=len(given) == 1,
+    )
+
+
+def person_name_key(raw: str) -> str:
+    return person_name(raw).key
+
+
+def person_sort_name(raw: str) -> str:
+    parsed = person_name(raw)
+    return f"{parsed.surname} {parsed.given}".strip()

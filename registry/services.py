@@ -1,12 +1,15 @@
-"""Writing people and organizations."""
+"""Writing people and organizations: linking, candidates, aliases and domains."""
 
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from registry.models import Affiliation, Organization, OrganizationAlias, Person, PersonEmail
-from registry.normalize import fold, organization_name_key
+from registry.audit import audit_log
+from registry.models import Affiliation, Organization, OrganizationAlias, OrganizationDomain, Person, PersonEmail
+from registry.normalize import organization_name_key, person_name_key, person_sort_name, skeleton
 
 
 def organization_for_name(*, name: str) -> Organization | None:
@@ -21,11 +24,96 @@ def organization_for_name(*, name: str) -> Organization | None:
     return organization
 
 
+def organization_link(*, name: str) -> Organization | None:
+    """Link organization text to an Organization, creating one unreviewed candidate per normalized name."""
+    organization = organization_for_name(name=name)
+    if organization is not None or not organization_name_key(name):
+        return organization
+    key = organization_name_key(name)
+    base = slugify(key)[:180] or "organization"
+    try:
+        with transaction.atomic():
+            slug = (
+                base
+                if not Organization.objects.filter(slug=base).exists()
+                else f"{base}-{Organization.objects.count()}"
+            )
+            organization = Organization.objects.create(
+                name=name, slug=slug, name_key=key, status=Organization.Status.CANDIDATE
+            )
+    except IntegrityError:  # another request created the same candidate first
+        return Organization.objects.filter(name_key=key).first()
+    audit_log(action="registry.organization.candidate_created", target=organization, data={"name": name})
+    return organization
+
+
+@transaction.atomic
+def organization_alias_add(*, organization: Organization, name: str, actor: Any = None) -> OrganizationAlias:
+    alias, _ = OrganizationAlias.objects.get_or_create(
+        name_key=organization_name_key(name), defaults={"organization": organization, "name": name}
+    )
+    audit_log(action="registry.organization.alias_added", target=organization, actor=actor, data={"alias": name})
+    return alias
+
+
+@transaction.atomic
+def organization_domain_add(
+    *, organization: Organization, domain: str, verified: bool = True, actor: Any = None
+) -> OrganizationDomain:
+    domain = domain.strip().lower().encode("idna").decode("ascii")
+    record, _ = OrganizationDomain.objects.update_or_create(
+        domain=domain, defaults={"organization": organization, "verified": verified}
+    )
+    audit_log(
+        action="registry.organization.domain_added",
+        target=organization,
+        actor=actor,
+        data={"domain": domain, "verified": verified},
+    )
+    return record
+
+
+@transaction.atomic
+def organization_candidate_link(*, candidate: Organization, organization: Organization, actor: Any = None) -> None:
+    """Fold an unreviewed candidate into a reviewed organization: its name becomes an alias, links move over."""
+    from letters.models import Signature
+
+    OrganizationAlias.objects.filter(organization=candidate).update(organization=organization)
+    Signature.objects.filter(organization=candidate).update(organization=organization)
+    Affiliation.objects.filter(organization=candidate).update(organization=organization)
+    name, key = candidate.name, candidate.name_key
+    audit_log(
+        action="registry.organization.candidate_linked",
+        target=organization,
+        actor=actor,
+        data={"candidate": name, "candidate_id": candidate.pk},
+    )
+    candidate.delete()
+    OrganizationAlias.objects.get_or_create(name_key=key, defaults={"organization": organization, "name": name})
+
+
+@transaction.atomic
+def organization_candidate_approve(*, candidate: Organization, actor: Any = None) -> Organization:
+    candidate.status = Organization.Status.REVIEWED
+    candidate.save(update_fields=["status", "updated_at"])
+    audit_log(action="registry.organization.approved", target=candidate, actor=actor)
+    return candidate
+
+
 def person_resolve(person: Person) -> Person:
     """Follow `merged_into` to the surviving person."""
     while person.merged_into_id is not None:
         person = person.merged_into
     return person
+
+
+def person_name_fields(name: str) -> dict[str, str]:
+    return {
+        "display_name": name,
+        "name_key": person_name_key(name)[:200],
+        "sort_name": person_sort_name(name)[:200],
+        "name_skeleton": skeleton(name)[:200],
+    }
 
 
 @transaction.atomic
@@ -46,14 +134,17 @@ def person_for_confirmed_email(
         if existing.verified_at is None:
             existing.verified_at = at
             existing.save(update_fields=["verified_at"])
-        return person_resolve(existing.person)
-    key = fold(name)
-    person = Person.objects.create(
-        display_name=name, sort_name=(key.split()[-1] if key else ""), name_key=key, name_skeleton=key
-    )
-    PersonEmail.objects.create(person=person, email=email, email_key=email_key, verified_at=at)
+        person = person_resolve(existing.person)
+    else:
+        person = Person.objects.create(**person_name_fields(name))
+        PersonEmail.objects.create(person=person, email=email, email_key=email_key, verified_at=at)
     if organization is not None or organization_name or title:
-        Affiliation.objects.create(
-            person=person, organization=organization, organization_name=organization_name, title=title
-        )
+        affiliation = Affiliation.objects.filter(
+            person=person, organization_name=organization_name, title=title, is_current=True
+        ).first()
+        if affiliation is None:
+            Affiliation.objects.filter(person=person, is_current=True).update(is_current=False)
+            Affiliation.objects.create(
+                person=person, organization=organization, organization_name=organization_name, title=title
+            )
     return person

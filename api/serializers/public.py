@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from letters.models import Signature
+from registry.models import Organization
 
 NAME_WITHHELD = "Name withheld"
 
@@ -40,7 +41,7 @@ class PublicSignatureSerializer(serializers.Serializer):
         return obj.title if obj.is_public else ""
 
     def get_organization(self, obj: Signature) -> dict | None:
-        if obj.organization_id is not None:
+        if obj.organization_id is not None and obj.organization.status == Organization.Status.REVIEWED:
             return {"name": obj.organization.name, "slug": obj.organization.slug}
         if obj.organization_name:
             return {"name": obj.organization_name, "slug": None}

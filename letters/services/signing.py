@@ -16,7 +16,7 @@ from letters.services.ratelimit import signing_rate_exceeded
 from letters.services.tokens import TokenInvalid, token_issue, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
 from registry.emails import email_normalize
-from registry.services import organization_for_name, person_for_confirmed_email
+from registry.services import organization_link, person_for_confirmed_email
 
 SIGN_ACCEPTED_DETAIL = "Check your inbox to confirm your signature."
 
@@ -144,7 +144,7 @@ def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime |
     if signature.status != Signature.Status.PENDING:
         raise SignatureNotConfirmable
     before = signature_state(signature)
-    organization = organization_for_name(name=signature.organization_name) if signature.organization_name else None
+    organization = organization_link(name=signature.organization_name) if signature.organization_name else None
     signature.organization = organization
     signature.person = person_for_confirmed_email(
         email=signature.email,

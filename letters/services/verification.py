@@ -1,57 +1,206 @@
-"""Verification of signatures: levels backed by records, holds, rejection.
+"""Verification of signatures: levels backed by records, holds for notable names and unproven senior titles,
+manual verification, rejection and release. Every change goes through signature_event_record."""
 
-Initial version: domain verification and the hold decision hook. The identity work extends this module.
-"""
-
+import re
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent, VerificationLevel, VerificationRecord
-from letters.services.events import signature_event_record, signature_state
-from registry.models import OrganizationDomain
+from letters.services.events import SignatureState, signature_event_record, signature_state
+from registry.models import OrganizationDomain, ProtectedName
+from registry.normalize import is_mixed_script, person_name, skeleton
 
 
-def signature_hold_reason(*, signature: Signature) -> str:
-    """Why a signature being confirmed must stay out of public view until reviewed ("" when it need not).
-
-    A hold decided earlier (e.g. rate limiting at signing time) is kept.
-    """
-    return signature.hold_reason
+class VerificationError(Exception):
+    """The signature is not in a state where this action applies."""
 
 
 def email_domain(email_key: str) -> str:
     return email_key.rpartition("@")[2]
 
 
+def _domain_proves_organization(signature: Signature) -> bool:
+    if signature.organization_id is None or not signature.email_key:
+        return False
+    return OrganizationDomain.objects.filter(
+        organization_id=signature.organization_id, domain=email_domain(signature.email_key), verified=True
+    ).exists()
+
+
+def protected_name_match(name: str) -> ProtectedName | None:
+    """The protected name whose skeleton matches `name`'s (also with honorifics dropped or order swapped)."""
+    parsed = person_name(name)
+    candidates = {skeleton(name), " ".join(filter(None, [parsed.given, parsed.surname]))}
+    plain = [w for w in skeleton(name).split()]
+    if len(plain) >= 2:
+        candidates.add(" ".join([plain[-1], *plain[:-1]]))
+        candidates.add(" ".join([*plain[1:], plain[0]]))
+    return ProtectedName.objects.filter(skeleton__in=[c for c in candidates if c]).first()
+
+
+def _claims_senior_title(title: str) -> bool:
+    words = skeleton(title)
+    return any(re.search(rf"\b{re.escape(w)}\b", words) for w in settings.SENIOR_TITLE_WORDS)
+
+
+def signature_hold_reason(*, signature: Signature) -> str:
+    """Why a signature being confirmed must stay out of public view until reviewed ("" when it need not).
+
+    A hold decided earlier (rate limiting at signing time) is kept. The signer is told nothing different.
+    """
+    if signature.hold_reason:
+        return signature.hold_reason
+    if protected_name_match(signature.name) is not None:
+        return Signature.HoldReason.PROTECTED_NAME
+    if is_mixed_script(signature.name):
+        return Signature.HoldReason.MIXED_SCRIPT
+    if signature.title and _claims_senior_title(signature.title) and not _domain_proves_organization(signature):
+        return Signature.HoldReason.SENIOR_TITLE
+    return ""
+
+
+@transaction.atomic
+def protected_name_add(*, name: str, note: str = "", actor: Any = None) -> ProtectedName:
+    from registry.audit import audit_log
+
+    protected, _ = ProtectedName.objects.get_or_create(skeleton=skeleton(name), defaults={"name": name, "note": note})
+    audit_log(action="registry.protected_name.added", target=protected, actor=actor, data={"name": name})
+    return protected
+
+
 @transaction.atomic
 def signature_verify_by_domain(*, signature: Signature, at: datetime | None = None) -> bool:
     """Raise a confirmed signature to `domain` when its address's domain is a verified domain of its organization."""
-    if signature.status != Signature.Status.CONFIRMED or signature.organization_id is None:
+    if signature.status != Signature.Status.CONFIRMED:
         return False
     if signature.verification_level not in (VerificationLevel.NONE, VerificationLevel.EMAIL):
         return False
-    domain = email_domain(signature.email_key)
-    if not OrganizationDomain.objects.filter(
-        organization_id=signature.organization_id, domain=domain, verified=True
-    ).exists():
+    if not _domain_proves_organization(signature):
         return False
-    at = at or timezone.now()
+    domain = email_domain(signature.email_key)
     _signature_level_set(
         signature=signature,
+        before=signature_state(signature),
         level=VerificationLevel.DOMAIN,
         method=VerificationRecord.Method.DOMAIN,
         evidence=f"Confirmed address at {domain}, a verified domain of the organization.",
-        at=at,
+        at=at or timezone.now(),
     )
     return True
+
+
+@transaction.atomic
+def signature_verify_manual(
+    *,
+    signature: Signature,
+    evidence: str,
+    evidence_url: str = "",
+    method: str = VerificationRecord.Method.MANUAL,
+    verifier: Any = None,
+    at: datetime | None = None,
+) -> Signature:
+    """An admin verified the identity with evidence; a hold is released (the signature becomes public)."""
+    at = at or timezone.now()
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    if signature.status != Signature.Status.CONFIRMED:
+        raise VerificationError("Only confirmed signatures can be verified.")
+    if not evidence.strip():
+        raise VerificationError("Evidence is required.")
+    level = VerificationLevel.INVITED if method == VerificationRecord.Method.INVITED else VerificationLevel.MANUAL
+    before = signature_state(signature)
+    signature.hold_reason = ""
+    _signature_level_set(
+        signature=signature,
+        before=before,
+        level=level,
+        method=method,
+        evidence=evidence.strip(),
+        evidence_url=evidence_url,
+        verifier=verifier,
+        at=at,
+    )
+    return signature
+
+
+@transaction.atomic
+def signature_reject(
+    *, signature: Signature, reason: str, public_reason: str = "", actor: Any = None, at: datetime | None = None
+) -> Signature:
+    """Remove a signature from public view for good; the reason is private, `public_reason` appears in history."""
+    at = at or timezone.now()
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    if signature.status not in Signature.LIVE_STATUSES:
+        raise VerificationError("Only pending or confirmed signatures can be rejected.")
+    if not reason.strip():
+        raise VerificationError("A reason is required.")
+    before = signature_state(signature)
+    signature.status = Signature.Status.REJECTED
+    signature.rejected_at = at
+    signature.rejection_reason = reason.strip()
+    signature.public_removal_reason = public_reason.strip()
+    signature.save()
+    signature_event_record(
+        signature=signature,
+        kind=SignatureEvent.Kind.REJECTED,
+        before=before,
+        actor=actor,
+        at=at,
+        data={"public_reason": signature.public_removal_reason} if signature.public_removal_reason else None,
+        audit_data={"reason": signature.rejection_reason},
+    )
+    return signature
+
+
+@transaction.atomic
+def signature_hold(
+    *, signature: Signature, reason: str = Signature.HoldReason.ADMIN, actor: Any = None, at: datetime | None = None
+) -> Signature:
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    if signature.hold_reason or signature.status not in Signature.LIVE_STATUSES:
+        return signature
+    before = signature_state(signature)
+    signature.hold_reason = reason
+    signature.save(update_fields=["hold_reason", "updated_at"])
+    signature_event_record(
+        signature=signature,
+        kind=SignatureEvent.Kind.HELD,
+        before=before,
+        actor=actor,
+        at=at,
+        audit_data={"hold_reason": reason},
+    )
+    return signature
+
+
+@transaction.atomic
+def signature_release(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+    """Lift a hold without raising the level (e.g. a rate-limited signature reviewed as genuine)."""
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    if not signature.hold_reason:
+        return signature
+    before = signature_state(signature)
+    released = signature.hold_reason
+    signature.hold_reason = ""
+    signature.save(update_fields=["hold_reason", "updated_at"])
+    signature_event_record(
+        signature=signature,
+        kind=SignatureEvent.Kind.RELEASED,
+        before=before,
+        actor=actor,
+        at=at,
+        audit_data={"released": released},
+    )
+    return signature
 
 
 def _signature_level_set(
     *,
     signature: Signature,
+    before: SignatureState,
     level: str,
     method: str,
     evidence: str,
@@ -59,7 +208,9 @@ def _signature_level_set(
     verifier: Any = None,
     at: datetime,
 ) -> VerificationRecord:
-    before = signature_state(signature)
+    """Create the record and raise the level in one step, so a level without its record cannot exist.
+
+    `before` is the state captured before the caller changed anything (a released hold, say)."""
     record = VerificationRecord.objects.create(
         signature=signature,
         level=level,
@@ -71,7 +222,7 @@ def _signature_level_set(
     )
     signature.verification_level = level
     signature.verification = record
-    signature.save(update_fields=["verification_level", "verification", "updated_at"])
+    signature.save(update_fields=["verification_level", "verification", "hold_reason", "updated_at"])
     signature_event_record(
         signature=signature,
         kind=SignatureEvent.Kind.VERIFIED,
