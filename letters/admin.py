@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from letters.admin_review import ReviewQueueFilter, SignatureReviewMixin
 from letters.models import (
     IdempotencyRecord,
     Letter,
@@ -92,7 +93,7 @@ class VerificationRecordInline(admin.TabularInline):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "organization_name",
@@ -103,12 +104,13 @@ class SignatureAdmin(admin.ModelAdmin):
         "is_public",
         "confirmed_at",
     ]
-    list_filter = ["status", "verification_level", "hold_reason", "source", "is_public", "letter"]
+    list_filter = [ReviewQueueFilter, "status", "verification_level", "hold_reason", "source", "is_public", "letter"]
     search_fields = ["name", "organization_name", "title", "email_key", "public_id"]
     list_select_related = ["letter", "organization", "person"]
     autocomplete_fields = ["person", "organization"]
     date_hierarchy = "signed_at"
     readonly_fields = [
+        "review_links",
         "public_id",
         "letter",
         "version",

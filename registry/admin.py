@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from registry.admin_review import DuplicateReviewMixin, OrganizationReviewMixin, PersonScanMixin
 from registry.models import (
     Affiliation,
     AuditEvent,
@@ -27,11 +28,12 @@ class OrganizationDomainInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganizationReviewMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "kind", "status", "website"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "slug", "aliases__name", "domains__domain"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["review_links"]
     inlines = [OrganizationAliasInline, OrganizationDomainInline]
 
 
@@ -64,7 +66,7 @@ class AffiliationInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(PersonScanMixin, admin.ModelAdmin):
     list_display = ["display_name", "public_id", "merged_into", "created_at"]
     list_filter = [("merged_into", admin.EmptyFieldListFilter)]
     search_fields = ["display_name", "name_key", "public_id", "emails__email_key"]
@@ -99,8 +101,9 @@ class ProtectedNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(admin.ModelAdmin):
-    list_display = ["person_a", "person_b", "score", "status", "created_at"]
+class DuplicateCandidateAdmin(DuplicateReviewMixin, admin.ModelAdmin):
+    list_display = ["person_a", "person_b", "score", "reasons_text", "status", "created_at"]
+    readonly_fields = ["comparison", "score", "reasons", "decided_by", "decided_at"]
     list_filter = ["status"]
     search_fields = ["person_a__display_name", "person_b__display_name"]
     list_select_related = ["person_a", "person_b"]

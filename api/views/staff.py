@@ -1,3 +1,144 @@
-"""Staff API views."""
+"""Staff API: verify or reject signatures, review duplicate people. Token or session auth; staff only."""
 
-urlpatterns: list = []
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.serializers.signing import ErrorSerializer
+from api.serializers.staff import (
+    DuplicateCandidateSerializer,
+    RejectInputSerializer,
+    StaffSignatureSerializer,
+    VerifyInputSerializer,
+)
+from letters.models import Signature
+from letters.services.verification import VerificationError, signature_reject, signature_verify_manual
+from registry.merge import MergeError, duplicate_dismiss, duplicate_merge
+from registry.models import DuplicateCandidate
+
+STAFF_ERRORS = {
+    400: ErrorSerializer,
+    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorSerializer, description="Not staff."),
+    404: ErrorSerializer,
+    409: OpenApiResponse(ErrorSerializer, description="Not possible in the current state."),
+}
+
+
+class StaffView(APIView):
+    permission_classes = [IsAdminUser]
+
+
+def _conflict(exc: Exception) -> Response:
+    return Response({"detail": str(exc), "errors": {}}, status=status.HTTP_409_CONFLICT)
+
+
+class SignatureVerifyView(StaffView):
+    @extend_schema(
+        summary="Verify a signature manually, with evidence (releases a hold)",
+        request=VerifyInputSerializer,
+        responses={200: StaffSignatureSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        signature = get_object_or_404(Signature, public_id=public_id)
+        data = VerifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            signature = signature_verify_manual(
+                signature=signature,
+                method=data.validated_data["method"],
+                evidence=data.validated_data["evidence"],
+                evidence_url=data.validated_data.get("evidence_url", ""),
+                verifier=request.user,
+            )
+        except VerificationError as exc:
+            return _conflict(exc)
+        return Response(StaffSignatureSerializer(signature).data)
+
+
+class SignatureRejectView(StaffView):
+    @extend_schema(
+        summary="Reject a signature: removed from public view, with a private reason",
+        request=RejectInputSerializer,
+        responses={200: StaffSignatureSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        signature = get_object_or_404(Signature, public_id=public_id)
+        data = RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            signature = signature_reject(
+                signature=signature,
+                reason=data.validated_data["reason"],
+                public_reason=data.validated_data.get("public_reason", ""),
+                actor=request.user,
+            )
+        except VerificationError as exc:
+            return _conflict(exc)
+        return Response(StaffSignatureSerializer(signature).data)
+
+
+class DuplicateListView(ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = DuplicateCandidateSerializer
+
+    def get_queryset(self):
+        status_filter = self.request.query_params.get("status", DuplicateCandidate.Status.OPEN)
+        return (
+            DuplicateCandidate.objects.filter(status=status_filter)
+            .select_related("person_a__merged_into", "person_b__merged_into")
+            .order_by("-score", "id")
+        )
+
+    @extend_schema(summary="Duplicate candidates (open by default)", tags=["staff"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class DuplicateMergeView(StaffView):
+    @extend_schema(
+        summary="Merge a duplicate pair (the older person survives)",
+        request=None,
+        responses={200: DuplicateCandidateSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        candidate = get_object_or_404(DuplicateCandidate.objects.select_related("person_a", "person_b"), pk=pk)
+        try:
+            duplicate_merge(candidate=candidate, actor=request.user)
+        except MergeError as exc:
+            return _conflict(exc)
+        candidate.refresh_from_db()
+        return Response(DuplicateCandidateSerializer(candidate).data)
+
+
+class DuplicateDismissView(StaffView):
+    @extend_schema(
+        summary="Dismiss a duplicate pair as different people",
+        request=None,
+        responses={200: DuplicateCandidateSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        candidate = get_object_or_404(DuplicateCandidate, pk=pk)
+        if candidate.status != DuplicateCandidate.Status.OPEN:
+            return _conflict(MergeError("This candidate was already decided."))
+        duplicate_dismiss(candidate=candidate, actor=request.user)
+        return Response(DuplicateCandidateSerializer(candidate).data)
+
+
+urlpatterns = [
+    path("signatures/<str:public_id>/verify", SignatureVerifyView.as_view(), name="api-signature-verify"),
+    path("signatures/<str:public_id>/reject", SignatureRejectView.as_view(), name="api-signature-reject"),
+    path("duplicates/", DuplicateListView.as_view(), name="api-duplicate-list"),
+    path("duplicates/<int:pk>/merge", DuplicateMergeView.as_view(), name="api-duplicate-merge"),
+    path("duplicates/<int:pk>/dismiss", DuplicateDismissView.as_view(), name="api-duplicate-dismiss"),
+]

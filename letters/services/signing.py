@@ -1,5 +1,6 @@
 """Signing a letter: create (enumeration-safe), confirm, withdraw."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from letters.services.verification import signature_hold_reason, signature_verif
 from registry.emails import email_normalize
 from registry.services import organization_link, person_for_confirmed_email
 
+logger = logging.getLogger(__name__)
 SIGN_ACCEPTED_DETAIL = "Check your inbox to confirm your signature."
 
 
@@ -169,7 +171,18 @@ def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime |
         audit_data={"hold_reason": signature.hold_reason} if signature.hold_reason else None,
     )
     signature_verify_by_domain(signature=signature, at=at)
+    person_id = signature.person_id
+    transaction.on_commit(lambda: _enqueue_duplicates_check(person_id))
     return signature
+
+
+def _enqueue_duplicates_check(person_id: int) -> None:
+    from registry.tasks import person_duplicates_check
+
+    try:
+        person_duplicates_check.delay(person_id)
+    except Exception:
+        logger.warning("Could not enqueue the duplicate check for person %s", person_id)
 
 
 @transaction.atomic
