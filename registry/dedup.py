@@ -51,7 +51,7 @@ def blocking_keys(record: PersonRecord) -> set[str]:
         keys.add(f"surname:{record.surname}")
         keys.add(f"surname4:{record.surname[:4]}:{record.given[:1]}")
     if record.given and len(record.given) > 1:
-        keys.add(f"surname:{record.given}")  # swapped order: "Moussouris Katie"
+        keys.add("tokens:" + " ".join(sorted((record.given, record.surname))))  # swapped order: "Moussouris Katie"
     for org_id in record.organizations:
         keys.add(f"org:{org_id}:{record.given[:1]}")
     return keys

@@ -29,8 +29,10 @@ def fold(text: str) -> str:
 
 
 def organization_name_key(name: str) -> str:
-    """Case-, accent- and punctuation-insensitive key without legal suffixes ("NVIDIA Corp." → "nvidia")."""
-    words = fold(name.replace("&", " and ")).split()
+    """Case-, accent- and punctuation-insensitive key without legal suffixes ("NVIDIA Corp." → "nvidia").
+
+    Dots are dropped before folding so that abbreviations stay one word ("S.A." → "sa", "N.V." → "nv")."""
+    words = fold(name.replace("&", " and ").replace(".", "")).split()
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
         words.pop()
     return " ".join(words)
@@ -60,7 +62,14 @@ def skeleton(text: str) -> str:
     text = unicodedata.normalize("NFD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     text = text.translate(_confusable_map())
-    return fold(text)
+    text = _INNER_CAPITAL_I.sub(lambda m: "l" * len(m.group(0)), text).replace("|", "l")
+    return _ASCII_LOOKALIKES.sub(lambda m: _ASCII_LOOKALIKE_MAP[m.group(0)], fold(text))
+
+
+# Look-alikes inside ASCII itself (TR39 lists them too): "BiII" for "Bill", "rn" for "m", "0" for "o".
+_INNER_CAPITAL_I = re.compile(r"(?<=[a-z])I+")
+_ASCII_LOOKALIKE_MAP = {"rn": "m", "vv": "w", "0": "o", "1": "l"}
+_ASCII_LOOKALIKES = re.compile("|".join(_ASCII_LOOKALIKE_MAP))
 
 
 def is_mixed_script(text: str) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from letters.models import Signature, SignatureEvent, VerificationLevel, VerificationRecord
 from letters.services.events import SignatureState, signature_event_record, signature_state
 from registry.models import OrganizationDomain, ProtectedName
+from registry.nicknames import canonical_given_name
 from registry.normalize import is_mixed_script, person_name, skeleton
 
 
@@ -39,7 +40,16 @@ def protected_name_match(name: str) -> ProtectedName | None:
     if len(plain) >= 2:
         candidates.add(" ".join([plain[-1], *plain[:-1]]))
         candidates.add(" ".join([*plain[1:], plain[0]]))
-    return ProtectedName.objects.filter(skeleton__in=[c for c in candidates if c]).first()
+    exact = ProtectedName.objects.filter(skeleton__in=[c for c in candidates if c]).first()
+    if exact is not None or not parsed.given or not parsed.surname:
+        return exact
+    # Nickname variants ("Kate" for "Katherine"): the list is short, so compare parsed names one by one.
+    wanted = {(parsed.given, parsed.surname), (canonical_given_name(parsed.surname), parsed.given)}
+    for protected in ProtectedName.objects.only("name", "skeleton"):
+        other = person_name(protected.name)
+        if (other.given, other.surname) in wanted:
+            return protected
+    return None
 
 
 def _claims_senior_title(title: str) -> bool:

@@ -1,0 +1,461 @@
+"""Benchmarks P1–P6: product figures as ratios against baselines measured in the same run.
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned_bench python -m bench.run [--quick] [--only P1,P3]
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+TARGETS = {
+    "P1": "sign ÷ bare INSERT ≥ 0.70",
+    "P2": "UPDATEs on letters = 0",
+    "P3": "stats ÷ trivial ≥ 0.80; as_of at N ÷ at 10k ≤ 2",
+    "P4": "list p95 < 20 ms; ÷ bare list ≥ 0.60",
+    "P5": "CSV ÷ raw COPY ≤ 2×; RSS growth < 100 MB",
+    "P6": "100k people < 10 s; speed-up ≥ 100×; recall ≥ 0.98",
+}
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdef",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        BENCH="1",
+        DATABASE_POOL="1",
+        API_ANON_RATE="100000000/minute",
+        SIGN_RATE_IP_BURST="100000000",
+        SIGN_RATE_IP_SUSTAINED="100000000",
+        SIGN_RATE_DOMAIN_BURST="100000000",
+        SIGN_RATE_DOMAIN_SUSTAINED="100000000",
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The real app under gunicorn with production settings, on a free loopback port."""
+
+    def __init__(self, database_url: str, workers: int = 4) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
+             "--worker-class", "gthread", "--threads", "4", "--log-level", "warning", "--timeout", "120"],
+            cwd=ROOT, env=server_env(database_url),
+        )  # fmt: skip
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def setup_django(database_url: str) -> None:
+    os.environ.update(server_env(database_url))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
+
+
+def seed(signatures: int) -> dict[str, int]:
+    from django.core.management import call_command
+
+    from bench.views import CREATE_TABLE
+    from letters.models import Letter
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+        cursor.execute("TRUNCATE bench_signature_baseline")
+    letters = {}
+    for slug, count in (("bench-10k", min(10_000, signatures)), (f"bench-{signatures}", signatures)):
+        if not Letter.objects.filter(slug=slug).exists():
+            call_command("bench_seed", signatures=count, letter=slug, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        letters[slug] = Letter.objects.get(slug=slug).pk
+    if not Letter.objects.filter(slug="bench-sign").exists():
+        call_command("bench_seed", signatures=0, letter="bench-sign", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return letters
+
+
+def timed(fn, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def p1_p2(server: Server, seconds: float) -> dict:
+    from django.db import connection
+
+    from bench.load import load
+
+    def letter_updates() -> int:
+        time.sleep(1.2)  # backends flush their statistics about once a second
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n_tup_upd + n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'letters_letter'")
+            return cursor.fetchone()[0]
+
+    out = {}
+    for clients in (32, 128):
+        bare = load(f"{server.url}/bench/insert/", method="POST", clients=clients, seconds=seconds, expect=(202,))
+        before = letter_updates()
+        sign = load(
+            f"{server.url}/api/v1/letters/bench-sign/signatures/", method="POST", body="sign", clients=clients,
+            seconds=seconds, expect=(202,),
+        )  # fmt: skip
+        after = letter_updates()
+        out[f"c{clients}"] = {
+            "sign": sign.summary(),
+            "bare_insert": bare.summary(),
+            "ratio": round(sign.rps / bare.rps, 3),
+        }
+        if clients == 32:
+            out["P2_letter_updates"] = after - before
+    return out
+
+
+def p3(server: Server, letters: dict[str, int], big: str, seconds: float) -> dict:
+    import httpx
+
+    from bench.load import load
+
+    trivial = load(f"{server.url}/bench/trivial/", clients=32, seconds=seconds)
+    stats = load(f"{server.url}/api/v1/letters/{big}/stats/", clients=32, seconds=seconds)
+    as_of = "2026-01-20T12:34:56Z"
+
+    def latency(slug: str) -> float:
+        with httpx.Client() as client:
+            client.get(f"{server.url}/api/v1/letters/{slug}/stats/?as_of={as_of}")
+            return timed(lambda: client.get(f"{server.url}/api/v1/letters/{slug}/stats/?as_of={as_of}"), 7)
+
+    small_ms, big_ms = latency("bench-10k") * 1000, latency(big) * 1000
+    return {
+        "stats": stats.summary(),
+        "trivial": trivial.summary(),
+        "ratio": round(stats.rps / trivial.rps, 3),
+        "as_of_ms_10k": round(small_ms, 2),
+        "as_of_ms_big": round(big_ms, 2),
+        "as_of_growth": round(big_ms / small_ms, 2),
+    }
+
+
+def p4(server: Server, letters: dict[str, int], big: str, seconds: float) -> dict:
+    import httpx
+
+    from bench.load import load
+
+    with httpx.Client() as client:
+        first = client.get(f"{server.url}/api/v1/letters/{big}/signatures/?page_size=100").json()
+    deep = first["next"]
+    listing = load(deep, clients=8, seconds=seconds)
+    bare = load(f"{server.url}/bench/list/?letter={letters[big]}&after=500000", clients=8, seconds=seconds)
+    single = load(deep, clients=1, seconds=seconds, processes=1)
+    return {
+        "list": listing.summary(),
+        "bare_list": bare.summary(),
+        "ratio": round(listing.rps / bare.rps, 3),
+        "p95_ms_single_client": round(single.percentile(0.95), 2),
+    }
+
+
+def p5(server: Server, letters: dict[str, int], big: str) -> dict:
+    import httpx
+    import psutil
+    from django.db import connection
+
+    def raw_copy() -> int:
+        total = 0
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                "COPY (SELECT public_id, name, title, organization_name, verification_level, confirmed_at "
+                f"FROM letters_signature WHERE letter_id = {int(letters[big])} AND status = 'confirmed' "
+                "ORDER BY confirmed_at, id) TO STDOUT WITH CSV"
+            ) as copy,
+        ):
+            for chunk in copy:
+                total += len(chunk)
+        return total
+
+    copy_s = timed(raw_copy, 2)
+    workers = psutil.Process(server.process.pid).children()
+    baseline = {w.pid: w.memory_info().rss for w in workers}
+    peak = dict(baseline)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            for w in workers:
+                try:
+                    peak[w.pid] = max(peak[w.pid], w.memory_info().rss)
+                except psutil.Error:
+                    pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    size = 0
+    with (
+        httpx.Client(timeout=600) as client,
+        client.stream("GET", f"{server.url}/api/v1/letters/{big}/export.csv") as r,
+    ):
+        for chunk in r.iter_bytes():
+            size += len(chunk)
+    export_s = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    growth = max(peak[pid] - baseline[pid] for pid in baseline) / 1e6
+    return {"export_s": round(export_s, 2), "raw_copy_s": round(copy_s, 2), "ratio": round(export_s / copy_s, 2),
+            "bytes": size, "rss_growth_mb": round(growth, 1)}  # fmt: skip
+
+
+def synthetic_people(n: int, seed: int = 11):
+    from registry.dedup import PersonRecord
+
+    rng = random.Random(seed)
+    given = [
+        "Ada",
+        "Grace",
+        "Alan",
+        "Katie",
+        "Bruce",
+        "Linus",
+        "Margaret",
+        "Dennis",
+        "Barbara",
+        "Ken",
+        "Radia",
+        "Bob",
+        "Robert",
+        "William",
+        "Bill",
+        "Katherine",
+        "Elizabeth",
+        "Liz",
+        "James",
+        "Jim",
+        "Anna",
+        "Maria",
+        "Wei",
+        "Li",
+    ]
+    first = [
+        "Mor",
+        "Lin",
+        "Tur",
+        "Hop",
+        "Sch",
+        "Tor",
+        "Ham",
+        "Rit",
+        "Lis",
+        "Tho",
+        "Per",
+        "Dif",
+        "Hel",
+        "Riv",
+        "Sha",
+        "Adl",
+        "Lam",
+        "Knu",
+        "Mou",
+        "Wat",
+        "Kim",
+        "Ngu",
+        "Gar",
+        "Pat",
+        "Bal",
+        "Cor",
+        "Dun",
+        "Fen",
+        "Gil",
+        "Kov",
+    ]
+    middle = ["a", "e", "i", "o", "u", "an", "el", "is", "or", "ur", "am", "et", "ol", "ir", "ag", "ev", "ul", "ok"]
+    last = [
+        "ton",
+        "ley",
+        "ris",
+        "son",
+        "man",
+        "ing",
+        "ard",
+        "ez",
+        "ova",
+        "ski",
+        "ner",
+        "ow",
+        "ell",
+        "berg",
+        "stein",
+        "wood",
+        "field",
+        "ford",
+        "croft",
+        "dale",
+    ]
+    surnames = [f"{a}{b}{c}" for a in first for b in middle for c in last]  # 10,800 surnames
+    records = []
+    for i in range(n):
+        name = f"{rng.choice(given)} {rng.choice(surnames)}{'' if i % 5 else rng.choice('aeiou')}"
+        org = rng.randrange(1, 400)
+        records.append(
+            PersonRecord(id=i + 1, name=name, email_keys=frozenset({f"p{i}@org{org}.example"}),
+                         organizations={org: f"Org {org}"})
+        )  # fmt: skip
+    return records
+
+
+def p6(people: int) -> dict:
+    from registry.dedup import find_duplicates, naive_duplicates
+
+    records = synthetic_people(people)
+    started = time.perf_counter()
+    found = find_duplicates(records)
+    blocked_s = time.perf_counter() - started
+    sample = records[:2000]
+    started = time.perf_counter()
+    naive = {(m.a, m.b) for m in naive_duplicates(sample)}
+    naive_s = time.perf_counter() - started
+    blocked_sample = {(m.a, m.b) for m in find_duplicates(sample)}
+    extrapolated = naive_s * (people / len(sample)) ** 2
+    recall = len(naive & blocked_sample) / len(naive) if naive else 1.0
+    return {"people": people, "blocked_s": round(blocked_s, 2), "candidates": len(found),
+            "naive_sample_s": round(naive_s, 2), "naive_extrapolated_s": round(extrapolated, 1),
+            "speedup": round(extrapolated / blocked_s, 1), "recall_vs_naive": round(recall, 4)}  # fmt: skip
+
+
+def verdicts(results: dict) -> dict[str, bool]:
+    checks = {}
+    if "P1" in results:
+        checks["P1"] = results["P1"]["c32"]["ratio"] >= 0.70
+        checks["P2"] = results["P1"]["P2_letter_updates"] == 0
+    if "P3" in results:
+        checks["P3"] = results["P3"]["ratio"] >= 0.80 and results["P3"]["as_of_growth"] <= 2
+    if "P4" in results:
+        checks["P4"] = results["P4"]["p95_ms_single_client"] < 20 and results["P4"]["ratio"] >= 0.60
+    if "P5" in results:
+        checks["P5"] = results["P5"]["ratio"] <= 2 and results["P5"]["rss_growth_mb"] < 100
+    if "P6" in results:
+        p = results["P6"]
+        checks["P6"] = p["blocked_s"] < 10 and p["speedup"] >= 100 and p["recall_vs_naive"] >= 0.98
+    return checks
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs (smoke)")
+    parser.add_argument("--signatures", type=int, default=None)
+    parser.add_argument("--people", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--only", default="P1,P3,P4,P5,P6")
+    parser.add_argument("--output", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database (the benchmark migrates and fills it).")
+    signatures = args.signatures or (2_000 if args.quick else 1_000_000)
+    people = args.people or (2_000 if args.quick else 100_000)
+    seconds = args.seconds or (1.0 if args.quick else 8.0)
+    only = set(args.only.split(","))
+    setup_django(database_url)
+    letters = seed(signatures)
+    big = f"bench-{signatures}"
+    results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+                     "started_at": datetime.now(UTC).isoformat(), "signatures": signatures}  # fmt: skip
+    server = Server(database_url)
+    try:
+        if "P1" in only:
+            results["P1"] = p1_p2(server, seconds)
+        if "P3" in only:
+            results["P3"] = p3(server, letters, big, seconds)
+        if "P4" in only:
+            results["P4"] = p4(server, letters, big, seconds)
+        if "P5" in only:
+            results["P5"] = p5(server, letters, big)
+    finally:
+        server.stop()
+    if "P6" in only:
+        results["P6"] = p6(people)
+    results["verdicts"] = verdicts(results)
+    Path(args.output).write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
+    return results
+
+
+def print_table(results: dict) -> None:
+    print(f"\n{'figure':<6} {'target':<50} {'measured':<60} verdict")
+    rows = []
+    if "P1" in results:
+        p = results["P1"]
+        rows.append(
+            (
+                "P1",
+                f"ratio {p['c32']['ratio']} at 32 ({p['c32']['sign']['rps']} vs {p['c32']['bare_insert']['rps']} req/s, "
+                f"p50 {p['c32']['sign']['p50_ms']} p99 {p['c32']['sign']['p99_ms']} ms); {p['c128']['ratio']} at 128",
+            )
+        )
+        rows.append(("P2", f"{p['P2_letter_updates']} UPDATEs"))
+    if "P3" in results:
+        p = results["P3"]
+        rows.append(
+            ("P3", f"ratio {p['ratio']}; as_of {p['as_of_ms_big']} ms vs {p['as_of_ms_10k']} ms (×{p['as_of_growth']})")
+        )
+    if "P4" in results:
+        p = results["P4"]
+        rows.append(("P4", f"p95 {p['p95_ms_single_client']} ms; ratio {p['ratio']}"))
+    if "P5" in results:
+        p = results["P5"]
+        rows.append(
+            ("P5", f"{p['export_s']} s vs COPY {p['raw_copy_s']} s (×{p['ratio']}); RSS +{p['rss_growth_mb']} MB")
+        )
+    if "P6" in results:
+        p = results["P6"]
+        rows.append(("P6", f"{p['blocked_s']} s; ×{p['speedup']} vs naive; recall {p['recall_vs_naive']}"))
+    for figure, measured in rows:
+        verdict = results["verdicts"].get(figure)
+        print(f"{figure:<6} {TARGETS[figure]:<50} {measured:<60} {'PASS' if verdict else 'MISS'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Seed a letter with N confirmed signatures (and their history) through PostgreSQL COPY, for benchmarks."""
+
+import hashlib
+import json
+import secrets
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from letters.models import Letter, LetterCount, LetterVersion
+from registry.models import Organization
+
+ORGS = ["Adobe", "Nvidia", "Zoom", "Apple", "Meta", "Bugcrowd", "Google", "Microsoft", "Cloudflare", "HackerOne"]
+GIVEN = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katie",
+    "Bruce",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Radia",
+    "Whitfield",
+]
+SURNAMES = ["Lovelace", "Hopper", "Turing", "Moussouris", "Schneier", "Torvalds", "Hamilton", "Ritchie", "Liskov",
+            "Thompson", "Perlman", "Diffie", "Hellman", "Rivest", "Shamir", "Adleman", "Lampson", "Knuth"]  # fmt: skip
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Command(BaseCommand):
+    help = "Seed a benchmark letter with N confirmed signatures and M people via COPY (PostgreSQL only)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--signatures", type=int, default=10_000)
+        parser.add_argument("--people", type=int, default=0)
+        parser.add_argument("--letter", default="bench-letter")
+        parser.add_argument("--days", type=int, default=30)
+
+    def handle(self, *args, signatures: int, people: int, letter: str, days: int, **options) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_seed needs PostgreSQL (it uses COPY): set DATABASE_URL=postgres://...")
+        started = time.perf_counter()
+        with transaction.atomic():
+            bench_letter = self._letter(letter)
+            orgs = self._organizations()
+            self._signatures(bench_letter, orgs, signatures, days)
+            if people:
+                self._people(people)
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"Seeded {signatures} signatures and {people} people into {letter} in {elapsed:.1f} s")
+
+    def _letter(self, slug: str) -> Letter:
+        if Letter.objects.filter(slug=slug).exists():
+            raise CommandError(f"Letter {slug} exists already; use another --letter or a fresh database.")
+        body = "Benchmark letter."
+        letter = Letter.objects.create(slug=slug, title=f"Benchmark {slug}", status=Letter.Status.OPEN, opened_at=START)
+        version = LetterVersion.objects.create(
+            letter=letter, number=1, body=body, sha256=hashlib.sha256(body.encode()).hexdigest(), published_at=START
+        )
+        Letter.objects.filter(pk=letter.pk).update(current_version=version)
+        letter.current_version = version
+        return letter
+
+    def _organizations(self) -> list[Organization]:
+        return [
+            Organization.objects.get_or_create(slug=name.lower(), defaults={"name": name, "name_key": name.lower()})[0]
+            for name in ORGS
+        ]
+
+    def _signatures(self, letter: Letter, orgs: list[Organization], count: int, days: int) -> None:
+        span = days * 86400
+        buckets: dict[datetime, Counter] = defaultdict(Counter)
+        by_org: dict[datetime, Counter] = defaultdict(Counter)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM letters_signature")
+            first_id = cursor.fetchone()[0] + 1
+            columns = (
+                "id, public_id, letter_id, version_id, name, title, organization_name, organization_id, email, "
+                "email_key, status, verification_level, is_public, hold_reason, rejection_reason, "
+                "public_removal_reason, source, comment, emails_sent, signed_at, confirmed_at, updated_at"
+            )
+            with cursor.cursor.copy(f"COPY letters_signature ({columns}) FROM STDIN") as copy:
+                for i in range(count):
+                    at = START + timedelta(seconds=(i * span) // max(count, 1))
+                    org = orgs[i % len(orgs)]
+                    name = f"{GIVEN[i % len(GIVEN)]} {SURNAMES[(i // len(GIVEN)) % len(SURNAMES)]} {i}"
+                    email = f"signer{first_id + i}@{org.slug}.example"
+                    public = i % 50 != 0
+                    copy.write_row((first_id + i, secrets.token_urlsafe(12), letter.pk, letter.current_version_id,
+                                    name, "Security Engineer", org.name, org.pk, email, email, "confirmed", "email",
+                                    public, "", "", "", "web", "", 1, at, at, at))  # fmt: skip
+                    minute = at.replace(second=0, microsecond=0)
+                    buckets[minute]["added"] += 1
+                    buckets[minute]["withheld"] += not public
+                    by_org[minute][f"org:{org.slug}"] += 1
+            events = (
+                "signature_id, letter_id, kind, at, visible_before, visible_after, level_before, level_after, data, "
+                "recorded_at"
+            )
+            with cursor.cursor.copy(f"COPY letters_signatureevent ({events}) FROM STDIN") as copy:
+                for i in range(count):
+                    at = START + timedelta(seconds=(i * span) // max(count, 1))
+                    copy.write_row((first_id + i, letter.pk, "confirmed", at, False, True, "none", "email", "{}", at))
+            cursor.execute("SELECT setval(pg_get_serial_sequence('letters_signature', 'id'), %s)", [first_id + count])
+            cursor.execute("SELECT MAX(id) FROM letters_signatureevent WHERE letter_id = %s", [letter.pk])
+            last_event = cursor.fetchone()[0] or 0
+            with cursor.cursor.copy(
+                "COPY letters_lettercountbucket (letter_id, minute, added, removed, withdrawn, rejected, "
+                "name_withheld_delta, by_level, by_organization) FROM STDIN"
+            ) as copy:
+                for minute, tally in buckets.items():
+                    copy.write_row((letter.pk, minute, tally["added"], 0, 0, 0, tally["withheld"],
+                                    json.dumps({"email": tally["added"]}), json.dumps(by_org[minute])))  # fmt: skip
+        totals = Counter()
+        for tally in by_org.values():
+            totals.update(tally)
+        LetterCount.objects.update_or_create(
+            letter=letter,
+            defaults={
+                "public": count,
+                "verified": 0,
+                "by_level": {"email": count} if count else {},
+                "name_withheld": sum(t["withheld"] for t in buckets.values()),
+                "by_organization": dict(totals),
+                "last_event_id": last_event,
+                "counted_at": datetime.now(UTC),
+            },
+        )
+
+    def _people(self, count: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM registry_person")
+            first_id = cursor.fetchone()[0] + 1
+            now = datetime.now(UTC)
+            with cursor.cursor.copy(
+                "COPY registry_person (id, public_id, display_name, sort_name, name_key, name_skeleton, created_at, "
+                "updated_at) FROM STDIN"
+            ) as copy:
+                for i in range(count):
+                    given, surname = GIVEN[i % len(GIVEN)], f"{SURNAMES[i % len(SURNAMES)]}{i // 7}"
+                    name = f"{given} {surname}"
+                    key = name.lower()
+                    copy.write_row((first_id + i, secrets.token_urlsafe(12), name, key, key, key, now, now))
+            with cursor.cursor.copy(
+                "COPY registry_personemail (person_id, email, email_key, created_at) FROM STDIN"
+            ) as copy:
+                for i in range(count):
+                    email = f"person{first_id + i}@example.org"
+                    copy.write_row((first_id + i, email, email, now))
+            cursor.execute("SELECT setval(pg_get_serial_sequence('registry_person', 'id'), %s)", [first_id + count])
