@@ -4,6 +4,7 @@ Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned_bench python 
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -45,8 +46,10 @@ def server_env(database_url: str) -> dict[str, str]:
         SIGN_RATE_DOMAIN_BURST="100000000",
         SIGN_RATE_DOMAIN_SUSTAINED="100000000",
         LOG_LEVEL="WARNING",
+        EMAIL_URL="dummymail://",
+        # As in production, requests only enqueue: nobody consumes this queue, and it is purged afterwards.
+        CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"),
     )
-    env.pop("CELERY_BROKER_URL", None)
     return env
 
 
@@ -129,7 +132,9 @@ def p1_p2(server: Server, seconds: float) -> dict:
     from bench.load import load
 
     def letter_updates() -> int:
-        time.sleep(1.2)  # backends flush their statistics about once a second
+        time.sleep(11)  # idle backends flush their statistics within PGSTAT_IDLE_INTERVAL (10 s)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
         with connection.cursor() as cursor:
             cursor.execute("SELECT n_tup_upd + n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'letters_letter'")
             return cursor.fetchone()[0]
@@ -225,10 +230,8 @@ def p5(server: Server, letters: dict[str, int], big: str) -> dict:
     def sample() -> None:
         while not done.is_set():
             for w in workers:
-                try:
+                with contextlib.suppress(psutil.Error):
                     peak[w.pid] = max(peak[w.pid], w.memory_info().rss)
-                except psutil.Error:
-                    pass
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample)
@@ -365,6 +368,13 @@ def p6(people: int) -> dict:
             "speedup": round(extrapolated / blocked_s, 1), "recall_vs_naive": round(recall, 4)}  # fmt: skip
 
 
+def purge_queue() -> None:
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis.from_url(server_env("")["CELERY_BROKER_URL"]).flushdb()
+
+
 def verdicts(results: dict) -> dict[str, bool]:
     checks = {}
     if "P1" in results:
@@ -401,8 +411,8 @@ def main(argv: list[str] | None = None) -> dict:
     setup_django(database_url)
     letters = seed(signatures)
     big = f"bench-{signatures}"
-    results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-                     "started_at": datetime.now(UTC).isoformat(), "signatures": signatures}  # fmt: skip
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    results: dict = {"machine": machine, "started_at": datetime.now(UTC).isoformat(), "signatures": signatures}
     server = Server(database_url)
     try:
         if "P1" in only:
@@ -415,6 +425,7 @@ def main(argv: list[str] | None = None) -> dict:
             results["P5"] = p5(server, letters, big)
     finally:
         server.stop()
+        purge_queue()
     if "P6" in only:
         results["P6"] = p6(people)
     results["verdicts"] = verdicts(results)
@@ -431,7 +442,8 @@ def print_table(results: dict) -> None:
         rows.append(
             (
                 "P1",
-                f"ratio {p['c32']['ratio']} at 32 ({p['c32']['sign']['rps']} vs {p['c32']['bare_insert']['rps']} req/s, "
+                f"ratio {p['c32']['ratio']} at 32 "
+                f"({p['c32']['sign']['rps']} vs {p['c32']['bare_insert']['rps']} req/s, "
                 f"p50 {p['c32']['sign']['p50_ms']} p99 {p['c32']['sign']['p99_ms']} ms); {p['c128']['ratio']} at 128",
             )
         )

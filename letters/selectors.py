@@ -4,14 +4,18 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
 from letters.history import PUBLIC_CHANGE, signatures_as_of
 from letters.models import Letter, LetterCountBucket, LetterRecipient, LetterSponsor, Signature, SignatureEvent
 from registry.models import Organization
 
+STATS_CACHE_NOW = 2  # seconds; well inside the 5 s staleness bound
+STATS_CACHE_PAST = 60  # the past changes only when late events are folded
 PUBLIC_SIGNATURE_RELATED = ("organization", "verification", "version")
 ORDERINGS = {"signed_at": ("confirmed_at", "id"), "-signed_at": ("-confirmed_at", "-id"), "name": ("public_name", "id")}
 
@@ -29,8 +33,13 @@ def letters_public() -> QuerySet[Letter]:
 
 
 def letter_public_get(*, slug: str) -> Letter:
-    """Raises Letter.DoesNotExist for unknown and draft letters."""
+    """A letter with its recipients and sponsors. Raises Letter.DoesNotExist for unknown and draft letters."""
     return letters_public().get(slug=slug)
+
+
+def letter_public_lookup(*, slug: str) -> Letter:
+    """Just the letter and its current version (one query), for endpoints about its signatures."""
+    return Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("count", "current_version").get(slug=slug)
 
 
 def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:
@@ -101,7 +110,17 @@ def _organization_names(keys: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def letter_stats(*, letter: Letter, as_of: datetime | None = None, top: int = 10) -> dict[str, Any]:
-    """Totals, by level and by organization (top N plus "other")."""
+    """Totals, by level and by organization (top N plus "other"); shared by all processes for a second or two."""
+    key = f"letter-stats:{letter.pk}:{as_of.isoformat() if as_of else 'now'}:{top}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _letter_stats(letter=letter, as_of=as_of, top=top)
+        past = as_of is not None and as_of < timezone.now() - STALE_AFTER
+        cache.set(key, cached, timeout=STATS_CACHE_PAST if past else STATS_CACHE_NOW)
+    return cached
+
+
+def _letter_stats(*, letter: Letter, as_of: datetime | None, top: int) -> dict[str, Any]:
     if as_of is not None:
         counts = letter_counts_as_of(letter=letter, as_of=as_of)
         by_org = counts.pop("by_organization")

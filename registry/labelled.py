@@ -26,7 +26,7 @@ def _typo(word: str, rng: random.Random) -> str:
 
 
 def labelled_people(n: int = 2000, *, seed: int = 7) -> LabelledSet:
-    """About n people: 20% get an injected duplicate (kinds in rotation), 10% a similar-named distinct person."""
+    """About n people: 20% get an injected duplicate (kinds in rotation), 20% a similar-named distinct person."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(seed)
@@ -91,6 +91,17 @@ def labelled_people(n: int = 2000, *, seed: int = 7) -> LabelledSet:
                 {f"{other_given.lower()}{index}@company{(org % 58) + 2}.example"},
                 (org % 58) + 2,
             )
+        elif roll == 3:  # a harder distinct person: same surname and first initial, another employer
+            other_given = fake.first_name()
+            while (
+                other_given[:1] != given[:1]
+                or canonical_given_name(other_given.lower()) == canonical_given_name(given.lower())
+                or (canonical_given_name(other_given.lower()), surname) in seen
+            ):
+                other_given = fake.first_name_female() if rng.random() < 0.5 else fake.first_name_male()
+            seen.add((canonical_given_name(other_given.lower()), surname))
+            other_org = (org % 58) + 2
+            add(f"{other_given} {surname}", {f"{other_given.lower()}{index}@company{other_org}.example"}, other_org)
     return LabelledSet(records=records, duplicates=duplicates)
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from api.serializers.public import PublicSignatureSerializer
+from api.serializers.public import PublicSignatureSerializer, _iso
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
 from letters.selectors import ORDERINGS
@@ -13,14 +13,17 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
 
     removed_later = serializers.BooleanField()
 
+    def to_representation(self, obj) -> dict:
+        return {**super().to_representation(obj), "removed_later": obj.removed_later}
+
     def get_verification(self, obj) -> dict:
         as_of = self.context["as_of"]
         level = obj.level_then
         record = obj.verification
         if record is not None and record.level == level and record.verified_at <= as_of:
-            return {"level": level, "method": record.method, "verified_at": record.verified_at}
+            return {"level": level, "method": record.method, "verified_at": _iso(record.verified_at)}
         if level == VerificationLevel.EMAIL:
-            return {"level": level, "method": "email", "verified_at": obj.confirmed_at}
+            return {"level": level, "method": "email", "verified_at": _iso(obj.confirmed_at)}
         return {"level": level, "method": None, "verified_at": None}
 
 

@@ -36,6 +36,7 @@ from letters.selectors import (
     letter_changes,
     letter_counts,
     letter_public_get,
+    letter_public_lookup,
     letter_signatures_public,
     letter_stats,
     letter_timeline,
@@ -53,9 +54,9 @@ ERRORS = {
 }
 
 
-def _letter(slug: str) -> Letter:
+def _letter(slug: str, *, full: bool = False) -> Letter:
     try:
-        return letter_public_get(slug=slug)
+        return letter_public_get(slug=slug) if full else letter_public_lookup(slug=slug)
     except Letter.DoesNotExist:
         raise Http404 from None
 
@@ -91,7 +92,7 @@ class LetterDetailView(PublicView):
         responses={200: LetterSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        letter = _letter(slug)
+        letter = _letter(slug, full=True)
         counts = letter_counts(letter=letter)
         response = Response(LetterSerializer(letter, context={"request": request, "counts": {letter.pk: counts}}).data)
         set_last_modified(response, counts["counted_at"])
