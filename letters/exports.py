@@ -3,10 +3,11 @@
 import csv
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import QuerySet
 
 from letters.models import Letter, Signature
@@ -29,9 +30,16 @@ CHUNK = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def export_time(moment: datetime | None) -> str | None:
+    """UTC with microseconds and a Z, identical in the streamed-COPY and the Python paths."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment is not None else None
+
+
 def csv_cell(value: Any) -> str:
     """Spreadsheet-safe text: a cell that could start a formula is prefixed with an apostrophe."""
-    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    text = "" if value is None else export_time(value) if isinstance(value, datetime) else str(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -54,8 +62,8 @@ def export_row(signature: Signature) -> dict[str, Any]:
         "organization_slug": org.slug if org else None,
         "verification_level": level,
         "verification_method": method,
-        "verified_at": verified_at,
-        "signed_at": signature.confirmed_at,
+        "verified_at": export_time(verified_at),
+        "signed_at": export_time(signature.confirmed_at),
         "version": signature.version.number,
     }
 
@@ -78,13 +86,56 @@ class _Echo:
 
 
 def export_csv(*, rows: QuerySet[Signature], metadata: dict[str, Any]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), lineterminator="\n")
     described = "; ".join(f"{k}={csv_cell(v)}" for k, v in metadata.items() if v is not None)
-    yield f"# Undersigned export: {described}\r\n"
+    yield f"# Undersigned export: {described}\n"
     yield writer.writerow(COLUMNS)
     for signature in rows.iterator(chunk_size=CHUNK):
         row = export_row(signature)
         yield writer.writerow([csv_cell(row[c]) for c in COLUMNS])
+
+
+def _sql_safe(column: str) -> str:
+    apostrophe = "''''"  # an SQL literal holding one apostrophe
+    starts = "'=', '+', '-', '@', E'\\t', E'\\r'"
+    return f"CASE WHEN left({column}, 1) IN ({starts}) THEN {apostrophe} || {column} ELSE {column} END"
+
+
+def _sql_time(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def export_csv_copy(*, letter_id: int, metadata: dict[str, Any]) -> Iterator[bytes]:
+    """The current public list straight from PostgreSQL's COPY, escaped in SQL like csv_cell: near raw COPY speed.
+
+    Empty text becomes NULL so COPY writes an empty cell, byte for byte what export_csv writes."""
+    org_reviewed = "o.status = 'reviewed'"
+    select = f"""
+        SELECT NULLIF(({_sql_safe("s.public_id")})::text, ''),
+               NULLIF((CASE WHEN s.is_public THEN {_sql_safe("s.name")} ELSE '{NAME_WITHHELD}' END)::text, ''),
+               NULLIF((CASE WHEN s.is_public THEN 'false' ELSE 'true' END)::text, ''),
+               NULLIF((CASE WHEN s.is_public THEN {_sql_safe("s.title")} ELSE '' END)::text, ''),
+               NULLIF(({_sql_safe(f"CASE WHEN {org_reviewed} THEN o.name ELSE s.organization_name END")})::text, ''),
+               NULLIF((CASE WHEN {org_reviewed} THEN o.slug END)::text, ''),
+               NULLIF((s.verification_level)::text, ''),
+               NULLIF((CASE WHEN vr.level = s.verification_level THEN vr.method
+                    WHEN s.verification_level = 'email' THEN 'email' END)::text, ''),
+               NULLIF((CASE WHEN vr.level = s.verification_level THEN {_sql_time("vr.verified_at")}
+                    WHEN s.verification_level = 'email' THEN {_sql_time("s.confirmed_at")} END)::text, ''),
+               NULLIF(({_sql_time("s.confirmed_at")})::text, ''),
+               NULLIF((v.number)::text, '')
+        FROM letters_signature s
+        JOIN letters_letterversion v ON v.id = s.version_id
+        LEFT JOIN registry_organization o ON o.id = s.organization_id
+        LEFT JOIN letters_verificationrecord vr ON vr.id = s.verification_id
+        WHERE s.letter_id = {int(letter_id)} AND s.status = 'confirmed' AND s.hold_reason = ''
+        ORDER BY s.confirmed_at, s.id"""  # noqa: S608 - only constants and an int
+    described = "; ".join(f"{k}={csv_cell(v)}" for k, v in metadata.items() if v is not None)
+    yield f"# Undersigned export: {described}\n".encode()
+    yield (",".join(COLUMNS) + "\n").encode()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for data in copy:
+            yield bytes(data)
 
 
 def export_json(*, rows: QuerySet[Signature], metadata: dict[str, Any]) -> Iterator[str]:

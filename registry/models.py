@@ -8,8 +8,14 @@ from django.db.models import F, Q
 
 
 def new_public_id() -> str:
-    """An opaque, URL-safe public identifier (96 random bits)."""
-    return secrets.token_urlsafe(12)
+    """An opaque, URL-safe public identifier (96 random bits) that starts with a letter or digit.
+
+    A leading "-" would read as a formula in spreadsheets and as an option on command lines.
+    """
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if candidate[0].isalnum():
+            return candidate
 
 
 class Organization(models.Model):

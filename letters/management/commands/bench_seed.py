@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import secrets
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from letters.models import Letter, LetterCount, LetterVersion
-from registry.models import Organization
+from registry.models import Organization, new_public_id
 
 ORGS = ["Adobe", "Nvidia", "Zoom", "Apple", "Meta", "Bugcrowd", "Google", "Microsoft", "Cloudflare", "HackerOne"]
 GIVEN = [
@@ -92,7 +91,7 @@ class Command(BaseCommand):
                     name = f"{GIVEN[i % len(GIVEN)]} {SURNAMES[(i // len(GIVEN)) % len(SURNAMES)]} {i}"
                     email = f"signer{first_id + i}@{org.slug}.example"
                     public = i % 50 != 0
-                    copy.write_row((first_id + i, secrets.token_urlsafe(12), letter.pk, letter.current_version_id,
+                    copy.write_row((first_id + i, new_public_id(), letter.pk, letter.current_version_id,
                                     name, "Security Engineer", org.name, org.pk, email, email, "confirmed", "email",
                                     public, "", "", "", "web", "", 1, at, at, at))  # fmt: skip
                     minute = at.replace(second=0, microsecond=0)
@@ -146,7 +145,7 @@ class Command(BaseCommand):
                     given, surname = GIVEN[i % len(GIVEN)], f"{SURNAMES[i % len(SURNAMES)]}{i // 7}"
                     name = f"{given} {surname}"
                     key = name.lower()
-                    copy.write_row((first_id + i, secrets.token_urlsafe(12), name, key, key, key, now, now))
+                    copy.write_row((first_id + i, new_public_id(), name, key, key, key, now, now))
             with cursor.cursor.copy(
                 "COPY registry_personemail (person_id, email, email_key, created_at) FROM STDIN"
             ) as copy:
