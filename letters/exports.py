@@ -27,6 +27,7 @@ COLUMNS = [
     "version",
 ]
 CHUNK = 2000
+STREAM_BUFFER = 256 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -133,9 +134,15 @@ def export_csv_copy(*, letter_id: int, metadata: dict[str, Any]) -> Iterator[byt
     described = "; ".join(f"{k}={csv_cell(v)}" for k, v in metadata.items() if v is not None)
     yield f"# Undersigned export: {described}\n".encode()
     yield (",".join(COLUMNS) + "\n").encode()
+    buffer = bytearray()
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy:
-        for data in copy:
-            yield bytes(data)
+        for data in copy:  # COPY hands out about a row at a time; the socket wants bigger writes
+            buffer += data
+            if len(buffer) >= STREAM_BUFFER:
+                yield bytes(buffer)
+                buffer.clear()
+    if buffer:
+        yield bytes(buffer)
 
 
 def export_json(*, rows: QuerySet[Signature], metadata: dict[str, Any]) -> Iterator[str]:

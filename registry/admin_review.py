@@ -108,8 +108,8 @@ class OrganizationReviewMixin:
             target = apply(organization, form.cleaned_data)
             messages.success(request, f"{title}: done.")
             return redirect("admin:registry_organization_change", target.pk)
-        context = {**self.admin_site.each_context(request), "title": title, "form": form, "signature": organization}
-        return render(request, "admin/letters/signature/review.html", context)
+        context = {**self.admin_site.each_context(request), "title": title, "form": form, "organization": organization}
+        return render(request, "admin/registry/organization/review.html", context)
 
     def link_view(self, request, pk):
         def apply(candidate, data):

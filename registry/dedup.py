@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from registry.nicknames import nickname_groups
 from registry.normalize import fold, person_name
@@ -58,6 +59,8 @@ def blocking_keys(record: PersonRecord) -> set[str]:
 
 
 def _evaluate(a: PersonRecord, b: PersonRecord, name_score: float) -> Match | None:
+    if a.id > b.id:
+        a, b = b, a  # reasons read from the older person to the newer, like the stored pair
     reasons: list[str] = []
     score = name_score / 100
     if a.surname == b.surname and a.given[:1] == b.given[:1] and (a.initial_only or b.initial_only):
@@ -75,7 +78,14 @@ def _evaluate(a: PersonRecord, b: PersonRecord, name_score: float) -> Match | No
     elif sorted(a.key.split()) == sorted(b.key.split()):
         score = max(score, 0.95)
         reasons.append("same name in swapped order")
+    elif OSA.distance(a.surname, b.surname) <= 1:
+        if a.given == b.given and len(a.given) > 1 and min(len(a.surname), len(b.surname)) >= 4:
+            score = max(score, 0.9)  # short names lose much of their string similarity to a single typo
+        reasons.append(f"surname {a.surname} ≈ {b.surname} (one letter apart)")
     else:
+        # Surnames further apart than one typo are different families ("Martin" / "Martinez", "Fowler" / "Foley"):
+        # only a shared email address can still make them one person.
+        score = min(score, NAME_EVIDENCE - 0.01)
         reasons.append(f"name similarity {score:.0%}")
     shared_email = a.email_keys & b.email_keys
     if score < NAME_EVIDENCE and not shared_email:

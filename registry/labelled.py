@@ -92,16 +92,18 @@ def labelled_people(n: int = 2000, *, seed: int = 7) -> LabelledSet:
                 (org % 58) + 2,
             )
         elif roll == 3:  # a harder distinct person: same surname and first initial, another employer
-            other_given = fake.first_name()
-            while (
-                other_given[:1] != given[:1]
-                or canonical_given_name(other_given.lower()) == canonical_given_name(given.lower())
-                or (canonical_given_name(other_given.lower()), surname) in seen
-            ):
-                other_given = fake.first_name_female() if rng.random() < 0.5 else fake.first_name_male()
-            seen.add((canonical_given_name(other_given.lower()), surname))
-            other_org = (org % 58) + 2
-            add(f"{other_given} {surname}", {f"{other_given.lower()}{index}@company{other_org}.example"}, other_org)
+            same_initial = [
+                name
+                for name in (fake.first_name() for _ in range(80))
+                if name[:1] == given.title()[:1]
+                and canonical_given_name(name.lower()) != canonical_given_name(given.lower())
+                and (canonical_given_name(name.lower()), surname) not in seen
+            ]
+            if same_initial:
+                other_given = same_initial[0]
+                seen.add((canonical_given_name(other_given.lower()), surname))
+                other_org = (org % 58) + 2
+                add(f"{other_given} {surname}", {f"{other_given.lower()}{index}@company{other_org}.example"}, other_org)
     return LabelledSet(records=records, duplicates=duplicates)
 
 

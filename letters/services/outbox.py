@@ -27,7 +27,7 @@ def outbox_enqueue(*, signature: Signature, kind: str, subject: str, text: str, 
     )
     if not allowed:
         return None
-    signature.refresh_from_db(fields=["emails_sent"])
+    signature.emails_sent += 1  # the row was updated above; the caller holds it or just created it
     message = OutboxMessage.objects.create(
         signature=signature,
         kind=kind,
