@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -193,9 +194,11 @@ def p4(server: Server, letters: dict[str, int], big: str, seconds: float) -> dic
     deep = first["next"]
     from letters.models import Signature
 
-    hundredth = Signature.objects.filter(letter_id=letters[big]).order_by("id").values_list("id", flat=True)[99]
+    rows = Signature.objects.filter(letter_id=letters[big]).order_by("confirmed_at", "id")
+    at, row_id = rows.values_list("confirmed_at", "id")[min(99, rows.count() - 1)]
     listing = load(deep, clients=8, seconds=seconds)
-    bare = load(f"{server.url}/bench/list/?letter={letters[big]}&after={hundredth}", clients=8, seconds=seconds)
+    bare_url = f"{server.url}/bench/list/?letter={letters[big]}&at={quote(at.isoformat())}&id={row_id}"
+    bare = load(bare_url, clients=8, seconds=seconds)
     single = load(deep, clients=1, seconds=seconds, processes=1)
     return {
         "list": listing.summary(),

@@ -33,13 +33,13 @@ def bare_insert(request: HttpRequest) -> HttpResponse:
 
 
 def bare_list(request: HttpRequest) -> HttpResponse:
-    """One keyset query for 100 rows, serialized by hand."""
-    after = int(request.GET.get("after", 0))
+    """One keyset query for 100 rows in the public list's order, serialized by hand."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT public_id, name, title, organization_name, confirmed_at FROM letters_signature "
-            "WHERE letter_id = %s AND status = 'confirmed' AND id > %s ORDER BY id LIMIT 100",
-            [int(request.GET.get("letter", 0)), after],
+            "WHERE letter_id = %s AND status = 'confirmed' AND (confirmed_at, id) > (%s, %s) "
+            "ORDER BY confirmed_at, id LIMIT 100",
+            [int(request.GET.get("letter", 0)), request.GET.get("at"), int(request.GET.get("id", 0))],
         )
         rows = [
             {"id": r[0], "name": r[1], "title": r[2], "organization": r[3], "signed_at": r[4].isoformat()}

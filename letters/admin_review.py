@@ -35,9 +35,17 @@ class ReviewQueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("held", "Held for review"), ("manual", "Confirmed, email level only")]
+        return [
+            ("review", "Needs review (held or email only)"),
+            ("held", "Held for review"),
+            ("manual", "Confirmed, email level only"),
+        ]
 
     def queryset(self, request, queryset):
+        if self.value() == "review":
+            from registry.selectors import verification_queue
+
+            return queryset.filter(pk__in=verification_queue().values("pk"))
         if self.value() == "held":
             return queryset.filter(status=Signature.Status.CONFIRMED).exclude(hold_reason="")
         if self.value() == "manual":

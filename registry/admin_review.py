@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from registry.duplicates import dedup_scan_start
-from registry.merge import MergeError, duplicate_dismiss, duplicate_merge
+from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_unmerge
 from registry.models import DuplicateCandidate, Organization
 from registry.services import (
     organization_alias_add,
@@ -130,7 +130,18 @@ class OrganizationReviewMixin:
 
 
 class PersonScanMixin:
-    actions = ["start_duplicate_scan"]
+    actions = ["start_duplicate_scan", "unmerge_selected"]
+
+    @admin.action(description="Undo the merge of selected people")
+    def unmerge_selected(self, request, queryset):
+        undone = 0
+        for person in queryset.exclude(merged_into=None):
+            try:
+                person_unmerge(duplicate=person, actor=request.user, reason="undone in the admin")
+                undone += 1
+            except MergeError as exc:
+                messages.warning(request, f"{person}: {exc}")
+        messages.success(request, f"{undone} merge(s) undone.")
 
     @admin.action(description="Scan the whole registry for duplicates (selection ignored)")
     def start_duplicate_scan(self, request, queryset):

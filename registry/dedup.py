@@ -58,6 +58,11 @@ def blocking_keys(record: PersonRecord) -> set[str]:
     return keys
 
 
+def _one_letter_apart(x: str, y: str) -> bool:
+    """One typo apart; skeletons read "rn" as "m", so a typo next to an "r" or "n" is also tried unfolded."""
+    return OSA.distance(x, y) <= 1 or OSA.distance(x.replace("m", "rn"), y.replace("m", "rn")) <= 1
+
+
 def _evaluate(a: PersonRecord, b: PersonRecord, name_score: float) -> Match | None:
     if a.id > b.id:
         a, b = b, a  # reasons read from the older person to the newer, like the stored pair
@@ -78,8 +83,8 @@ def _evaluate(a: PersonRecord, b: PersonRecord, name_score: float) -> Match | No
     elif sorted(a.key.split()) == sorted(b.key.split()):
         score = max(score, 0.95)
         reasons.append("same name in swapped order")
-    elif OSA.distance(a.surname, b.surname) <= 1:
-        if a.given == b.given and len(a.given) > 1 and min(len(a.surname), len(b.surname)) >= 4:
+    elif _one_letter_apart(a.surname, b.surname):
+        if a.given == b.given and len(a.given) > 1 and max(len(a.surname), len(b.surname)) >= 4:
             score = max(score, 0.9)  # short names lose much of their string similarity to a single typo
         reasons.append(f"surname {a.surname} ≈ {b.surname} (one letter apart)")
     else:

@@ -6,18 +6,22 @@ from django.db import transaction
 
 from letters.demo import DEMO_DAY1_END
 from letters.models import Letter, Signature
+from registry.emails import email_key
 from registry.models import Person, ProtectedName
 
+# Fictional but famous-sounding names (no real person is put on a watch list by the demo), plus the expert the
+# press coverage of the letter quotes.
 PROTECTED = [
-    ("Bruce Schneier", "Security technologist; frequently impersonated"),
-    ("Jen Easterly", "Former CISA director"),
+    ("Marcus Vellacott", "Fictional security author; frequently impersonated"),
+    ("Tobias Renwick", "Fictional CEO of a large chip maker"),
+    ("Evelyn Castellanos", "Fictional former director of the national cyber agency"),
     ("Katie Moussouris", "Named in press coverage of the letter"),
 ]
-# Cyrillic "В" and "е": looks like a protected name, so it is held for manual verification.
+# Cyrillic "М" and "а": looks like a protected name, so it is held for manual verification.
 IMPERSONATION = (
-    "Вruce Schnеier",
-    "bruce.schneier.security@gmail.com",
-    "Security Technologist",
+    "Мarcus Vellаcott",
+    "marcus.vellacott.security@gmail.com",
+    "Security Author",
     "Harvard Kennedy School",
 )
 DUPLICATES = [
@@ -38,7 +42,7 @@ def identity_demo_seed(*, letter: Letter) -> None:
             protected_name_add(name=name, note=note)
     if (
         letter.status != Letter.Status.OPEN
-        or Signature.objects.filter(letter=letter, email_key=IMPERSONATION[1]).exists()
+        or Signature.objects.filter(letter=letter, email_key=email_key(IMPERSONATION[1])).exists()
     ):
         return
     for name, email, title, organization, day, hour in DUPLICATES:
@@ -48,7 +52,7 @@ def identity_demo_seed(*, letter: Letter) -> None:
             send_email=False, check_rate_limits=False, at=at,
         )  # fmt: skip
         signature_confirm(signature=result.signature, at=at + timedelta(minutes=12))
-    at = DEMO_DAY1_END + timedelta(days=2, hours=11)
+    at = DEMO_DAY1_END + timedelta(days=1, hours=11)  # day 3
     name, email, title, organization = IMPERSONATION
     result = signature_create(
         letter=letter, name=name, email=email, title=title, organization_name=organization,

@@ -1,5 +1,6 @@
 """Writing people and organizations: linking, candidates, aliases and domains."""
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -33,16 +34,20 @@ def organization_link(*, name: str) -> Organization | None:
     base = slugify(key)[:180] or "organization"
     try:
         with transaction.atomic():
-            slug = (
-                base
-                if not Organization.objects.filter(slug=base).exists()
-                else f"{base}-{Organization.objects.count()}"
-            )
+            slug = base if not Organization.objects.filter(slug=base).exists() else f"{base}-{secrets.token_hex(3)}"
             organization = Organization.objects.create(
                 name=name, slug=slug, name_key=key, status=Organization.Status.CANDIDATE
             )
-    except IntegrityError:  # another request created the same candidate first
-        return Organization.objects.filter(name_key=key).first()
+    except IntegrityError:  # another request created the same candidate (or took the slug) first
+        return organization_for_name(name=name) or _organization_candidate_retry(name=name, key=key, base=base)
+    audit_log(action="registry.organization.candidate_created", target=organization, data={"name": name})
+    return organization
+
+
+def _organization_candidate_retry(*, name: str, key: str, base: str) -> Organization:
+    organization = Organization.objects.create(
+        name=name, slug=f"{base}-{secrets.token_hex(3)}", name_key=key, status=Organization.Status.CANDIDATE
+    )
     audit_log(action="registry.organization.candidate_created", target=organization, data={"name": name})
     return organization
 

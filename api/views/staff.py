@@ -2,8 +2,9 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -21,6 +22,7 @@ from letters.models import Signature
 from letters.services.verification import VerificationError, signature_reject, signature_verify_manual
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge
 from registry.models import DuplicateCandidate
+from registry.selectors import duplicate_candidates
 
 STAFF_ERRORS = {
     400: ErrorSerializer,
@@ -92,13 +94,16 @@ class DuplicateListView(ListAPIView):
 
     def get_queryset(self):
         status_filter = self.request.query_params.get("status", DuplicateCandidate.Status.OPEN)
-        return (
-            DuplicateCandidate.objects.filter(status=status_filter)
-            .select_related("person_a__merged_into", "person_b__merged_into")
-            .order_by("-score", "id")
-        )
+        if status_filter not in DuplicateCandidate.Status.values:
+            raise ValidationError({"status": [f"Choose one of {', '.join(DuplicateCandidate.Status.values)}."]})
+        return duplicate_candidates(status=status_filter)
 
-    @extend_schema(summary="Duplicate candidates (open by default)", tags=["staff"])
+    @extend_schema(
+        summary="Duplicate candidates (open by default)",
+        parameters=[OpenApiParameter("status", str, enum=DuplicateCandidate.Status.values, default="open")],
+        responses={200: DuplicateCandidateSerializer(many=True), **STAFF_ERRORS},
+        tags=["staff"],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
