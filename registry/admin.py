@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
 from registry.admin_review import DuplicateReviewMixin, OrganizationReviewMixin, PersonScanMixin
 from registry.models import (
@@ -13,6 +14,7 @@ from registry.models import (
     PersonEmail,
     ProtectedName,
 )
+from registry.normalize import skeleton
 
 
 class OrganizationAliasInline(admin.TabularInline):
@@ -93,11 +95,32 @@ class AffiliationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["person", "organization"]
 
 
+class ProtectedNameForm(forms.ModelForm):
+    class Meta:
+        model = ProtectedName
+        fields = ["name", "note"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        clash = ProtectedName.objects.filter(skeleton=skeleton(name)).exclude(pk=self.instance.pk).first()
+        if clash is not None:
+            raise forms.ValidationError(f"This name looks the same as the protected name {clash.name}.")
+        return name
+
+
 @admin.register(ProtectedName)
 class ProtectedNameAdmin(admin.ModelAdmin):
+    form = ProtectedNameForm
     list_display = ["name", "skeleton", "note", "created_at"]
     search_fields = ["name", "skeleton"]
     readonly_fields = ["skeleton"]
+
+    def save_model(self, request, obj, form, change):
+        from letters.services.verification import protected_name_save
+
+        held = protected_name_save(protected=obj, actor=request.user)
+        if held:
+            messages.warning(request, f"{held} public signature(s) matching this name are now held for review.")
 
 
 @admin.register(DuplicateCandidate)

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from registry.duplicates import dedup_scan_start
-from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_unmerge
+from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_merge, person_unmerge
 from registry.models import DuplicateCandidate, Organization
 from registry.services import (
     organization_alias_add,
@@ -27,6 +27,44 @@ def _person_rows(person):
 class DuplicateReviewMixin:
     actions = ["merge_selected", "dismiss_selected"]
 
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="registry_duplicatecandidate_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        """Side by side with merge and dismiss buttons; only a POST acts, through the services."""
+        candidate = get_object_or_404(DuplicateCandidate.objects.select_related("person_a", "person_b"), pk=pk)
+        decision = request.POST.get("decision")
+        if request.method == "POST" and decision in ("merge", "dismiss"):
+            try:
+                if decision == "merge":
+                    person_merge(
+                        survivor=candidate.person_a,
+                        duplicate=candidate.person_b,
+                        actor=request.user,
+                        reason=request.POST.get("reason", "")[:200] or f"duplicate candidate {candidate.pk}",
+                    )
+                elif candidate.status == DuplicateCandidate.Status.OPEN:
+                    duplicate_dismiss(candidate=candidate, actor=request.user)
+            except MergeError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Merged." if decision == "merge" else "Dismissed.")
+                return redirect("admin:registry_duplicatecandidate_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Same person?",
+            "candidate": candidate,
+            "comparison": self.comparison(candidate),
+        }
+        return render(request, "admin/registry/duplicatecandidate/decide.html", context)
+
     @admin.display(description="Side by side")
     def comparison(self, obj):
         if obj is None or obj.pk is None:
@@ -36,9 +74,11 @@ class DuplicateReviewMixin:
         table = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)
         reasons = format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons))
         return format_html(
-            "<table><tr><th></th><th>A (survives a merge)</th><th>B</th></tr>{}</table><p>Why:</p><ul>{}</ul>",
+            "<table><tr><th></th><th>A (survives a merge)</th><th>B</th></tr>{}</table><p>Why:</p><ul>{}</ul>"
+            '<p><a class="button" href="{}">Merge or dismiss…</a></p>',
             table,
             reasons,
+            reverse("admin:registry_duplicatecandidate_decide", args=[obj.pk]),
         )
 
     @admin.display(description="Reasons")

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -88,9 +89,16 @@ class SignatureRejectView(StaffView):
         return Response(StaffSignatureSerializer(signature).data)
 
 
+class DuplicatePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class DuplicateListView(ListAPIView):
     permission_classes = [IsAdminUser]
     serializer_class = DuplicateCandidateSerializer
+    pagination_class = DuplicatePagination
 
     def get_queryset(self):
         status_filter = self.request.query_params.get("status", DuplicateCandidate.Status.OPEN)
@@ -101,7 +109,6 @@ class DuplicateListView(ListAPIView):
     @extend_schema(
         summary="Duplicate candidates (open by default)",
         parameters=[OpenApiParameter("status", str, enum=DuplicateCandidate.Status.values, default="open")],
-        responses={200: DuplicateCandidateSerializer(many=True), **STAFF_ERRORS},
         tags=["staff"],
     )
     def get(self, request, *args, **kwargs):

@@ -83,6 +83,46 @@ def protected_name_add(*, name: str, note: str = "", actor: Any = None) -> Prote
 
 
 @transaction.atomic
+def protected_name_save(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
+    """Store a protected name entered or edited by an admin, with its skeleton, and hold the public signatures
+    that match it and no one has verified by hand yet. Returns how many were held."""
+    from registry.audit import audit_log
+
+    adding = protected.pk is None
+    protected.skeleton = skeleton(protected.name)[:200]
+    protected.save()
+    audit_log(
+        action="registry.protected_name.added" if adding else "registry.protected_name.changed",
+        target=protected,
+        actor=actor,
+        data={"name": protected.name},
+    )
+    return protected_name_hold_existing(protected=protected, actor=actor, at=at)
+
+
+def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
+    """Hold visible signatures whose name matches `protected` (levels email and domain: not yet checked by a person)."""
+    surname = person_name(protected.name).surname
+    if not surname:
+        return 0
+    suspects = (
+        Signature.objects.filter(
+            status=Signature.Status.CONFIRMED,
+            hold_reason="",
+            verification_level__in=[VerificationLevel.EMAIL, VerificationLevel.DOMAIN],
+        )
+        .filter(person__name_key__contains=surname)
+        .only("pk", "name")
+    )
+    held = 0
+    for signature in suspects:
+        if protected_name_match(signature.name) == protected:
+            signature_hold(signature=signature, reason=Signature.HoldReason.PROTECTED_NAME, actor=actor, at=at)
+            held += 1
+    return held
+
+
+@transaction.atomic
 def signature_verify_by_domain(*, signature: Signature, at: datetime | None = None) -> bool:
     """Raise a confirmed signature to `domain` when its address's domain is a verified domain of its organization."""
     if signature.status != Signature.Status.CONFIRMED:

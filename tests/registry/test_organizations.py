@@ -86,3 +86,24 @@ def test_candidate_approve_makes_it_reviewed():
     organization_candidate_approve(candidate=candidate)
     candidate.refresh_from_db()
     assert candidate.status == Organization.Status.REVIEWED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_spellings_of_one_unknown_name_create_one_candidate():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    spellings = ["Acme Inc", "ACME, Inc.", "acme", "Acme Corp.", "ACME LLC", "Acme Ltd"] * 2
+
+    def link(name):
+        try:
+            return organization_link(name=name).pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = set(pool.map(link, spellings))
+    assert len(ids) == 1
+    assert Organization.objects.filter(name_key="acme").count() == 1
