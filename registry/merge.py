@@ -43,6 +43,9 @@ def person_merge(
     moved = {
         "emails": list(PersonEmail.objects.filter(person=duplicate).values_list("pk", flat=True)),
         "affiliations": list(Affiliation.objects.filter(person=duplicate).values_list("pk", flat=True)),
+        "current_affiliations": list(
+            Affiliation.objects.filter(person=duplicate, is_current=True).values_list("pk", flat=True)
+        ),
         "signatures": list(Signature.objects.filter(person=duplicate).values_list("pk", flat=True)),
         "merged_signatures": [],
     }
@@ -105,6 +108,7 @@ def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at
     survivor_id = duplicate.merged_into_id
     PersonEmail.objects.filter(pk__in=moved["emails"]).update(person=duplicate)
     Affiliation.objects.filter(pk__in=moved["affiliations"]).update(person=duplicate)
+    Affiliation.objects.filter(pk__in=moved.get("current_affiliations", [])).update(is_current=True)
     Signature.objects.filter(pk__in=moved["signatures"]).update(person=duplicate)
     for entry in moved["merged_signatures"]:
         signature = Signature.objects.select_for_update().get(pk=entry["id"])

@@ -75,7 +75,7 @@ def test_unmerge_restores_people_emails_affiliations_and_signatures_exactly(twic
     assert duplicate.merged_into is None
     assert sorted(PersonEmail.objects.values_list("pk", "person_id")) == before["emails"]
     assert sorted(Signature.objects.values_list("pk", "person_id", "status", "merged_into")) == before["signatures"]
-    assert sorted(Affiliation.objects.values_list("pk", "person_id")) == [a[:2] for a in before["affiliations"]]
+    assert sorted(Affiliation.objects.values_list("pk", "person_id", "is_current")) == before["affiliations"]
     assert public_count(open_letter) == 2
     kinds = list(SignatureEvent.objects.filter(signature=second).values_list("kind", flat=True))
     assert kinds == ["created", "confirmed", "merged", "unmerged"]
