@@ -1,6 +1,5 @@
 """Signing API: sign, confirm, withdraw. Anonymous JSON endpoints (no session, so no CSRF)."""
 
-from django.db import transaction
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -93,8 +92,7 @@ class SignView(AnonymousJSONView):
             if key:
                 code, body = idempotent_call(scope=f"sign:{letter.pk}", key=key, payload=request.data, call=sign)
             else:
-                with transaction.atomic():
-                    code, body = sign()
+                code, body = sign()
         except LetterNotAccepting:
             return _error(LetterNotAccepting.message, status.HTTP_409_CONFLICT)
         except IdempotencyConflict:

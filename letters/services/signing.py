@@ -72,7 +72,7 @@ def signature_create(
         with transaction.atomic():
             signature = Signature.objects.create(
                 letter=letter,
-                version_id=letter.current_version_id,
+                version=letter.current_version,
                 name=name,
                 title=title,
                 organization_name=organization_name,
@@ -119,13 +119,16 @@ def _send(*, signature: Signature, kind: str, at: datetime) -> bool:
     """Issue fresh tokens and write the email to the outbox; False when the five-email cap is reached."""
     if signature.emails_sent >= settings.SIGNATURE_MAX_EMAILS:
         return False
-    confirm_token = (
-        token_issue(signature=signature, purpose=SignatureToken.Purpose.CONFIRM, at=at)
-        if kind == OutboxMessage.Kind.CONFIRM
-        else None
+    purposes = [SignatureToken.Purpose.WITHDRAW]
+    if kind == OutboxMessage.Kind.CONFIRM:
+        purposes.append(SignatureToken.Purpose.CONFIRM)
+    tokens = token_issue(signature=signature, purposes=purposes, at=at)
+    rendered = email_render(
+        signature=signature,
+        kind=kind,
+        confirm_token=tokens.get(SignatureToken.Purpose.CONFIRM),
+        withdraw_token=tokens[SignatureToken.Purpose.WITHDRAW],
     )
-    withdraw_token = token_issue(signature=signature, purpose=SignatureToken.Purpose.WITHDRAW, at=at)
-    rendered = email_render(signature=signature, kind=kind, confirm_token=confirm_token, withdraw_token=withdraw_token)
     message = outbox_enqueue(
         signature=signature, kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html
     )

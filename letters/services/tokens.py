@@ -22,13 +22,20 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def token_issue(*, signature: Signature, purpose: str, at: datetime | None = None) -> str:
-    """Create a token and return it; only its hash is kept."""
+def token_issue(*, signature: Signature, purposes: list[str], at: datetime | None = None) -> dict[str, str]:
+    """Create one token per purpose (in one INSERT) and return them; only their hashes are kept."""
     at = at or timezone.now()
-    token = secrets.token_urlsafe(32)
-    expires_at = at + settings.SIGNATURE_CONFIRM_TOKEN_TTL if purpose == SignatureToken.Purpose.CONFIRM else None
-    SignatureToken.objects.create(signature=signature, purpose=purpose, token_hash=_hash(token), expires_at=expires_at)
-    return token
+    tokens = {purpose: secrets.token_urlsafe(32) for purpose in purposes}
+    SignatureToken.objects.bulk_create(
+        SignatureToken(
+            signature=signature,
+            purpose=purpose,
+            token_hash=_hash(token),
+            expires_at=at + settings.SIGNATURE_CONFIRM_TOKEN_TTL if purpose == SignatureToken.Purpose.CONFIRM else None,
+        )
+        for purpose, token in tokens.items()
+    )
+    return tokens
 
 
 def token_use(*, token: str, purpose: str, at: datetime | None = None) -> SignatureToken:

@@ -1,6 +1,5 @@
 """Sign, check-your-inbox, confirm and withdraw pages. Email links show a button; only the POST acts."""
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -37,18 +36,17 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if not form.is_bot:
             try:
-                with transaction.atomic():
-                    signature_create(
-                        letter=letter,
-                        name=form.cleaned_data["name"],
-                        email=form.cleaned_data["email"],
-                        title=form.cleaned_data["title"],
-                        organization_name=form.cleaned_data["organization"],
-                        is_public=form.cleaned_data["public"],
-                        comment=form.cleaned_data["comment"],
-                        source=Signature.Source.WEB,
-                        ip_address=client_ip(request.META),
-                    )
+                signature_create(
+                    letter=letter,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    title=form.cleaned_data["title"],
+                    organization_name=form.cleaned_data["organization"],
+                    is_public=form.cleaned_data["public"],
+                    comment=form.cleaned_data["comment"],
+                    source=Signature.Source.WEB,
+                    ip_address=client_ip(request.META),
+                )
             except LetterNotAccepting:
                 return render(request, "web/sign_closed.html", {"letter": letter}, status=409)
         return redirect("web-check-inbox", slug=letter.slug)
