@@ -258,3 +258,5 @@ LOGGING = {
 }
 
 BENCH = env.bool("BENCH", default=False)
+# Public counts are at most 5 s stale by design; identical reads share one rendered answer for this long.
+PUBLIC_RESPONSE_CACHE_SECONDS = env.int("PUBLIC_RESPONSE_CACHE_SECONDS", default=2)

@@ -75,6 +75,7 @@ class PublicView(PublicCacheMixin, GenericAPIView):
 
 class LetterListView(PublicView):
     pagination_class = None
+    shared_response_cache = True
 
     @extend_schema(
         summary="Open, paused and closed letters with their counts", responses={200: LetterSerializer(many=True)}
@@ -87,6 +88,7 @@ class LetterListView(PublicView):
 
 class LetterDetailView(PublicView):
     pagination_class = None
+    shared_response_cache = True
 
     @extend_schema(
         summary="A letter: text version, recipients, sponsors, counts and links",
@@ -142,6 +144,7 @@ class LetterSignaturesView(PublicView, SignView):
 
 class LetterStatsView(PublicView):
     pagination_class = None
+    shared_response_cache = True
 
     @extend_schema(
         summary="Counts: total, by level, by organization (top N plus other), withdrawn, removed",
@@ -159,6 +162,7 @@ class LetterStatsView(PublicView):
 
 class LetterTimelineView(PublicView):
     pagination_class = None
+    shared_response_cache = True
 
     @extend_schema(
         summary="Per UTC hour or day: public additions, removals and the cumulative count",

@@ -269,3 +269,14 @@ def test_no_public_endpoint_reveals_emails_ips_tokens_or_comments(client, open_l
     names = [row["name"] for row in client.get(url(open_letter, "signatures/")).json()["results"]]
     assert names == ["Person public", "Name withheld"]
     assert client.get(url(open_letter, "signatures/"), {"q": "Person withheld"}).json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_identical_stats_reads_share_one_answer_for_the_configured_seconds(client, open_letter, settings):
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 30
+    first = client.get(url(open_letter, "stats/"))
+    signature_confirm(signature=signed(open_letter, 1, at=T0), at=T0)
+    letter_count_rebuild(letter_id=open_letter.pk)
+    assert client.get(url(open_letter, "stats/")).content == first.content
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 0
+    assert client.get(url(open_letter, "stats/")).json()["public"] == 1
