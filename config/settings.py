@@ -153,7 +153,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": 60.0},
-    "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 5.0},
+    "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 2.0},
     "counts-reconcile": {"task": "letters.tasks.letter_counts_reconcile", "schedule": 600.0},
 }
 

@@ -353,13 +353,21 @@ class LetterCount(models.Model):
 
 
 class LetterCountBucket(models.Model):
-    """Changes to the public list per letter per UTC minute (by event time), for timelines and cheap as-of counts.
+    """Changes to the public list per letter per UTC minute, hour and day (by event time).
 
-    Summing the buckets before a minute gives the counts as the public saw them then.
+    Every change is added to its minute, its hour and its day, so the counts as the public saw them at any instant
+    are a sum of at most ~110 rows (whole days, then hours, then minutes) plus that minute's events, however many
+    signatures the letter has.
     """
 
+    class Span(models.TextChoices):
+        MINUTE = "minute", "Minute"
+        HOUR = "hour", "Hour"
+        DAY = "day", "Day"
+
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="count_buckets")
-    minute = models.DateTimeField()
+    span = models.CharField(max_length=6, choices=Span.choices, default=Span.MINUTE)
+    minute = models.DateTimeField(help_text="Start of the bucket.")
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     withdrawn = models.PositiveIntegerField(default=0)
@@ -369,8 +377,8 @@ class LetterCountBucket(models.Model):
     by_organization = models.JSONField(default=dict, help_text="Change of the public count per organization key.")
 
     class Meta:
-        ordering = ["letter", "minute"]
-        constraints = [models.UniqueConstraint(fields=["letter", "minute"], name="count_bucket_unique")]
+        ordering = ["letter", "span", "minute"]
+        constraints = [models.UniqueConstraint(fields=["letter", "span", "minute"], name="count_bucket_unique")]
 
     def __str__(self) -> str:
-        return f"{self.letter_id} {self.minute:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"
+        return f"{self.letter_id} {self.span} {self.minute:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"

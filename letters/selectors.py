@@ -1,6 +1,5 @@
 """Public reads: letters, their signers and counts, as of now or any earlier instant. No N+1: related rows joined."""
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -149,17 +148,15 @@ def _letter_stats(*, letter: Letter, as_of: datetime | None, top: int) -> dict[s
 def letter_timeline(*, letter: Letter, bucket: str = "hour") -> list[dict[str, Any]]:
     """Per UTC hour or day: public additions, removals and the cumulative public count at the bucket's end."""
     letter_count_fresh(letter=letter)
-    grouped: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
-    for minute, added, removed in (
-        LetterCountBucket.objects.filter(letter=letter).order_by("minute").values_list("minute", "added", "removed")
-    ):
-        start = minute.replace(minute=0) if bucket == "hour" else minute.replace(hour=0, minute=0)
-        grouped[start][0] += added
-        grouped[start][1] += removed
+    span = LetterCountBucket.Span.HOUR if bucket == "hour" else LetterCountBucket.Span.DAY
+    rows = (
+        LetterCountBucket.objects.filter(letter=letter, span=span)
+        .order_by("minute")
+        .values_list("minute", "added", "removed")
+    )
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     timeline, cumulative = [], 0
-    for start in sorted(grouped):
-        added, removed = grouped[start]
+    for start, added, removed in rows:
         cumulative += added - removed
         timeline.append(
             {"start": start, "end": start + step, "added": added, "removed": removed, "cumulative": cumulative}

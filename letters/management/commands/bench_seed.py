@@ -109,13 +109,24 @@ class Command(BaseCommand):
             cursor.execute("SELECT setval(pg_get_serial_sequence('letters_signature', 'id'), %s)", [first_id + count])
             cursor.execute("SELECT MAX(id) FROM letters_signatureevent WHERE letter_id = %s", [letter.pk])
             last_event = cursor.fetchone()[0] or 0
+            rollups = {"minute": (buckets, by_org)}
+            for span, cut in (("hour", {"minute": 0}), ("day", {"hour": 0, "minute": 0})):
+                span_buckets: dict[datetime, Counter] = defaultdict(Counter)
+                span_orgs: dict[datetime, Counter] = defaultdict(Counter)
+                for minute, tally in buckets.items():
+                    span_buckets[minute.replace(**cut)].update(tally)
+                    span_orgs[minute.replace(**cut)].update(by_org[minute])
+                rollups[span] = (span_buckets, span_orgs)
             with cursor.cursor.copy(
-                "COPY letters_lettercountbucket (letter_id, minute, added, removed, withdrawn, rejected, "
+                "COPY letters_lettercountbucket (letter_id, span, minute, added, removed, withdrawn, rejected, "
                 "name_withheld_delta, by_level, by_organization) FROM STDIN"
             ) as copy:
-                for minute, tally in buckets.items():
-                    copy.write_row((letter.pk, minute, tally["added"], 0, 0, 0, tally["withheld"],
-                                    json.dumps({"email": tally["added"]}), json.dumps(by_org[minute])))  # fmt: skip
+                for span, (span_buckets, span_orgs) in rollups.items():
+                    for start, tally in span_buckets.items():
+                        level, orgs = json.dumps({"email": tally["added"]}), json.dumps(span_orgs[start])
+                        copy.write_row(
+                            (letter.pk, span, start, tally["added"], 0, 0, 0, tally["withheld"], level, orgs)
+                        )
         totals = Counter()
         for tally in by_org.values():
             totals.update(tally)
