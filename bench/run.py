@@ -265,35 +265,11 @@ def p5(server: Server, letters: dict[str, int], big: str) -> dict:
 
 
 def synthetic_people(n: int, seed: int = 11):
+    from letters.management.commands.bench_seed import GIVEN
     from registry.dedup import PersonRecord
 
     rng = random.Random(seed)
-    given = [
-        "Ada",
-        "Grace",
-        "Alan",
-        "Katie",
-        "Bruce",
-        "Linus",
-        "Margaret",
-        "Dennis",
-        "Barbara",
-        "Ken",
-        "Radia",
-        "Bob",
-        "Robert",
-        "William",
-        "Bill",
-        "Katherine",
-        "Elizabeth",
-        "Liz",
-        "James",
-        "Jim",
-        "Anna",
-        "Maria",
-        "Wei",
-        "Li",
-    ]
+    given = [*GIVEN, "Bob", "Robert", "William", "Bill", "Katherine", "Elizabeth", "Liz", "James", "Jim", "Anna", "Wei"]
     first = [
         "Mor",
         "Lin",
