@@ -89,3 +89,10 @@ class SignerFilterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     after = forms.RegexField(regex=r"^\d+$", required=False, widget=forms.HiddenInput)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_errors"
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
