@@ -1,3 +1,4 @@
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 
@@ -11,3 +12,10 @@ class SignatureCursorPagination(CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         return tuple(queryset.query.order_by) or self.ordering
+
+    def decode_cursor(self, request):
+        """A malformed cursor is bad input (400 with the field), not a missing page."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None

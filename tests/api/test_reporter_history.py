@@ -281,3 +281,10 @@ def test_identical_stats_reads_share_one_answer_for_the_configured_seconds(clien
     assert client.get(url(open_letter, "stats/")).content == first.content
     cache.clear()  # as when the seconds have passed
     assert client.get(url(open_letter, "stats/")).json()["public"] == 1
+
+
+@pytest.mark.django_db
+def test_a_malformed_cursor_is_a_400_field_error(client, open_letter):
+    response = client.get(url(open_letter, "signatures/"), {"cursor": "garbage"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "errors": {"cursor": ["Invalid cursor."]}}
