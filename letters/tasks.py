@@ -12,6 +12,14 @@ def outbox_send(message_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def outbox_flush() -> int:
+    """Send every waiting outbox email; published at most once a second per process after signing commits."""
+    from letters.services.outbox import outbox_flush as flush
+
+    return flush()
+
+
+@shared_task(acks_late=True)
 def outbox_resend_stale() -> int:
     """Beat: send any outbox row still unsent a minute after it was written."""
     from letters.services.outbox import outbox_resend_stale as resend

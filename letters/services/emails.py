@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from letters.models import OutboxMessage, Signature
+from letters.models import OutboxMessage, Signature, SignatureToken
 
 SUBJECTS = {
     OutboxMessage.Kind.CONFIRM: "Confirm your signature",
@@ -18,6 +18,22 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+
+
+def email_compose(*, signature: Signature, kind: str) -> RenderedEmail:
+    """Issue fresh tokens for one email (a withdraw link always, a confirm link for confirmations) and render it."""
+    from letters.services.tokens import token_issue
+
+    purposes = [SignatureToken.Purpose.WITHDRAW]
+    if kind == OutboxMessage.Kind.CONFIRM:
+        purposes.append(SignatureToken.Purpose.CONFIRM)
+    tokens = token_issue(signature=signature, purposes=purposes)
+    return email_render(
+        signature=signature,
+        kind=kind,
+        confirm_token=tokens.get(SignatureToken.Purpose.CONFIRM),
+        withdraw_token=tokens[SignatureToken.Purpose.WITHDRAW],
+    )
 
 
 def email_render(*, signature: Signature, kind: str, confirm_token: str | None, withdraw_token: str) -> RenderedEmail:

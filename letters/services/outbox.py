@@ -1,23 +1,32 @@
-"""The email outbox: rows written in the signing transaction, sent after commit, resent by beat if stuck."""
+"""The email outbox: rows written in the signing transaction, sent after commit, resent by beat if stuck.
+
+The row records what to send (kind, address, sequence); tokens are issued and the body rendered when it is sent, so
+a signing request does neither. With a broker, sends are published in batches: at most one flush task per process
+per second picks up every waiting row.
+"""
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from letters.models import OutboxMessage, Signature
+from letters.services.emails import SUBJECTS, email_compose
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=1)
 CLAIM_TIMEOUT = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
+FLUSH_EVERY_SECONDS = 1
+FLUSH_SCHEDULED_KEY = "outbox:flush-scheduled"
 
 
-def outbox_enqueue(*, signature: Signature, kind: str, subject: str, text: str, html: str) -> OutboxMessage | None:
+def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
     """Write an email for `signature` unless it already had its five; send it after commit.
 
     Call inside the transaction that caused the email. Returns None when the per-signature cap is reached.
@@ -33,19 +42,20 @@ def outbox_enqueue(*, signature: Signature, kind: str, subject: str, text: str, 
         kind=kind,
         sequence=signature.emails_sent,
         to_email=signature.email,
-        subject=subject,
-        body_text=text,
-        body_html=html,
+        subject=SUBJECTS[kind],
     )
     transaction.on_commit(lambda: _enqueue_send(message.pk))
     return message
 
 
 def _enqueue_send(message_id: int) -> None:
-    from letters.tasks import outbox_send
+    from letters.tasks import outbox_flush, outbox_send
 
     try:
-        outbox_send.delay(message_id)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            outbox_send.delay(message_id)
+        elif cache.add(FLUSH_SCHEDULED_KEY, 1, timeout=FLUSH_EVERY_SECONDS):
+            outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS)
     except Exception:  # broker down: the beat task resends stale rows, so the email is not lost
         logger.warning("Could not enqueue outbox message %s; it will be resent by outbox_resend_stale", message_id)
 
@@ -60,7 +70,10 @@ def outbox_message_send(*, message_id: int) -> bool:
     )
     if not claimed:
         return False
-    message = OutboxMessage.objects.get(pk=message_id)
+    message = OutboxMessage.objects.select_related("signature__letter", "signature__version").get(pk=message_id)
+    if not message.body_text:
+        rendered = email_compose(signature=message.signature, kind=message.kind)
+        message.body_text, message.body_html = rendered.text, rendered.html
     email = EmailMultiAlternatives(
         subject=message.subject, body=message.body_text, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to_email]
     )
@@ -79,12 +92,21 @@ def outbox_message_send(*, message_id: int) -> bool:
     return True
 
 
+def outbox_flush() -> int:
+    """Send every waiting message (a batch task published at most once a second per process)."""
+    return _send_waiting(OutboxMessage.objects.filter(sent_at=None))
+
+
 def outbox_resend_stale() -> int:
     """Send every message still unsent a minute after it was written (lost enqueue, crashed worker)."""
-    cutoff = timezone.now() - STALE_AFTER
+    return _send_waiting(OutboxMessage.objects.filter(sent_at=None, created_at__lt=timezone.now() - STALE_AFTER))
+
+
+def _send_waiting(messages) -> int:
     ids = list(
-        OutboxMessage.objects.filter(sent_at=None, created_at__lt=cutoff, attempts__lt=MAX_ATTEMPTS)
+        messages.filter(attempts__lt=MAX_ATTEMPTS)
         .filter(Q(claimed_at=None) | Q(claimed_at__lt=timezone.now() - CLAIM_TIMEOUT))
+        .order_by("id")
         .values_list("pk", flat=True)[:500]
     )
     sent = 0

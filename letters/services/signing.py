@@ -10,11 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
-from letters.services.emails import email_render
 from letters.services.events import signature_event_record, signature_state
 from letters.services.outbox import outbox_enqueue
 from letters.services.ratelimit import signing_rate_exceeded
-from letters.services.tokens import TokenInvalid, token_issue, token_use
+from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
 from registry.emails import email_normalize
 from registry.services import organization_link, person_for_confirmed_email
@@ -116,23 +115,10 @@ def _signature_remind(*, signature: Signature, send_email: bool, at: datetime) -
 
 
 def _send(*, signature: Signature, kind: str, at: datetime) -> bool:
-    """Issue fresh tokens and write the email to the outbox; False when the five-email cap is reached."""
+    """Write the email to the outbox (tokens and body come when it is sent); False at the five-email cap."""
     if signature.emails_sent >= settings.SIGNATURE_MAX_EMAILS:
         return False
-    purposes = [SignatureToken.Purpose.WITHDRAW]
-    if kind == OutboxMessage.Kind.CONFIRM:
-        purposes.append(SignatureToken.Purpose.CONFIRM)
-    tokens = token_issue(signature=signature, purposes=purposes, at=at)
-    rendered = email_render(
-        signature=signature,
-        kind=kind,
-        confirm_token=tokens.get(SignatureToken.Purpose.CONFIRM),
-        withdraw_token=tokens[SignatureToken.Purpose.WITHDRAW],
-    )
-    message = outbox_enqueue(
-        signature=signature, kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html
-    )
-    return message is not None
+    return outbox_enqueue(signature=signature, kind=kind) is not None
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from letters.models import OutboxMessage, Signature, SignatureEvent, VerificationLevel, VerificationRecord
+from letters.services.emails import email_compose
 from letters.services.signing import signature_confirm, signature_create
 from letters.services.verification import (
     VerificationError,
@@ -281,7 +282,8 @@ def test_held_signer_gets_the_same_confirmation_answer_as_anyone(client, open_le
 
     def confirm(name: str, email: str) -> dict:
         result = signature_create(letter=open_letter, name=name, email=email, check_rate_limits=False)
-        body = OutboxMessage.objects.get(signature=result.signature, kind="confirm").body_text
+        assert OutboxMessage.objects.filter(signature=result.signature, kind="confirm").exists()
+        body = email_compose(signature=result.signature, kind="confirm").text  # as the outbox sender renders it
         token = re.search(r"/confirm/([^/\s]+)/", body).group(1)
         response = client.post("/api/v1/signatures/confirm/", {"token": token}, content_type="application/json")
         assert response.status_code == 200
