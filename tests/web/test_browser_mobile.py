@@ -1,35 +1,9 @@
 """Phone-width and keyboard checks in real Chromium (Debian's /usr/bin/chromium); never a downloaded browser."""
 
-import os
-
-import pytest
-from django.core.management import call_command
-
 from letters.demo import DEMO_SLUG
-from tests.web.test_browser import ARGS, CHROMIUM, SCREENSHOTS
+from tests.web.conftest import SCREENSHOTS, needs_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed (make browsers installs it)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def demo_site(live_server, transactional_db):
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return live_server.url
+pytestmark = needs_chromium
 
 
 def test_letter_and_sign_pages_fit_a_phone_screen_without_sideways_scrolling(browser, demo_site):
