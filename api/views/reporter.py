@@ -29,7 +29,7 @@ from api.serializers.reporter import (
     TimelineBucketSerializer,
     TimelineParams,
 )
-from api.serializers.signing import ErrorSerializer
+from api.serializers.signing import ErrorSerializer, SignInputSerializer
 from api.views.signing import SignView
 from letters.exports import export_csv, export_csv_copy, export_json, export_metadata
 from letters.models import Letter
@@ -104,6 +104,8 @@ class LetterDetailView(PublicView):
 
 class LetterSignaturesView(PublicView, SignView):
     """GET: the public list. POST: sign (see letters_sign)."""
+
+    serializer_class = SignInputSerializer  # describes POST for OPTIONS requests
 
     def get_throttles(self):
         if self.request.method == "POST":

@@ -288,3 +288,11 @@ def test_a_malformed_cursor_is_a_400_field_error(client, open_letter):
     response = client.get(url(open_letter, "signatures/"), {"cursor": "garbage"})
     assert response.status_code == 400
     assert response.json() == {"detail": "Invalid input.", "errors": {"cursor": ["Invalid cursor."]}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tail", ["", "signatures/", "stats/", "timeline/", "changes/", "export.csv"])
+def test_options_requests_describe_the_endpoint(client, open_letter, tail):
+    response = client.options(url(open_letter, tail))
+    assert response.status_code == 200
+    assert response.json()["name"]
