@@ -48,6 +48,8 @@ def server_env(database_url: str) -> dict[str, str]:
         SIGN_RATE_DOMAIN_SUSTAINED="100000000",
         LOG_LEVEL="WARNING",
         EMAIL_URL="dummymail://",
+        # Shared rate-limit counters and response cache, as in production.
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
         # As in production, requests only enqueue: nobody consumes this queue, and it is purged afterwards.
         CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"),
     )

@@ -121,10 +121,14 @@ class Signature(models.Model):
 
     LIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
 
-    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
-    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="signatures")
+    # Indexes are few on purpose (each one is paid on every signature): the composite indexes below lead with
+    # letter and person, and public_id's uniqueness needs no LIKE index.
+    public_id = models.CharField(max_length=24, default=new_public_id, editable=False)
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="signatures", db_index=False)
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="signatures")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="signatures")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="signatures", db_index=False
+    )
     name = models.CharField(max_length=200)
     title = models.CharField(max_length=200, blank=True)
     organization_name = models.CharField(max_length=200, blank=True)
@@ -160,6 +164,7 @@ class Signature(models.Model):
     class Meta:
         ordering = ["confirmed_at", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="signature_public_id_unique"),
             models.UniqueConstraint(
                 fields=["letter", "email_key"],
                 condition=Q(status__in=["pending", "confirmed"]),
@@ -242,8 +247,8 @@ class SignatureEvent(models.Model):
         UNMERGED = "unmerged", "Unmerged"
         RESENT = "resent", "Confirmation resent"
 
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events")
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events", db_index=False)
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -295,7 +300,9 @@ class OutboxMessage(models.Model):
         ALREADY_SIGNED = "already_signed", "You have already signed"
         CONFIRMED = "confirmed", "Signature confirmed"
 
-    signature = models.ForeignKey(Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages")
+    signature = models.ForeignKey(
+        Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages", db_index=False
+    )
     kind = models.CharField(max_length=30, choices=Kind.choices)
     sequence = models.PositiveSmallIntegerField(default=1, help_text="Nth email of this kind for the signature.")
     to_email = models.EmailField(max_length=254)

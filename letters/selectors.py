@@ -1,5 +1,6 @@
 """Public reads: letters, their signers and counts, as of now or any earlier instant. No N+1: related rows joined."""
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,37 @@ def letter_public_get(*, slug: str) -> Letter:
 def letter_public_lookup(*, slug: str) -> Letter:
     """Just the letter and its current version (one query), for endpoints about its signatures."""
     return Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("count", "current_version").get(slug=slug)
+
+
+SIGNING_LETTER_SECONDS = 2.0
+_signing_letters: dict[str, tuple[float, Letter]] = {}
+
+
+def letter_for_signing(*, slug: str) -> Letter | None:
+    """The letter a sign request names (None for unknown and draft letters).
+
+    An open letter may come from this process's copy, at most two seconds old: the insert re-checks status and
+    version in the database (letters.services.sign_insert), so a letter paused meanwhile still refuses. Letters that
+    are not open are always read fresh.
+    """
+    now = time.monotonic()
+    cached = _signing_letters.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(slug=slug).first()
+    if letter is not None and letter.is_accepting_signatures:
+        _signing_letters[slug] = (now + SIGNING_LETTER_SECONDS, letter)
+    else:
+        _signing_letters.pop(slug, None)
+    return letter
+
+
+def letter_for_signing_forget(*, slug: str | None = None) -> None:
+    """Drop the cached copy (of one letter, or all): its state changed under a request."""
+    if slug is None:
+        _signing_letters.clear()
+    else:
+        _signing_letters.pop(slug, None)
 
 
 def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:

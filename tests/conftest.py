@@ -38,9 +38,13 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and cached stats must not leak between tests."""
+    """Rate-limit counters, cached stats and this process's copy of open letters must not leak between tests."""
     from django.core.cache import cache
 
+    from letters.selectors import letter_for_signing_forget
+
     cache.clear()
+    letter_for_signing_forget()
     yield
     cache.clear()
+    letter_for_signing_forget()

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from api.serializers.public import PublicSignatureSerializer
 from api.serializers.signing import DetailSerializer, ErrorSerializer, SignInputSerializer, TokenInputSerializer
-from letters.models import Letter, Signature
+from letters.models import Signature
+from letters.selectors import letter_for_signing, letter_for_signing_forget
 from letters.services.idempotency import IdempotencyConflict, idempotent_call
 from letters.services.ratelimit import client_ip
 from letters.services.signing import (
@@ -62,7 +63,7 @@ class SignView(AnonymousJSONView):
         tags=["signing"],
     )
     def post(self, request: Request, slug: str) -> Response:
-        letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(slug=slug).first()
+        letter = letter_for_signing(slug=slug)
         if letter is None:
             raise Http404
         if not letter.is_accepting_signatures:
@@ -94,6 +95,7 @@ class SignView(AnonymousJSONView):
             else:
                 code, body = sign()
         except LetterNotAccepting:
+            letter_for_signing_forget(slug=slug)
             return _error(LetterNotAccepting.message, status.HTTP_409_CONFLICT)
         except IdempotencyConflict:
             return _error(IdempotencyConflict.message, status.HTTP_422_UNPROCESSABLE_ENTITY)

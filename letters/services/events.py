@@ -7,7 +7,8 @@ from typing import Any
 from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent
-from registry.audit import audit_log
+from registry.audit import audit_event_build
+from registry.models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,27 @@ def signature_event_record(
     `data` is part of public history (change feeds): never put emails, IPs, tokens or private reasons in it;
     `audit_data` is private to admins.
     """
+    event, audit = signature_event_build(
+        signature=signature, kind=kind, before=before, actor=actor, at=at, data=data, audit_data=audit_data
+    )
+    event.save(force_insert=True)
+    audit.save(force_insert=True)
+    return event
+
+
+def signature_event_build(
+    *,
+    signature: Signature,
+    kind: str,
+    before: SignatureState,
+    actor: Any = None,
+    at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+    audit_data: dict[str, Any] | None = None,
+) -> tuple[SignatureEvent, AuditEvent]:
+    """The unsaved history and audit rows `signature_event_record` writes (see letters.services.sign_insert)."""
     at = at or timezone.now()
-    event = SignatureEvent.objects.create(
+    event = SignatureEvent(
         signature=signature,
         letter_id=signature.letter_id,
         kind=kind,
@@ -49,11 +69,11 @@ def signature_event_record(
         level_after=signature.verification_level,
         data=data or {},
     )
-    audit_log(
+    audit = audit_event_build(
         action=f"letters.signature.{kind}",
         target=signature,
         actor=actor,
         data={**(data or {}), **(audit_data or {})},
         at=at,
     )
-    return event
+    return event, audit

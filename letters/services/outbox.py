@@ -6,10 +6,11 @@ per second picks up every waiting row.
 """
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -23,7 +24,6 @@ STALE_AFTER = timedelta(minutes=1)
 CLAIM_TIMEOUT = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 FLUSH_EVERY_SECONDS = 1
-FLUSH_SCHEDULED_KEY = "outbox:flush-scheduled"
 
 
 def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
@@ -37,15 +37,39 @@ def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
     if not allowed:
         return None
     signature.emails_sent += 1  # the row was updated above; the caller holds it or just created it
-    message = OutboxMessage.objects.create(
+    message = outbox_message_build(signature=signature, kind=kind)
+    message.save(force_insert=True)
+    outbox_send_after_commit(message.pk)
+    return message
+
+
+def outbox_message_build(*, signature: Signature, kind: str) -> OutboxMessage:
+    """The unsaved row for the signature's latest email (`emails_sent` already counts it)."""
+    return OutboxMessage(
         signature=signature,
         kind=kind,
         sequence=signature.emails_sent,
         to_email=signature.email,
         subject=SUBJECTS[kind],
     )
-    transaction.on_commit(lambda: _enqueue_send(message.pk))
-    return message
+
+
+def outbox_send_after_commit(message_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue_send(message_id))
+
+
+_flush = {"scheduled_until": 0.0}
+_flush_lock = threading.Lock()
+
+
+def _flush_due() -> bool:
+    """True at most once a second per process: the caller then schedules one flush for every waiting row."""
+    now = time.monotonic()
+    with _flush_lock:
+        if now < _flush["scheduled_until"]:
+            return False
+        _flush["scheduled_until"] = now + FLUSH_EVERY_SECONDS
+        return True
 
 
 def _enqueue_send(message_id: int) -> None:
@@ -54,9 +78,10 @@ def _enqueue_send(message_id: int) -> None:
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             outbox_send.delay(message_id)
-        elif cache.add(FLUSH_SCHEDULED_KEY, 1, timeout=FLUSH_EVERY_SECONDS):
+        elif _flush_due():
             outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS)
     except Exception:  # broker down: the beat task resends stale rows, so the email is not lost
+        _flush["scheduled_until"] = 0.0
         logger.warning("Could not enqueue outbox message %s; it will be resent by outbox_resend_stale", message_id)
 
 

@@ -8,30 +8,51 @@ import ipaddress
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 
-def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit in the current window; True when over `limit`."""
-    bucket = f"ratelimit:{key}:{window}:{int(time.time() // window)}"
+def _hits(buckets: list[tuple[str, int, int]]) -> bool:
+    """Count one hit in the current window of each (key, limit, window); True when any is over its limit.
+
+    With Redis, every counter moves in one pipelined round trip; other caches count key by key.
+    """
+    now = time.time()
+    keys = [(f"ratelimit:{key}:{window}:{int(now // window)}", limit, window) for key, limit, window in buckets]
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        for bucket, _limit, window in keys:
+            name = backend.make_and_validate_key(bucket)
+            pipe.set(name, 0, ex=window + 5, nx=True)
+            pipe.incr(name)
+        counts = pipe.execute()[1::2]
+    else:
+        counts = [_hit(bucket, window) for bucket, _limit, window in keys]
+    return any(count > limit for count, (_bucket, limit, _window) in zip(counts, keys, strict=True))
+
+
+def _hit(bucket: str, window: int) -> int:
     cache.add(bucket, 0, timeout=window + 5)
     try:
-        count = cache.incr(bucket)
+        return cache.incr(bucket)
     except ValueError:
         cache.set(bucket, 1, timeout=window + 5)
-        count = 1
-    return count > limit
+        return 1
 
 
 def signing_rate_exceeded(*, ip_address: str | None, email_key: str) -> bool:
     """Record a signing attempt; True when its IP or email domain is over a burst or sustained limit."""
-    over = False
     domain = email_key.rpartition("@")[2]
     checks = [("domain", domain)] + ([("ip", ip_address)] if ip_address else [])
-    for kind, value in checks:
-        for limit, window in settings.SIGN_RATE_LIMITS[kind]:
-            over = _hit(f"sign:{kind}:{value}", limit, window) or over
-    return over
+    return _hits(
+        [
+            (f"sign:{kind}:{value}", limit, window)
+            for kind, value in checks
+            for limit, window in settings.SIGN_RATE_LIMITS[kind]
+        ]
+    )
 
 
 def client_ip(meta: dict) -> str | None:

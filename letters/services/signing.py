@@ -10,12 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
-from letters.services.events import signature_event_record, signature_state
-from letters.services.outbox import outbox_enqueue
+from letters.services.events import SignatureState, signature_event_build, signature_event_record, signature_state
+from letters.services.outbox import outbox_enqueue, outbox_message_build, outbox_send_after_commit
 from letters.services.ratelimit import signing_rate_exceeded
+from letters.services.sign_insert import sign_insert_supported, signature_insert_new
 from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
 from registry.emails import email_normalize
+from registry.models import AuditEvent
 from registry.services import organization_link, person_for_confirmed_email
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,6 @@ class SignResult:
     email_sent: bool
 
 
-@transaction.atomic
 def signature_create(
     *,
     letter: Letter,
@@ -58,7 +59,8 @@ def signature_create(
     """Record a pending signature, or re-send to the live one with the same email key.
 
     Inputs are expected clean (letters.input, registry.emails). The partial unique index on live
-    (letter, email_key) decides races: a losing insert falls back to the row that won.
+    (letter, email_key) decides races: a losing insert falls back to the row that won. On PostgreSQL a new
+    signature costs one statement (letters.services.sign_insert); anything else takes the ORM path.
     """
     if not letter.is_accepting_signatures:
         raise LetterNotAccepting
@@ -67,43 +69,73 @@ def signature_create(
     hold = ""
     if check_rate_limits and signing_rate_exceeded(ip_address=ip_address, email_key=key):
         hold = Signature.HoldReason.RATE_LIMITED
-    try:
-        with transaction.atomic():
-            signature = Signature.objects.create(
-                letter=letter,
-                version=letter.current_version,
-                name=name,
-                title=title,
-                organization_name=organization_name,
-                email=email,
-                email_key=key,
-                is_public=is_public,
-                comment=comment,
-                source=source,
-                ip_address=ip_address,
-                hold_reason=hold,
-                signed_at=at,
-            )
-    except IntegrityError:
-        existing = (
-            Signature.objects.select_for_update()
-            .select_related("letter", "version")
-            .filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES)
-            .first()
-        )
-        if existing is None:  # the winner rolled back between our insert and this read: try once more
-            raise
-        return _signature_remind(signature=existing, send_email=send_email, at=at)
-    signature_event_record(
+    signature = Signature(
+        letter=letter,
+        version_id=letter.current_version_id,
+        name=name,
+        title=title,
+        organization_name=organization_name,
+        email=email,
+        email_key=key,
+        is_public=is_public,
+        comment=comment,
+        source=source,
+        ip_address=ip_address,
+        hold_reason=hold,
+        signed_at=at,
+        emails_sent=1 if send_email else 0,
+    )
+    event, audit = signature_event_build(
         signature=signature,
         kind=SignatureEvent.Kind.CREATED,
-        before=signature_state(signature),
+        before=SignatureState(visible=False, level=signature.verification_level),
         at=at,
         data={"source": source},
         audit_data={"hold_reason": hold} if hold else None,
     )
-    sent = send_email and _send(signature=signature, kind=OutboxMessage.Kind.CONFIRM, at=at)
-    return SignResult(signature=signature, outcome="created", email_sent=sent)
+    message = outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) if send_email else None
+    if sign_insert_supported() and signature_insert_new(signature=signature, event=event, audit=audit, message=message):
+        if message is not None:
+            outbox_send_after_commit(message.pk)
+        return SignResult(signature=signature, outcome="created", email_sent=send_email)
+    return _signature_create_or_remind(signature=signature, event=event, audit=audit, message=message, at=at)
+
+
+@transaction.atomic
+def _signature_create_or_remind(
+    *,
+    signature: Signature,
+    event: SignatureEvent,
+    audit: AuditEvent,
+    message: OutboxMessage | None,
+    at: datetime,
+) -> SignResult:
+    """The ORM path: the same rows as sign_insert, or the reason they cannot be written."""
+    letter = Letter.objects.only("status", "current_version_id").filter(pk=signature.letter_id).first()
+    if letter is None or not letter.is_accepting_signatures:
+        raise LetterNotAccepting
+    signature.version_id = letter.current_version_id
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError:
+        existing = (
+            Signature.objects.select_for_update()
+            .select_related("letter", "version")
+            .filter(letter=letter, email_key=signature.email_key, status__in=Signature.LIVE_STATUSES)
+            .first()
+        )
+        if existing is None:  # the winner rolled back between our insert and this read: try once more
+            raise
+        return _signature_remind(signature=existing, send_email=message is not None, at=at)
+    event.signature, audit.target_id = signature, str(signature.pk)
+    event.save(force_insert=True)
+    audit.save(force_insert=True)
+    if message is not None:
+        message.signature = signature
+        message.save(force_insert=True)
+        outbox_send_after_commit(message.pk)
+    return SignResult(signature=signature, outcome="created", email_sent=message is not None)
 
 
 def _signature_remind(*, signature: Signature, send_email: bool, at: datetime) -> SignResult:

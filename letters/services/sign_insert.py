@@ -1,0 +1,91 @@
+"""A new signature in one PostgreSQL statement: the signature, its history event, audit row and confirmation email.
+
+The rows are the model instances the ORM path would save (letters.services.events, letters.services.outbox build
+them), so defaults and content have one home; only the transport differs. The insert happens only while the letter
+is open at the version the caller read, and only if no live signature has the same email key: otherwise nothing is
+written and the caller takes the ORM path, which explains why (closed letter, reminder, race).
+"""
+
+import functools
+from typing import Any
+
+from django.db import connection, models
+
+from letters.models import Letter, OutboxMessage, Signature
+from registry.models import AuditEvent
+
+
+def sign_insert_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@functools.cache
+def _layout(model: type[models.Model], skip: tuple[str, ...]) -> tuple[list[models.Field], list[str], list[str]]:
+    """A model's inserted fields, their quoted columns and typed placeholders (computed once per process)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+    names = [connection.ops.quote_name(f.column) for f in fields]
+    return fields, names, [f"%s::{f.db_type(connection)}" for f in fields]
+
+
+def _columns(obj: models.Model, *, skip: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[Any]]:
+    """Column names, typed placeholders and values of an unsaved instance, prepared as Django would insert them.
+
+    NULLs are left to the column (no column has a database default), which keeps the statement under psycopg's
+    limit for caching its parsed form.
+    """
+    fields, names, marks = _layout(type(obj), skip)
+    kept: tuple[list[str], list[str], list[Any]] = ([], [], [])
+    for field, name, mark in zip(fields, names, marks, strict=True):
+        value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+        if value is not None:
+            kept[0].append(name)
+            kept[1].append(mark)
+            kept[2].append(value)
+    return kept
+
+
+def _insert(obj: models.Model, *, source: str, link: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
+    """`INSERT … SELECT` of one instance's values; `link` is (column, SQL expression over `source`)."""
+    names, marks, values = _columns(obj, skip=(link[0],) if link else ())
+    if link:
+        names, marks = [connection.ops.quote_name(link[0]), *names], [link[1], *marks]
+    table = connection.ops.quote_name(obj._meta.db_table)
+    sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(marks)} {source}"
+    return sql, values
+
+
+def signature_insert_new(
+    *, signature: Signature, event: models.Model, audit: AuditEvent, message: OutboxMessage | None
+) -> bool:
+    """Insert all four rows, or none; True when inserted (the instances then carry their primary keys)."""
+    letters = connection.ops.quote_name(Letter._meta.db_table)
+    guard = "id = %s AND status = %s AND current_version_id = %s"
+    letter_open = f"WHERE EXISTS (SELECT 1 FROM {letters} WHERE {guard})"  # noqa: S608 - a model's table name
+    s_sql, s_values = _insert(signature, source=letter_open)
+    e_sql, e_values = _insert(event, source="FROM s", link=("signature_id", "s.id"))
+    a_sql, a_values = _insert(audit, source="FROM s", link=("target_id", "s.id::text"))
+    ctes = [
+        f"s AS ({s_sql} ON CONFLICT DO NOTHING RETURNING id)",
+        f"e AS ({e_sql} RETURNING id)",
+        f"a AS ({a_sql} RETURNING id)",
+    ]
+    params = [*s_values, signature.letter_id, Letter.Status.OPEN, signature.version_id, *e_values, *a_values]
+    returned = "s.id, (SELECT id FROM e), (SELECT id FROM a)"
+    if message is not None:
+        m_sql, m_values = _insert(message, source="FROM s", link=("signature_id", "s.id"))
+        ctes.append(f"m AS ({m_sql} RETURNING id)")
+        params += m_values
+        returned += ", (SELECT id FROM m)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT {returned} FROM s", params)  # noqa: S608 - built above
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    signature.pk, event.pk, audit.pk = row[0], row[1], row[2]
+    event.signature_id, audit.target_id = signature.pk, str(signature.pk)
+    if message is not None:
+        message.pk, message.signature_id = row[3], signature.pk
+    for obj in (signature, event, audit, message):
+        if obj is not None:
+            obj._state.adding = False
+    return True

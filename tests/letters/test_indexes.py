@@ -1,0 +1,63 @@
+"""What each signature pays for in indexes on PostgreSQL, and that the public search still uses its own."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from letters.selectors import letter_signatures_public, signatures_public_now
+from tests.factories import LetterFactory, SignatureFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def indexes(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_signature_row_is_indexed_only_where_something_reads_it():
+    assert indexes("letters_signature") == {
+        "letters_signature_pkey",
+        "signature_public_id_unique",
+        "signature_one_live_per_letter_email",
+        "signature_public_list_idx",
+        "signature_org_idx",
+        "signature_confirmed_idx",
+        "signature_person_idx",
+        "letters_signature_organization_id_087a7e1c",
+        "letters_signature_version_id_bfbabcd3",
+        "letters_signature_verification_id_20950987",
+        "letters_signature_merged_into_id_3d89989e",
+        "signature_name_public_trgm_idx",
+        "signature_title_public_trgm_idx",
+        "signature_organization_name_public_trgm_idx",
+    }
+
+
+def test_trigram_indexes_cover_exactly_the_rows_the_public_search_reads():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname LIKE 'signature_%%_trgm_idx' ORDER BY 1"
+        )
+        predicates = cursor.fetchall()
+    public = "(((status)::text = 'confirmed'::text) AND ((hold_reason)::text = ''::text))"
+    assert predicates == [
+        ("signature_name_public_trgm_idx", public),
+        ("signature_organization_name_public_trgm_idx", public),
+        ("signature_title_public_trgm_idx", public),
+    ]
+    letter = LetterFactory(status="open")
+    public_filter = {(c.lhs.target.name, c.rhs) for c in signatures_public_now(letter=letter).query.where.children}
+    assert public_filter == {("letter", letter.pk), ("status", "confirmed"), ("hold_reason", "")}
+
+
+def test_the_public_search_finds_public_rows_only():
+    letter = LetterFactory(status="open")
+    now = timezone.now()
+    SignatureFactory.create_batch(3, letter=letter, status="confirmed", confirmed_at=now)
+    SignatureFactory(letter=letter, name="Grace Hopper", status="confirmed", confirmed_at=now)
+    SignatureFactory(letter=letter, name="Pending Hopper")
+    SignatureFactory(letter=letter, name="Held Hopper", status="confirmed", confirmed_at=now, hold_reason="admin")
+    assert [s.name for s in letter_signatures_public(letter=letter, q="hopper")] == ["Grace Hopper"]
