@@ -6,28 +6,41 @@ and a burst from one office network does not lose real signers.
 
 import ipaddress
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
+# Each KEYS[i] counts one hit in a window that expires ARGV[i] seconds after its first hit.
+_COUNT_HITS = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[i], 'NX')
+  counts[i] = redis.call('INCR', key)
+end
+return counts
+"""
+_script: list[Any] = []  # registered once per process; each call names its client
+
 
 def _hits(buckets: list[tuple[str, int, int]]) -> bool:
     """Count one hit in the current window of each (key, limit, window); True when any is over its limit.
 
-    With Redis, every counter moves in one pipelined round trip; other caches count key by key.
+    With Redis, every counter moves in one round trip (a script); other caches count key by key.
     """
     now = time.time()
     keys = [(f"ratelimit:{key}:{window}:{int(now // window)}", limit, window) for key, limit, window in buckets]
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
-        for bucket, _limit, window in keys:
-            name = backend.make_and_validate_key(bucket)
-            pipe.set(name, 0, ex=window + 5, nx=True)
-            pipe.incr(name)
-        counts = pipe.execute()[1::2]
+        if not _script:
+            _script.append(client.register_script(_COUNT_HITS))
+        counts = _script[0](
+            keys=[backend.make_and_validate_key(bucket) for bucket, _limit, _window in keys],
+            args=[window + 5 for _bucket, _limit, window in keys],
+            client=client,
+        )
     else:
         counts = [_hit(bucket, window) for bucket, _limit, window in keys]
     return any(count > limit for count, (_bucket, limit, _window) in zip(counts, keys, strict=True))

@@ -10,9 +10,23 @@ import functools
 from typing import Any
 
 from django.db import connection, models
+from django.db.backends.postgresql.base import ServerBindingCursor
 
 from letters.models import Letter, OutboxMessage, Signature
 from registry.models import AuditEvent
+
+TEXT_FIELDS = (models.CharField, models.TextField)
+
+
+def _prepared_cursor():
+    """A server-binding cursor, so PostgreSQL parses and plans the statement once per connection.
+
+    Django's own cursors bind on the client and are never prepared; psycopg prepares statements of server-binding
+    cursors once `prepare_threshold` (config.settings) is set. Query logging and wrappers still apply.
+    """
+    connection.ensure_connection()
+    raw = ServerBindingCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def sign_insert_supported() -> bool:
@@ -36,7 +50,11 @@ def _columns(obj: models.Model, *, skip: tuple[str, ...] = ()) -> tuple[list[str
     fields, names, marks = _layout(type(obj), skip)
     kept: tuple[list[str], list[str], list[Any]] = ([], [], [])
     for field, name, mark in zip(fields, names, marks, strict=True):
-        value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+        value = field.pre_save(obj, True)
+        if value is None:
+            continue
+        if not (isinstance(value, str) and isinstance(field, TEXT_FIELDS)):  # text goes to the driver as it is
+            value = field.get_db_prep_save(value, connection)
         if value is not None:
             kept[0].append(name)
             kept[1].append(mark)
@@ -76,7 +94,7 @@ def signature_insert_new(
         ctes.append(f"m AS ({m_sql} RETURNING id)")
         params += m_values
         returned += ", (SELECT id FROM m)"
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {returned} FROM s", params)  # noqa: S608 - built above
         row = cursor.fetchone()
     if row is None:

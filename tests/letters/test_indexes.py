@@ -38,8 +38,8 @@ def test_a_signature_row_is_indexed_only_where_something_reads_it():
 def test_trigram_indexes_cover_exactly_the_rows_the_public_search_reads():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname LIKE 'signature_%%_trgm_idx' ORDER BY 1"
+            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'signature_%%_trgm_idx' ORDER BY 1"
         )
         predicates = cursor.fetchall()
     public = "(((status)::text = 'confirmed'::text) AND ((hold_reason)::text = ''::text))"

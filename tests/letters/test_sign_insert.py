@@ -128,9 +128,7 @@ def redis_cache(settings):
         redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
     except redis.RedisError:
         pytest.skip("needs Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}}
     caches["default"].clear()
     yield caches["default"]
     caches["default"].clear()
@@ -154,3 +152,14 @@ def _keys() -> list[str]:
     import redis
 
     return [k.decode() for k in redis.Redis.from_url("redis://127.0.0.1:6379/15").keys("*ratelimit:*")]
+
+
+def test_the_redis_cache_keeps_one_client_per_pool_and_still_round_trips_values(redis_cache):
+    assert redis_cache._cache.get_client(write=True) is redis_cache._cache.get_client(write=True)
+    redis_cache.set("letter-stats:1", {"total": 76}, timeout=5)
+    assert redis_cache.get("letter-stats:1") == {"total": 76}
+    assert (redis_cache.add("n", 1, timeout=5), redis_cache.add("n", 9, timeout=5), redis_cache.incr("n")) == (
+        True,
+        False,
+        2,
+    )
