@@ -109,3 +109,13 @@ def load(
     errors = sum(p[1] for p in parts)
     elapsed = max(p[2] for p in parts)
     return LoadResult(requests=requests, errors=errors, seconds=elapsed, latencies_ms=[x for p in parts for x in p[3]])
+
+
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Several runs as one: requests and seconds add up, latencies pool."""
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        latencies_ms=[x for r in results for x in r.latencies_ms],
+    )

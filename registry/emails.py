@@ -6,6 +6,7 @@ and the domain becomes gmail.com, because Google delivers all those spellings to
 are kept: their semantics differ and a false merge would hide a real second signer.
 """
 
+import functools
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 INVALID_EMAIL = "Enter a valid email address."
 
 
+@functools.lru_cache(maxsize=64)  # a sign request validates the address, then the service derives its key
 def email_normalize(raw: str) -> tuple[str, str]:
     """Return (email as given but normalized, email_key); raise ValidationError when invalid."""
     text = unicodedata.normalize("NFKC", (raw or "").strip())
