@@ -133,7 +133,7 @@ class Signature(models.Model):
     title = models.CharField(max_length=200, blank=True)
     organization_name = models.CharField(max_length=200, blank=True)
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="signatures"
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="signatures", db_index=False
     )
     email = models.EmailField(max_length=254, blank=True)
     email_key = models.CharField(max_length=254, blank=True)
@@ -142,14 +142,14 @@ class Signature(models.Model):
         max_length=20, choices=VerificationLevel.choices, default=VerificationLevel.NONE
     )
     verification = models.ForeignKey(
-        "VerificationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "VerificationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     is_public = models.BooleanField(default=True, help_text="Show the name publicly; withheld names still count.")
     hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True, default="")
     rejection_reason = models.TextField(blank=True, help_text="Private.")
     public_removal_reason = models.CharField(max_length=200, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_signatures"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_signatures", db_index=False
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
     comment = models.TextField(blank=True, max_length=2000)
@@ -187,7 +187,17 @@ class Signature(models.Model):
             models.Index(fields=["letter", "status", "confirmed_at", "id"], name="signature_public_list_idx"),
             models.Index(fields=["letter", "organization", "confirmed_at"], name="signature_org_idx"),
             models.Index(fields=["letter", "confirmed_at", "id"], name="signature_confirmed_idx"),
-            models.Index(fields=["person"], name="signature_person_idx"),
+            # Set only once a signature is confirmed, verified or merged: a pending insert skips these.
+            models.Index(fields=["person"], name="signature_person_idx", condition=Q(person__isnull=False)),
+            models.Index(
+                fields=["organization"], name="signature_organization_idx", condition=Q(organization__isnull=False)
+            ),
+            models.Index(
+                fields=["verification"], name="signature_verification_idx", condition=Q(verification__isnull=False)
+            ),
+            models.Index(
+                fields=["merged_into"], name="signature_merged_into_idx", condition=Q(merged_into__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -252,7 +262,7 @@ class SignatureEvent(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     visible_before = models.BooleanField(default=False)
     visible_after = models.BooleanField(default=False)
@@ -267,6 +277,7 @@ class SignatureEvent(models.Model):
             models.Index(fields=["letter", "at", "id"], name="sigevent_letter_at_idx"),
             models.Index(fields=["letter", "id"], name="sigevent_letter_id_idx"),
             models.Index(fields=["signature", "at", "id"], name="sigevent_signature_at_idx"),
+            models.Index(fields=["actor"], name="sigevent_actor_idx", condition=Q(actor__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -209,9 +209,9 @@ class AuditEvent(models.Model):
     """One row per state change, written by services inside their transaction."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    action = models.CharField(max_length=100, db_index=True, help_text="Namespaced, e.g. letters.signature.confirmed")
+    action = models.CharField(max_length=100, help_text="Namespaced, e.g. letters.signature.confirmed")
     target_type = models.CharField(max_length=100)
     target_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
@@ -219,7 +219,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        # Every signature writes a row here: indexes are the few the admin reads by (no LIKE index on action, and
+        # actors only where there is one).
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            models.Index(fields=["action"], name="audit_action_idx"),
+            models.Index(fields=["actor"], name="audit_actor_idx", condition=models.Q(actor__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"

@@ -7,6 +7,7 @@ written and the caller takes the ORM path, which explains why (closed letter, re
 """
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
@@ -15,7 +16,14 @@ from django.db.backends.postgresql.base import ServerBindingCursor
 from letters.models import Letter, OutboxMessage, Signature
 from registry.models import AuditEvent
 
-TEXT_FIELDS = (models.CharField, models.TextField)
+# Fields whose plain Python values Django would pass to psycopg unchanged (aware datetimes included).
+PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.ForeignKey)
+
+
+def _driver_ready(field: models.Field, value: Any) -> bool:
+    if type(value) in (str, int, bool):
+        return isinstance(field, PLAIN_FIELDS)
+    return type(value) is datetime and value.tzinfo is not None and isinstance(field, models.DateTimeField)
 
 
 def _prepared_cursor():
@@ -53,7 +61,7 @@ def _columns(obj: models.Model, *, skip: tuple[str, ...] = ()) -> tuple[list[str
         value = field.pre_save(obj, True)
         if value is None:
             continue
-        if not (isinstance(value, str) and isinstance(field, TEXT_FIELDS)):  # text goes to the driver as it is
+        if not _driver_ready(field, value):
             value = field.get_db_prep_save(value, connection)
         if value is not None:
             kept[0].append(name)

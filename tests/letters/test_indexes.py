@@ -24,11 +24,11 @@ def test_a_signature_row_is_indexed_only_where_something_reads_it():
         "signature_public_list_idx",
         "signature_org_idx",
         "signature_confirmed_idx",
-        "signature_person_idx",
-        "letters_signature_organization_id_087a7e1c",
         "letters_signature_version_id_bfbabcd3",
-        "letters_signature_verification_id_20950987",
-        "letters_signature_merged_into_id_3d89989e",
+        "signature_person_idx",
+        "signature_organization_idx",
+        "signature_verification_idx",
+        "signature_merged_into_idx",
         "signature_name_public_trgm_idx",
         "signature_title_public_trgm_idx",
         "signature_organization_name_public_trgm_idx",
@@ -61,3 +61,26 @@ def test_the_public_search_finds_public_rows_only():
     SignatureFactory(letter=letter, name="Pending Hopper")
     SignatureFactory(letter=letter, name="Held Hopper", status="confirmed", confirmed_at=now, hold_reason="admin")
     assert [s.name for s in letter_signatures_public(letter=letter, q="hopper")] == ["Grace Hopper"]
+
+
+def test_indexes_on_columns_a_pending_signature_leaves_empty_skip_it():
+    names = ("signature_person_idx", "signature_organization_idx", "signature_verification_idx",
+             "signature_merged_into_idx", "sigevent_actor_idx", "audit_actor_idx")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY(%s) ORDER BY 1",
+            [list(names)],
+        )
+        assert cursor.fetchall() == [
+            ("audit_actor_idx", "(actor_id IS NOT NULL)"),
+            ("sigevent_actor_idx", "(actor_id IS NOT NULL)"),
+            ("signature_merged_into_idx", "(merged_into_id IS NOT NULL)"),
+            ("signature_organization_idx", "(organization_id IS NOT NULL)"),
+            ("signature_person_idx", "(person_id IS NOT NULL)"),
+            ("signature_verification_idx", "(verification_id IS NOT NULL)"),
+        ]
+    assert indexes("registry_auditevent") == {
+        "registry_auditevent_pkey", "audit_target_idx", "audit_action_idx", "audit_actor_idx",
+        "registry_auditevent_at_8f027be9",
+    }  # fmt: skip
