@@ -47,13 +47,14 @@ def _check_loopback(url: str) -> None:
         raise ValueError(f"Load is only ever sent to loopback addresses, not {host!r}")
 
 
-async def _client_loop(client, method, url, body_for, deadline, counter, latencies, errors, expect):
+async def _client_loop(client, method, url, body_for, deadline, counter, latencies, errors, expect, vary):
     for n in counter:
         if time.perf_counter() >= deadline:
             return
         started = time.perf_counter()
+        target = f"{url}{'&' if '?' in url else '?'}_vary={n}" if vary else url
         try:
-            response = await client.request(method, url, json=body_for(n) if body_for else None)
+            response = await client.request(method, target, json=body_for(n) if body_for else None)
             ok = response.status_code in expect
         except httpx.HTTPError:
             ok = False
@@ -62,7 +63,7 @@ async def _client_loop(client, method, url, body_for, deadline, counter, latenci
             errors.append(1)
 
 
-async def _run(method, url, body_for, clients, seconds, expect):
+async def _run(method, url, body_for, clients, seconds, expect, vary):
     latencies: list[float] = []
     errors: list[int] = []
     counter = itertools.count(os.getpid() * 10_000_000)
@@ -72,7 +73,7 @@ async def _run(method, url, body_for, clients, seconds, expect):
         started = time.perf_counter()
         await asyncio.gather(
             *[
-                _client_loop(client, method, url, body_for, deadline, counter, latencies, errors, expect)
+                _client_loop(client, method, url, body_for, deadline, counter, latencies, errors, expect, vary)
                 for _ in range(clients)
             ]
         )
@@ -81,9 +82,9 @@ async def _run(method, url, body_for, clients, seconds, expect):
 
 
 def _worker(args):
-    method, url, body_kind, clients, seconds, expect = args
+    method, url, body_kind, clients, seconds, expect, vary = args
     body_for = sign_body if body_kind == "sign" else None
-    return asyncio.run(_run(method, url, body_for, clients, seconds, expect))
+    return asyncio.run(_run(method, url, body_for, clients, seconds, expect, vary))
 
 
 def sign_body(n: int) -> dict:
@@ -99,12 +100,15 @@ def load(
     body: str | None = None,
     processes: int = 2,
     expect: tuple[int, ...] = (200,),
+    vary: bool = False,
 ) -> LoadResult:
-    """`clients` concurrent requests for `seconds`, spread over `processes` processes."""
+    """`clients` concurrent requests for `seconds`, spread over `processes` processes.
+
+    `vary` makes every URL unique (an ignored `_vary` parameter), so no response cache can answer."""
     _check_loopback(url)
     per_process = max(1, clients // processes)
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        parts = pool.map(_worker, [(method, url, body, per_process, seconds, expect)] * processes)
+        parts = pool.map(_worker, [(method, url, body, per_process, seconds, expect, vary)] * processes)
     requests = sum(p[0] for p in parts)
     errors = sum(p[1] for p in parts)
     elapsed = max(p[2] for p in parts)

@@ -23,6 +23,12 @@ PUBLIC_SIGNATURE_FIELDS = (
     "hold_reason", "confirmed_at", "organization__name", "organization__slug", "organization__status",
     "verification__level", "verification__method", "verification__verified_at", "version__number",
 )  # fmt: skip
+# The same, as values() for list pages (api.serializers.public.public_signature_row reads these keys).
+PUBLIC_ROW_FIELDS = (
+    "id", "public_id", "name", "title", "is_public", "organization_name", "organization_id", "organization__name",
+    "organization__slug", "organization__status", "verification_level", "verification_id", "verification__method",
+    "verification__verified_at", "confirmed_at", "version__number", "public_name",
+)  # fmt: skip
 ORDERINGS = {"signed_at": ("confirmed_at", "id"), "-signed_at": ("-confirmed_at", "-id"), "name": ("public_name", "id")}
 
 
@@ -71,12 +77,28 @@ def letter_for_signing(*, slug: str) -> Letter | None:
     return letter
 
 
+_listed_letters: dict[str, tuple[float, Letter]] = {}
+
+
+def letter_for_listing(*, slug: str) -> Letter:
+    """The letter whose signers a list page shows, from this process's copy for up to two seconds (a page only needs
+    its id; the rows themselves are always read fresh). Raises Letter.DoesNotExist for unknown and draft letters."""
+    now = time.monotonic()
+    cached = _listed_letters.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).get(slug=slug)
+    _listed_letters[slug] = (now + SIGNING_LETTER_SECONDS, letter)
+    return letter
+
+
 def letter_for_signing_forget(*, slug: str | None = None) -> None:
-    """Drop the cached copy (of one letter, or all): its state changed under a request."""
-    if slug is None:
-        _signing_letters.clear()
-    else:
-        _signing_letters.pop(slug, None)
+    """Drop this process's copies (of one letter, or all): its state changed under a request, or a test ends."""
+    for copies in (_signing_letters, _listed_letters):
+        if slug is None:
+            copies.clear()
+        else:
+            copies.pop(slug, None)
 
 
 def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:
@@ -113,8 +135,11 @@ def letter_signatures_public(
     signed_after: datetime | None = None,
     signed_before: datetime | None = None,
     ordering: str = "signed_at",
+    as_rows: bool = False,
 ) -> QuerySet[Signature]:
-    """The public list (or the list as of an instant), filtered and ordered; withheld names are never matched."""
+    """The public list (or the list as of an instant), filtered and ordered; withheld names are never matched.
+
+    `as_rows` gives value rows (PUBLIC_ROW_FIELDS) instead of instances: what list pages read."""
     rows = signatures_as_of(letter=letter, as_of=as_of) if as_of else signatures_public_now(letter=letter)
     if organization:
         rows = rows.filter(organization__slug=organization)
@@ -130,11 +155,13 @@ def letter_signatures_public(
         rows = rows.filter(confirmed_at__gte=signed_after)
     if signed_before:
         rows = rows.filter(confirmed_at__lt=signed_before)
-    rows = rows.annotate(public_name=Case(When(is_public=True, then=Lower("name")), default=Value("~")))
+    rows = rows.annotate(public_name=Case(When(is_public=True, then=Lower("name")), default=Value("~"))).order_by(
+        *ORDERINGS.get(ordering, ORDERINGS["signed_at"])
+    )
     return (
-        rows.select_related(*PUBLIC_SIGNATURE_RELATED)
-        .only(*PUBLIC_SIGNATURE_FIELDS)
-        .order_by(*ORDERINGS.get(ordering, ORDERINGS["signed_at"]))
+        rows.values(*PUBLIC_ROW_FIELDS)
+        if as_rows
+        else rows.select_related(*PUBLIC_SIGNATURE_RELATED).only(*PUBLIC_SIGNATURE_FIELDS)
     )
 
 

@@ -14,9 +14,13 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
     removed_later = serializers.BooleanField()
 
     def to_representation(self, obj) -> dict:
-        return {**super().to_representation(obj), "removed_later": obj.removed_later}
+        return {
+            **super().to_representation(obj),
+            "verification": self._verification_then(obj),
+            "removed_later": obj.removed_later,
+        }
 
-    def get_verification(self, obj) -> dict:
+    def _verification_then(self, obj) -> dict:
         as_of = self.context["as_of"]
         level = obj.level_then
         record = obj.verification

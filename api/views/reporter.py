@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from api.caching import PublicCacheMixin, set_last_modified
 from api.pagination import SignatureCursorPagination
-from api.serializers.public import PublicSignatureSerializer
+from api.serializers.public import PublicSignatureSerializer, public_signature_row
 from api.serializers.reporter import (
     AsOfSignatureSerializer,
     ChangeSerializer,
@@ -36,6 +36,7 @@ from letters.models import Letter
 from letters.selectors import (
     letter_changes,
     letter_counts,
+    letter_for_listing,
     letter_public_get,
     letter_public_lookup,
     letter_signatures_public,
@@ -106,6 +107,7 @@ class LetterSignaturesView(PublicView, SignView):
     """GET: the public list. POST: sign (see letters_sign)."""
 
     serializer_class = SignInputSerializer  # describes POST for OPTIONS requests
+    shared_response_cache = True  # identical page reads within PUBLIC_RESPONSE_CACHE_SECONDS share one rendering
 
     def get_throttles(self):
         if self.request.method == "POST":
@@ -124,23 +126,26 @@ class LetterSignaturesView(PublicView, SignView):
         responses={200: AsOfSignatureSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        letter = _letter(slug)
+        try:
+            letter = letter_for_listing(slug=slug)
+        except Letter.DoesNotExist:
+            raise Http404 from None
         params = _params(SignatureListParams, request)
-        rows = letter_signatures_public(
-            letter=letter,
-            as_of=params.get("as_of"),
-            organization=params.get("organization"),
-            level=params.get("level"),
-            q=params.get("q"),
-            signed_after=params.get("signed_after"),
-            signed_before=params.get("signed_before"),
-            ordering=params["ordering"],
-        )
-        page = self.paginate_queryset(rows)
+        filters = {
+            "letter": letter,
+            "organization": params.get("organization"),
+            "level": params.get("level"),
+            "q": params.get("q"),
+            "signed_after": params.get("signed_after"),
+            "signed_before": params.get("signed_before"),
+            "ordering": params["ordering"],
+        }
         if params.get("as_of"):
+            page = self.paginate_queryset(letter_signatures_public(as_of=params["as_of"], **filters))
             data = AsOfSignatureSerializer(page, many=True, context={"as_of": params["as_of"]}).data
         else:
-            data = PublicSignatureSerializer(page, many=True).data
+            rows = self.paginate_queryset(letter_signatures_public(as_rows=True, **filters))
+            data = [public_signature_row(row) for row in rows]
         return self.get_paginated_response(data)
 
 

@@ -296,3 +296,34 @@ def test_options_requests_describe_the_endpoint(client, open_letter, tail):
     response = client.options(url(open_letter, tail))
     assert response.status_code == 200
     assert response.json()["name"]
+
+
+@pytest.mark.django_db
+def test_list_rows_read_as_values_match_the_serializer_on_instances(client):
+    from api.serializers.public import PublicSignatureSerializer
+
+    call_command("load_demo", stdout=io.StringIO())
+    listed = all_rows(client, f"/api/v1/letters/{DEMO_SLUG}/signatures/?page_size=500")
+    instances = Signature.objects.select_related("organization", "verification", "version").in_bulk(
+        [row["id"] for row in listed], field_name="public_id"
+    )
+    assert len(listed) > 100
+    assert {row["verification"]["level"] for row in listed} >= {"email", "domain"}
+    assert any(row["name_withheld"] for row in listed)
+    assert listed == [PublicSignatureSerializer(instances[row["id"]]).data for row in listed]
+
+
+@pytest.mark.django_db
+def test_identical_list_reads_share_one_answer_but_signing_is_never_cached(client, open_letter, settings):
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 30
+    first = client.get(url(open_letter, "signatures/"))
+    signature_confirm(signature=signed(open_letter, 1, at=T0), at=T0)
+    assert client.get(url(open_letter, "signatures/")).content == first.content
+    assert client.get(url(open_letter, "signatures/"), {"ordering": "name"}).json()["results"][0]["name"] == "Signer 1"
+    body = {"name": "Ada Lovelace", "email": "ada@example.org"}
+    for _ in range(2):
+        response = client.post(url(open_letter, "signatures/"), body, content_type="application/json")
+        assert response.status_code == 202
+    assert Signature.objects.get(email_key="ada@example.org").emails_sent == 2
+    cache.clear()  # as when the seconds have passed
+    assert [row["name"] for row in client.get(url(open_letter, "signatures/")).json()["results"]] == ["Signer 1"]
