@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from letters.models import Letter, Signature
@@ -32,8 +32,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_time(moment: datetime | None) -> str | None:
-    """UTC with microseconds and a Z, identical in the streamed-COPY and the Python paths."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment is not None else None
+    """ISO 8601 in UTC with a Z, fractional seconds without trailing zeros (as PostgreSQL prints them), identical
+    in the streamed-COPY and the Python paths: 2026-01-20T12:00:00Z, 2026-01-20T12:00:00.25Z."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return (text.rstrip("0") if "." in text else text) + "Z"
 
 
 def csv_cell(value: Any) -> str:
@@ -98,18 +102,17 @@ def export_csv(*, rows: QuerySet[Signature], metadata: dict[str, Any]) -> Iterat
 
 def _sql_safe(column: str) -> str:
     apostrophe = "''''"  # an SQL literal holding one apostrophe
-    starts = "'=', '+', '-', '@', E'\\t', E'\\r'"
-    return f"CASE WHEN left({column}, 1) IN ({starts}) THEN {apostrophe} || {column} ELSE {column} END"
+    starts = ", ".join(str(ord(c)) for c in _FORMULA_START)  # ascii() reads the first character without a copy
+    return f"CASE WHEN ascii({column}) IN ({starts}) THEN {apostrophe} || {column} ELSE {column} END"
 
 
 def _sql_time(column: str) -> str:
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    """export_time in SQL: the ISO DateStyle text of the UTC timestamp (to_char costs three times as much)."""
+    return f"replace(({column} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z'"
 
 
-def export_csv_copy(*, letter_id: int, metadata: dict[str, Any]) -> Iterator[bytes]:
-    """The current public list straight from PostgreSQL's COPY, escaped in SQL like csv_cell: near raw COPY speed.
-
-    Empty text becomes NULL so COPY writes an empty cell, byte for byte what export_csv writes."""
+def export_select(letter_id: int) -> str:
+    """The current public list as export cells, escaped in SQL like csv_cell (see export_csv_copy)."""
     org_reviewed = "o.status = 'reviewed'"
     select = f"""
         SELECT NULLIF(({_sql_safe("s.public_id")})::text, ''),
@@ -131,16 +134,26 @@ def export_csv_copy(*, letter_id: int, metadata: dict[str, Any]) -> Iterator[byt
         LEFT JOIN letters_verificationrecord vr ON vr.id = s.verification_id
         WHERE s.letter_id = {int(letter_id)} AND s.status = 'confirmed' AND s.hold_reason = ''
         ORDER BY s.confirmed_at, s.id"""  # noqa: S608 - only constants and an int
+    return select
+
+
+def export_csv_copy(*, letter_id: int, metadata: dict[str, Any]) -> Iterator[bytes]:
+    """The current public list straight from PostgreSQL's COPY, escaped in SQL like csv_cell: near raw COPY speed.
+
+    Empty text becomes NULL so COPY writes an empty cell, byte for byte what export_csv writes."""
     described = "; ".join(f"{k}={csv_cell(v)}" for k, v in metadata.items() if v is not None)
     yield f"# Undersigned export: {described}\n".encode()
     yield (",".join(COLUMNS) + "\n").encode()
     buffer = bytearray()
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy:
-        for data in copy:  # COPY hands out about a row at a time; the socket wants bigger writes
-            buffer += data
-            if len(buffer) >= STREAM_BUFFER:
-                yield bytes(buffer)
-                buffer.clear()
+    statement = f"COPY ({export_select(letter_id)}) TO STDOUT WITH (FORMAT csv)"
+    with transaction.atomic(), connection.cursor() as cursor:  # one snapshot; times print as _sql_time expects
+        cursor.execute("SET LOCAL DateStyle = 'ISO, MDY'")
+        with cursor.cursor.copy(statement) as copy:
+            for data in copy:  # COPY hands out about a row at a time; the socket wants bigger writes
+                buffer += data
+                if len(buffer) >= STREAM_BUFFER:
+                    yield bytes(buffer)
+                    buffer.clear()
     if buffer:
         yield bytes(buffer)
 

@@ -327,3 +327,28 @@ def test_identical_list_reads_share_one_answer_but_signing_is_never_cached(clien
     assert Signature.objects.get(email_key="ada@example.org").emails_sent == 2
     cache.clear()  # as when the seconds have passed
     assert [row["name"] for row in client.get(url(open_letter, "signatures/")).json()["results"]] == ["Signer 1"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_copy_export_is_byte_identical_to_the_python_export():
+    from letters.exports import export_csv, export_csv_copy, export_metadata
+    from letters.models import Letter
+    from letters.selectors import letter_signatures_public
+
+    call_command("load_demo", stdout=io.StringIO())
+    letter = Letter.objects.get(slug=DEMO_SLUG)
+    first, second = Signature.objects.filter(letter=letter, status="confirmed", hold_reason="").order_by("id")[:2]
+    Signature.objects.filter(pk__in=[first.pk, second.pk]).update(is_public=True, organization=None)
+    Signature.objects.filter(pk=first.pk).update(name="=HYPERLINK(1)", title="-2", confirmed_at=T0)
+    Signature.objects.filter(pk=second.pk).update(
+        organization_name='Quote "Co", Ltd', confirmed_at=T0 + timedelta(microseconds=250000)
+    )
+    metadata = export_metadata(letter=letter, exported_at=T0, as_of=None)
+    via_copy = b"".join(export_csv_copy(letter_id=letter.pk, metadata=metadata))
+    via_python = "".join(export_csv(rows=letter_signatures_public(letter=letter), metadata=metadata)).encode()
+    assert via_copy == via_python
+    text = via_copy.decode()
+    assert "'=HYPERLINK(1)" in text and ",'-2," in text and '"Quote ""Co"", Ltd"' in text
+    assert "2026-03-01T09:00:00Z" in text and "2026-03-01T09:00:00.25Z" in text
+    assert text.count("\n") > 100
