@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.base import FlatInputSerializer
 from api.serializers.public import PublicSignatureSerializer, _iso
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
@@ -129,7 +130,7 @@ class ChangeSerializer(serializers.Serializer):
         return (event.data or {}).get("public_reason")
 
 
-class AsOfParams(serializers.Serializer):
+class AsOfParams(FlatInputSerializer):
     as_of = serializers.DateTimeField(
         required=False, help_text="ISO 8601 instant; the answer as the public saw it then."
     )

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from api.serializers.base import FlatInputSerializer
 from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
 from registry.emails import email_normalize
 
@@ -14,7 +15,7 @@ def _django_rule(rule, value, **kwargs):
         raise serializers.ValidationError(exc.messages) from exc
 
 
-class SignInputSerializer(serializers.Serializer):
+class SignInputSerializer(FlatInputSerializer):
     """Fields like status, verified, letter or person are not declared, so they are ignored."""
 
     name = serializers.CharField(max_length=MAX_LENGTH * 2, trim_whitespace=False)
