@@ -63,16 +63,17 @@ def free_port() -> int:
 
 
 class Server:
-    """The real app under gunicorn with production settings, on a free loopback port."""
+    """The real app as production serves it (gunicorn with config/gunicorn.py, production settings), on a free
+    loopback port; GUNICORN_WORKERS and GUNICORN_THREADS pass through."""
 
-    def __init__(self, database_url: str, workers: int = 4, threads: int = 4) -> None:
+    def __init__(self, database_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = {**server_env(database_url), "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_LOG_LEVEL": "warning",
+               "GUNICORN_TIMEOUT": "120"}  # fmt: skip
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
-             "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "--timeout", "120"],
-            cwd=ROOT, env=server_env(database_url),
-        )  # fmt: skip
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"], cwd=ROOT, env=env
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:

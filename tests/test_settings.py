@@ -54,3 +54,16 @@ def test_argon2_is_the_first_password_hasher():
     from config import settings
 
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_the_shipped_gunicorn_settings_load_and_follow_the_environment():
+    clean = {k: v for k, v in os.environ.items() if k not in LEAKY_TEST_ENV}
+    clean.update(GUNICORN_WORKERS="3", GUNICORN_THREADS="5", DEBUG="1")
+    script = "import runpy; c = runpy.run_path('config/gunicorn.py'); print(c['workers'], c['threads'], c['bind'])"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.stdout.split() == ["3", "5", "127.0.0.1:8000"], result.stderr
+    checked = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
