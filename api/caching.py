@@ -28,7 +28,8 @@ class PublicCacheMixin:
             return super().dispatch(request, *args, **kwargs)
         key = (
             "public-response:"
-            + hashlib.sha256(f"{request.get_full_path()}|{request.headers.get('Accept', '')}".encode()).hexdigest()
+            # The absolute URI, since answers carry links built from the scheme and host they were asked on.
+            + hashlib.sha256(f"{request.build_absolute_uri()}|{request.headers.get('Accept', '')}".encode()).hexdigest()
         )
         response = cache.get(key)
         if response is None:

@@ -352,3 +352,15 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
     assert "'=HYPERLINK(1)" in text and ",'-2," in text and '"Quote ""Co"", Ltd"' in text
     assert "2026-03-01T09:00:00Z" in text and "2026-03-01T09:00:00.25Z" in text
     assert text.count("\n") > 100
+
+
+@pytest.mark.django_db
+def test_shared_answers_keep_the_links_of_the_host_they_were_asked_on(client, open_letter, settings):
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 30
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    for n in range(3):
+        signature_confirm(signature=signed(open_letter, n, at=T0), at=T0 + timedelta(minutes=n))
+    path = url(open_letter, "signatures/?page_size=2")
+    by_name = client.get(path, HTTP_HOST="localhost").json()["next"]
+    by_address = client.get(path, HTTP_HOST="127.0.0.1").json()["next"]
+    assert by_name.startswith("http://localhost/") and by_address.startswith("http://127.0.0.1/")
