@@ -335,6 +335,7 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
     from letters.exports import export_csv, export_csv_copy, export_metadata
     from letters.models import Letter
     from letters.selectors import letter_signatures_public
+    from letters.services.letters import letter_version_publish
 
     call_command("load_demo", stdout=io.StringIO())
     letter = Letter.objects.get(slug=DEMO_SLUG)
@@ -344,6 +345,10 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
     Signature.objects.filter(pk=second.pk).update(
         organization_name='Quote "Co", Ltd', confirmed_at=T0 + timedelta(microseconds=250000)
     )
+    # A second version and an unreviewed organization: the COPY path maps versions and joins reviewed ones only.
+    newer = letter_version_publish(letter=letter, body="Amended text.")
+    candidate = OrganizationFactory(name="Candidate Org", status="candidate")
+    Signature.objects.filter(pk=first.pk).update(version=newer, organization=candidate)
     metadata = export_metadata(letter=letter, exported_at=T0, as_of=None)
     via_copy = b"".join(export_csv_copy(letter_id=letter.pk, metadata=metadata))
     via_python = "".join(export_csv(rows=letter_signatures_public(letter=letter), metadata=metadata)).encode()
@@ -351,6 +356,7 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
     text = via_copy.decode()
     assert "'=HYPERLINK(1)" in text and ",'-2," in text and '"Quote ""Co"", Ltd"' in text
     assert "2026-03-01T09:00:00Z" in text and "2026-03-01T09:00:00.25Z" in text
+    assert "Candidate Org" not in text and text.count(",2\n") == 1
     assert text.count("\n") > 100
 
 
