@@ -54,51 +54,50 @@ def letter_public_lookup(*, slug: str) -> Letter:
     return Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("count", "current_version").get(slug=slug)
 
 
-SIGNING_LETTER_SECONDS = 2.0
-_signing_letters: dict[str, tuple[float, Letter]] = {}
+LETTER_COPY_SECONDS = 2.0
+_letter_copies: dict[str, tuple[float, Letter]] = {}
+
+
+def _letter_copy(*, slug: str, open_only: bool) -> Letter | None:
+    """This process's copy of a published letter (at most LETTER_COPY_SECONDS old), else a fresh read; with
+    `open_only`, a copy that is not open is never trusted."""
+    now = time.monotonic()
+    cached = _letter_copies.get(slug)
+    if cached is not None and cached[0] > now and (cached[1].is_accepting_signatures or not open_only):
+        return cached[1]
+    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(slug=slug).first()
+    if letter is None:
+        _letter_copies.pop(slug, None)
+    else:
+        _letter_copies[slug] = (now + LETTER_COPY_SECONDS, letter)
+    return letter
 
 
 def letter_for_signing(*, slug: str) -> Letter | None:
     """The letter a sign request names (None for unknown and draft letters).
 
-    An open letter may come from this process's copy, at most two seconds old: the insert re-checks status and
-    version in the database (letters.services.sign_insert), so a letter paused meanwhile still refuses. Letters that
-    are not open are always read fresh.
+    An open letter may come from this process's copy: the insert re-checks status and version in the database
+    (letters.services.sign_insert), so a letter paused meanwhile still refuses. Letters that are not open are always
+    read fresh.
     """
-    now = time.monotonic()
-    cached = _signing_letters.get(slug)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(slug=slug).first()
-    if letter is not None and letter.is_accepting_signatures:
-        _signing_letters[slug] = (now + SIGNING_LETTER_SECONDS, letter)
-    else:
-        _signing_letters.pop(slug, None)
-    return letter
-
-
-_listed_letters: dict[str, tuple[float, Letter]] = {}
+    return _letter_copy(slug=slug, open_only=True)
 
 
 def letter_for_listing(*, slug: str) -> Letter:
-    """The letter whose signers a list page shows, from this process's copy for up to two seconds (a page only needs
-    its id; the rows themselves are always read fresh). Raises Letter.DoesNotExist for unknown and draft letters."""
-    now = time.monotonic()
-    cached = _listed_letters.get(slug)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).get(slug=slug)
-    _listed_letters[slug] = (now + SIGNING_LETTER_SECONDS, letter)
+    """The letter whose signers a list page shows, possibly this process's copy (a page only needs its id; the rows
+    are always read fresh). Raises Letter.DoesNotExist for unknown and draft letters."""
+    letter = _letter_copy(slug=slug, open_only=False)
+    if letter is None:
+        raise Letter.DoesNotExist
     return letter
 
 
-def letter_for_signing_forget(*, slug: str | None = None) -> None:
+def letter_copies_forget(*, slug: str | None = None) -> None:
     """Drop this process's copies (of one letter, or all): its state changed under a request, or a test ends."""
-    for copies in (_signing_letters, _listed_letters):
-        if slug is None:
-            copies.clear()
-        else:
-            copies.pop(slug, None)
+    if slug is None:
+        _letter_copies.clear()
+    else:
+        _letter_copies.pop(slug, None)
 
 
 def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:

@@ -41,10 +41,10 @@ def _fresh_cache():
     """Rate-limit counters, cached stats and this process's copy of open letters must not leak between tests."""
     from django.core.cache import cache
 
-    from letters.selectors import letter_for_signing_forget
+    from letters.selectors import letter_copies_forget
 
     cache.clear()
-    letter_for_signing_forget()
+    letter_copies_forget()
     yield
     cache.clear()
-    letter_for_signing_forget()
+    letter_copies_forget()

@@ -56,8 +56,11 @@ ERRORS = {
 }
 
 
-def _letter(slug: str, *, full: bool = False) -> Letter:
+def _letter(slug: str, *, full: bool = False, listing: bool = False) -> Letter:
+    """The published letter, with recipients and sponsors (`full`), or only for its id (`listing`); else 404."""
     try:
+        if listing:
+            return letter_for_listing(slug=slug)
         return letter_public_get(slug=slug) if full else letter_public_lookup(slug=slug)
     except Letter.DoesNotExist:
         raise Http404 from None
@@ -126,10 +129,7 @@ class LetterSignaturesView(PublicView, SignView):
         responses={200: AsOfSignatureSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        try:
-            letter = letter_for_listing(slug=slug)
-        except Letter.DoesNotExist:
-            raise Http404 from None
+        letter = _letter(slug, listing=True)
         params = _params(SignatureListParams, request)
         filters = {
             "letter": letter,

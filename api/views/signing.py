@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from api.serializers.public import PublicSignatureSerializer
 from api.serializers.signing import DetailSerializer, ErrorSerializer, SignInputSerializer, TokenInputSerializer
 from letters.models import Signature
-from letters.selectors import letter_for_signing, letter_for_signing_forget
+from letters.selectors import letter_copies_forget, letter_for_signing
 from letters.services.idempotency import IdempotencyConflict, idempotent_call
 from letters.services.ratelimit import client_ip
 from letters.services.signing import (
@@ -95,7 +95,7 @@ class SignView(AnonymousJSONView):
             else:
                 code, body = sign()
         except LetterNotAccepting:
-            letter_for_signing_forget(slug=slug)
+            letter_copies_forget(slug=slug)
             return _error(LetterNotAccepting.message, status.HTTP_409_CONFLICT)
         except IdempotencyConflict:
             return _error(IdempotencyConflict.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
