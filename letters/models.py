@@ -284,6 +284,29 @@ class SignatureEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.signature_id}"
 
 
+class ExportLine(models.Model):
+    """A public signature as its line of the CSV export: a projection kept by database triggers (PostgreSQL only,
+    migration 0007), so exporting a letter reads one narrow column in order instead of joining and escaping per row.
+
+    Never written from Python; `manage.py rebuild_export_lines` rebuilds it and `--check` compares it with the
+    source view. The Python export (letters.exports.export_row) renders the same bytes (tested)."""
+
+    signature = models.OneToOneField(
+        Signature, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    letter = models.ForeignKey(
+        Letter, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    confirmed_at = models.DateTimeField()
+    line = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["letter", "confirmed_at", "signature"], name="exportline_order_idx")]
+
+    def __str__(self) -> str:
+        return f"export line of {self.signature_id}"
+
+
 class SignatureToken(models.Model):
     class Purpose(models.TextChoices):
         CONFIRM = "confirm", "Confirm"

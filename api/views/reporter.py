@@ -1,6 +1,5 @@
 """Public read API for reporters: letters, their signers and counts (also as of any instant), history, exports."""
 
-from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -31,7 +30,7 @@ from api.serializers.reporter import (
 )
 from api.serializers.signing import ErrorSerializer, SignInputSerializer
 from api.views.signing import SignView
-from letters.exports import export_csv, export_csv_copy, export_json, export_metadata
+from letters.exports import export_metadata, export_stream
 from letters.models import Letter
 from letters.selectors import (
     letter_changes,
@@ -217,15 +216,9 @@ class ExportView(APIView):
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         letter = _letter(slug)
         as_of = _params(StatsParams, request).get("as_of")
-        rows = letter_signatures_public(letter=letter, as_of=as_of)
         exported_at = timezone.now().replace(microsecond=0)
         metadata = export_metadata(letter=letter, exported_at=exported_at, as_of=as_of)
-        if self.fmt == "csv" and as_of is None and connection.vendor == "postgresql":
-            stream = export_csv_copy(letter_id=letter.pk, metadata=metadata)
-        elif self.fmt == "csv":
-            stream = export_csv(rows=rows, metadata=metadata)
-        else:
-            stream = export_json(rows=rows, metadata=metadata)
+        stream = export_stream(letter=letter, fmt=self.fmt, metadata=metadata, as_of=as_of)
         content_type = "text/csv; charset=utf-8" if self.fmt == "csv" else "application/json"
         response = StreamingHttpResponse(stream, content_type=content_type)
         stamp = (as_of or exported_at).strftime("%Y%m%dT%H%M%SZ")
