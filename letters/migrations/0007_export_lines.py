@@ -135,7 +135,8 @@ DROP FUNCTION IF EXISTS letters_export_time, letters_csv_cell, letters_csv_quote
 def install(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return  # SQLite exports through the Python path
-    for statement in (QUOTE, FUNCTIONS, VIEW, TRIGGERS, UPSERT.format(where="true")):
+    backfill = UPSERT.format(where="true ORDER BY letter_id, confirmed_at, signature_id")  # in export order
+    for statement in (QUOTE, FUNCTIONS, VIEW, TRIGGERS, backfill):
         schema_editor.execute(statement)
 
 
