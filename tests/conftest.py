@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.db import connection
 
 from tests.factories import LetterFactory, StaffFactory
@@ -13,6 +14,24 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+REDIS_CACHE_URL = "redis://127.0.0.1:6379/12"  # tests' own database; CI's broker is on 15
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared cache on a real Redis, as in production (skips with the reason when Redis does not answer)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_CACHE_URL).ping()
+    except redis.RedisError:
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    caches["default"].clear()
+    yield caches["default"]
+    caches["default"].clear()
 
 
 @pytest.fixture
@@ -41,10 +60,13 @@ def _fresh_cache():
     """Rate-limit counters, cached stats and this process's copy of open letters must not leak between tests."""
     from django.core.cache import cache
 
+    from api.caching import near_copies
     from letters.selectors import letter_copies_forget
 
     cache.clear()
     letter_copies_forget()
+    near_copies.clear()
     yield
     cache.clear()
     letter_copies_forget()
+    near_copies.clear()

@@ -20,10 +20,11 @@ from registry.models import AuditEvent
 PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.ForeignKey)
 
 
-def _driver_ready(field: models.Field, value: Any) -> bool:
+def _driver_ready(kind: str, value: Any) -> bool:
+    """Whether psycopg takes the value as is for a field of this kind (see _layout)."""
     if type(value) in (str, int, bool):
-        return isinstance(field, PLAIN_FIELDS)
-    return type(value) is datetime and value.tzinfo is not None and isinstance(field, models.DateTimeField)
+        return kind == "plain"
+    return kind == "datetime" and type(value) is datetime and value.tzinfo is not None
 
 
 def _prepared_cursor():
@@ -42,11 +43,18 @@ def sign_insert_supported() -> bool:
 
 
 @functools.cache
-def _layout(model: type[models.Model], skip: tuple[str, ...]) -> tuple[list[models.Field], list[str], list[str]]:
-    """A model's inserted fields, their quoted columns and typed placeholders (computed once per process)."""
+def _layout(model: type[models.Model], skip: tuple[str, ...]) -> list[tuple[models.Field, str, str, str]]:
+    """A model's inserted fields with their quoted column, typed placeholder and kind (computed once per process)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
-    names = [connection.ops.quote_name(f.column) for f in fields]
-    return fields, names, [f"%s::{f.db_type(connection)}" for f in fields]
+    return [
+        (
+            f,
+            connection.ops.quote_name(f.column),
+            f"%s::{f.db_type(connection)}",
+            "plain" if isinstance(f, PLAIN_FIELDS) else "datetime" if isinstance(f, models.DateTimeField) else "",
+        )
+        for f in fields
+    ]
 
 
 def _columns(obj: models.Model, *, skip: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[Any]]:
@@ -55,13 +63,12 @@ def _columns(obj: models.Model, *, skip: tuple[str, ...] = ()) -> tuple[list[str
     NULLs are left to the column (no column has a database default), which keeps the statement under psycopg's
     limit for caching its parsed form.
     """
-    fields, names, marks = _layout(type(obj), skip)
     kept: tuple[list[str], list[str], list[Any]] = ([], [], [])
-    for field, name, mark in zip(fields, names, marks, strict=True):
+    for field, name, mark, kind in _layout(type(obj), skip):
         value = field.pre_save(obj, True)
         if value is None:
             continue
-        if not _driver_ready(field, value):
+        if not _driver_ready(kind, value):
             value = field.get_db_prep_save(value, connection)
         if value is not None:
             kept[0].append(name)

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.forms.models import model_to_dict
 
@@ -15,6 +14,7 @@ from letters.services.letters import letter_version_publish
 from letters.services.ratelimit import signing_rate_exceeded
 from letters.services.signing import signature_create
 from registry.models import AuditEvent
+from tests.conftest import REDIS_CACHE_URL
 from tests.factories import LetterFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,20 +120,6 @@ def test_sign_insert_is_only_used_on_postgresql():
     assert sign_insert.sign_insert_supported() is (connection.vendor == "postgresql")
 
 
-@pytest.fixture
-def redis_cache(settings):
-    import redis
-
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
-    except redis.RedisError:
-        pytest.skip("needs Redis on 127.0.0.1:6379")
-    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}}
-    caches["default"].clear()
-    yield caches["default"]
-    caches["default"].clear()
-
-
 def test_rate_limits_count_in_redis_in_one_round_trip(redis_cache, settings, monkeypatch):
     monkeypatch.setattr("letters.services.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     settings.SIGN_RATE_LIMITS = {"ip": [(2, 60), (100, 3600)], "domain": [(3, 60)]}
@@ -151,7 +137,7 @@ def test_rate_limits_count_in_redis_in_one_round_trip(redis_cache, settings, mon
 def _keys() -> list[str]:
     import redis
 
-    return [k.decode() for k in redis.Redis.from_url("redis://127.0.0.1:6379/15").keys("*ratelimit:*")]
+    return [k.decode() for k in redis.Redis.from_url(REDIS_CACHE_URL).keys("*ratelimit:*")]
 
 
 def test_the_redis_cache_keeps_one_client_per_pool_and_still_round_trips_values(redis_cache):
