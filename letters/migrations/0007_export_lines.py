@@ -67,12 +67,23 @@ SHOWN = (
     "status, hold_reason, letter_id, public_id, name, is_public, title, organization_name, organization_id, "
     "verification_level, verification_id, confirmed_at, version_id"
 )
+# A line reads its organization and verification record. So that a rename never races a confirmation into a stale
+# line, writers of a line hold a shared transaction lock on those rows' keys and a change to them takes it
+# exclusively before rewriting lines: each waits for the other's commit, then reads it (READ COMMITTED gives every
+# statement a new snapshot). Advisory locks live in memory: no row lock, no multixact on a popular organization.
+ORGANIZATION_LOCK, VERIFICATION_LOCK = 7301, 7302
 TRIGGERS = f"""
 CREATE OR REPLACE FUNCTION letters_exportline_of_signature() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM letters_exportline WHERE signature_id = OLD.id;
         RETURN NULL;
+    END IF;
+    IF NEW.organization_id IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock_shared({ORGANIZATION_LOCK}, mod(NEW.organization_id, 2147483647)::int);
+    END IF;
+    IF NEW.verification_id IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock_shared({VERIFICATION_LOCK}, mod(NEW.verification_id, 2147483647)::int);
     END IF;
     {UPSERT.format(where="signature_id = NEW.id")}
     IF NOT FOUND THEN  -- no longer public
@@ -82,11 +93,13 @@ BEGIN
 END $$;
 CREATE OR REPLACE FUNCTION letters_exportline_of_organization() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock({ORGANIZATION_LOCK}, mod(NEW.id, 2147483647)::int);
     {UPSERT.format(where="organization_id = NEW.id")}
     RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION letters_exportline_of_verification() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock({VERIFICATION_LOCK}, mod(NEW.id, 2147483647)::int);
     {UPSERT.format(where="verification_id = NEW.id")}
     RETURN NULL;
 END $$;

@@ -2,11 +2,12 @@
 always byte-identical to the Python export, and read by the CSV export."""
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from letters.demo import DEMO_SLUG
 from letters.exports import export_csv, export_csv_copy, export_lines_differences, export_lines_rebuild
@@ -147,3 +148,39 @@ def test_rebuild_repairs_lines_and_check_reports_drift(demo):
     assert export_lines_rebuild() == public
     call_command("rebuild_export_lines", "--check", stdout=out)
     assert out.getvalue().endswith("Export lines match their source.\n")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rename_racing_a_signer_going_public_leaves_no_stale_line():
+    """The rename holds its transaction open while one of its signers becomes public: that write waits for the
+    rename's commit and then renders the new name (without the lock it would render the old one)."""
+    letter = LetterFactory(status="open")
+    org = OrganizationFactory(name="Old Name", slug="org", status="reviewed")
+    pending = signed(letter, 1, confirm=False)
+    Signature.objects.filter(pk=pending.pk).update(organization=org)
+    renamed, confirmed = threading.Event(), threading.Event()
+    commit = threading.Event()
+
+    def rename() -> None:
+        with transaction.atomic():
+            Organization.objects.filter(pk=org.pk).update(name="New Name")
+            renamed.set()
+            commit.wait(5)
+        connection.close()
+
+    def confirm() -> None:
+        renamed.wait(5)
+        Signature.objects.filter(pk=pending.pk).update(status="confirmed", confirmed_at=T0)
+        confirmed.set()
+        connection.close()
+
+    threads = [threading.Thread(target=rename), threading.Thread(target=confirm)]
+    for thread in threads:
+        thread.start()
+    waited = not confirmed.wait(0.5)  # the write is blocked behind the open rename
+    commit.set()
+    for thread in threads:
+        thread.join(10)
+    assert waited
+    assert ",New Name,org," in ExportLine.objects.get(signature=pending).line
+    assert export_lines_differences() == 0
