@@ -10,6 +10,16 @@ class SignatureCursorPagination(CursorPagination):
     max_page_size = 500
     ordering = ("confirmed_at", "id")
 
+    def get_page_size(self, request) -> int:
+        """A page size out of range is bad input (400 with the field), never silently replaced."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        size = int(raw) if raw.isdecimal() and len(raw) < 6 else 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]})
+        return size
+
     def get_ordering(self, request, queryset, view):
         return tuple(queryset.query.order_by) or self.ordering
 

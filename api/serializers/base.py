@@ -14,3 +14,16 @@ class FlatInputSerializer(serializers.Serializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+
+class QueryParams(FlatInputSerializer):
+    """Query parameters. One given empty (`?as_of=`) is an error with its field, not an absent one: DRF would read
+    it as absent, which the published schema (a date-time, a choice, …) does not allow."""
+
+    BLANK = "This field may not be blank."
+
+    def to_internal_value(self, data):
+        blank = {name: [self.BLANK] for name in self.fields if name in data and data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)

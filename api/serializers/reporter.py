@@ -2,17 +2,25 @@
 
 from rest_framework import serializers
 
-from api.serializers.base import FlatInputSerializer
+from api.serializers.base import QueryParams
 from api.serializers.public import PublicSignatureSerializer, _iso
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
 from letters.selectors import ORDERINGS
 
 
+class OrganizationSignatureSerializer(PublicSignatureSerializer):
+    """A public signature with the letter it is on (an organization's people sign several)."""
+
+    letter = serializers.CharField(help_text="The letter's slug.")
+
+
 class AsOfSignatureSerializer(PublicSignatureSerializer):
     """A row of the list as the public saw it at `as_of`: the level then, and whether it was removed later."""
 
-    removed_later = serializers.BooleanField()
+    removed_later = serializers.BooleanField(
+        required=False, help_text="Only with `as_of`: the row left the public list after that instant."
+    )
 
     def to_representation(self, obj) -> dict:
         return {
@@ -87,8 +95,8 @@ class LetterSerializer(serializers.Serializer):
     recipients = serializers.SerializerMethodField()
     sponsors = serializers.SerializerMethodField()
     current_version = VersionSerializer()
-    opened_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
     counts = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
 
@@ -130,36 +138,37 @@ class ChangeSerializer(serializers.Serializer):
         return (event.data or {}).get("public_reason")
 
 
-class AsOfParams(FlatInputSerializer):
+class AsOfParams(QueryParams):
     as_of = serializers.DateTimeField(
         required=False, help_text="ISO 8601 instant; the answer as the public saw it then."
     )
 
 
-class SignatureListParams(AsOfParams):
+class PageParams(QueryParams):
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    cursor = serializers.CharField(required=False, max_length=500)
+
+
+class SignatureListParams(AsOfParams, PageParams):
     organization = serializers.SlugField(required=False, max_length=200)
     level = serializers.ChoiceField(choices=[c for c in VerificationLevel.values if c != "none"], required=False)
     q = serializers.CharField(required=False, max_length=200)
     signed_after = serializers.DateTimeField(required=False)
     signed_before = serializers.DateTimeField(required=False)
     ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, default="signed_at")
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
-    cursor = serializers.CharField(required=False, max_length=500)
 
 
 class StatsParams(AsOfParams):
     top = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
 
 
-class TimelineParams(serializers.Serializer):
+class TimelineParams(QueryParams):
     bucket = serializers.ChoiceField(choices=["hour", "day"], required=False, default="hour")
 
 
-class ChangesParams(serializers.Serializer):
+class ChangesParams(PageParams):
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
-    cursor = serializers.CharField(required=False, max_length=500)
 
 
 class OrganizationSerializer(serializers.Serializer):
@@ -177,5 +186,5 @@ class OrganizationSerializer(serializers.Serializer):
         return [d.domain for d in org.domains.all() if d.verified]
 
 
-class OrganizationSearchParams(serializers.Serializer):
+class OrganizationSearchParams(QueryParams):
     q = serializers.CharField(required=False, max_length=200)

@@ -22,6 +22,8 @@ from api.serializers.reporter import (
     LetterSerializer,
     OrganizationSearchParams,
     OrganizationSerializer,
+    OrganizationSignatureSerializer,
+    PageParams,
     SignatureListParams,
     StatsParams,
     StatsSerializer,
@@ -49,9 +51,11 @@ from letters.selectors import (
 from registry.models import Person
 from registry.services import person_resolve
 
+THROTTLED = {429: OpenApiResponse(ErrorSerializer, description="Too many requests (API_ANON_RATE); see Retry-After.")}
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid parameters, with field errors."),
     404: ErrorSerializer,
+    **THROTTLED,
 }
 
 
@@ -81,7 +85,8 @@ class LetterListView(PublicView):
     shared_response_cache = True
 
     @extend_schema(
-        summary="Open, paused and closed letters with their counts", responses={200: LetterSerializer(many=True)}
+        summary="Open, paused and closed letters with their counts",
+        responses={200: LetterSerializer(many=True), **THROTTLED},
     )
     def get(self, request: Request) -> Response:
         letters = list(letters_public())
@@ -237,7 +242,7 @@ class PersonView(PublicView):
 
     @extend_schema(
         summary="A person's public profile: name, current affiliation, letters signed",
-        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
+        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer, **THROTTLED},
     )
     def get(self, request: Request, public_id: str) -> Response:
         person = person_resolve(get_object_or_404(Person, public_id=public_id))
@@ -271,7 +276,7 @@ class OrganizationListView(PublicView):
     @extend_schema(
         summary="Organizations (search by name or alias)",
         parameters=[OrganizationSearchParams],
-        responses={200: OrganizationSerializer(many=True), 400: ErrorSerializer},
+        responses={200: OrganizationSerializer(many=True), 400: ErrorSerializer, **THROTTLED},
     )
     def get(self, request: Request) -> Response:
         params = _params(OrganizationSearchParams, request)
@@ -283,7 +288,7 @@ class OrganizationDetailView(PublicView):
 
     @extend_schema(
         summary="An organization: aliases, verified domains and public signers per letter",
-        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
+        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer, **THROTTLED},
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = get_object_or_404(organizations_public(), slug=slug)
@@ -300,10 +305,12 @@ class OrganizationDetailView(PublicView):
 class OrganizationSignaturesView(PublicView):
     @extend_schema(
         summary="Public signatures of an organization's people across letters",
-        responses={200: PublicSignatureSerializer(many=True), 404: ErrorSerializer},
+        parameters=[PageParams],
+        responses={200: OrganizationSignatureSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = get_object_or_404(organizations_public(), slug=slug)
+        _params(PageParams, request)
         page = self.paginate_queryset(organization_public_signatures(organization=organization))
         data = [{**PublicSignatureSerializer(s).data, "letter": s.letter.slug} for s in page]
         return self.get_paginated_response(data)

@@ -109,6 +109,7 @@ class DuplicateListView(ListAPIView):
     @extend_schema(
         summary="Duplicate candidates (open by default)",
         parameters=[OpenApiParameter("status", str, enum=DuplicateCandidate.Status.values, default="open")],
+        responses={200: DuplicateCandidateSerializer(many=True), **STAFF_ERRORS},
         tags=["staff"],
     )
     def get(self, request, *args, **kwargs):
