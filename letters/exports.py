@@ -139,6 +139,8 @@ def export_lines_rebuild(*, letter_id: int | None = None) -> int:
     Written in export order, as confirmations append them, so an export reads the table nearly sequentially."""
     params = {"letter": letter_id}
     with transaction.atomic(), connection.cursor() as cursor:
+        # Writers of lines (triggers) wait until this commits; the statements below then see every earlier commit.
+        cursor.execute("LOCK TABLE letters_exportline IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
             "DELETE FROM letters_exportline WHERE %(letter)s::bigint IS NULL OR letter_id = %(letter)s", params
         )

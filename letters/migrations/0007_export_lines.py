@@ -67,11 +67,11 @@ SHOWN = (
     "status, hold_reason, letter_id, public_id, name, is_public, title, organization_name, organization_id, "
     "verification_level, verification_id, confirmed_at, version_id"
 )
-# A line reads its organization and verification record. So that a rename never races a confirmation into a stale
-# line, writers of a line hold a shared transaction lock on those rows' keys and a change to them takes it
-# exclusively before rewriting lines: each waits for the other's commit, then reads it (READ COMMITTED gives every
-# statement a new snapshot). Advisory locks live in memory: no row lock, no multixact on a popular organization.
-ORGANIZATION_LOCK, VERIFICATION_LOCK = 7301, 7302
+# A line reads its organization and verification record. So that a rename never races a signer going public into
+# a stale line, the signature trigger first takes FOR SHARE on those rows (the old ones too, when they change): an
+# UPDATE of such a row waits for that transaction's commit and its trigger then sees the signature as committed, and
+# a signature write that comes second waits for the UPDATE's commit and then reads it (READ COMMITTED: each
+# statement a new snapshot). Foreign-key checks already take KEY SHARE on the same rows, so no new lock order.
 TRIGGERS = f"""
 CREATE OR REPLACE FUNCTION letters_exportline_of_signature() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -79,12 +79,12 @@ BEGIN
         DELETE FROM letters_exportline WHERE signature_id = OLD.id;
         RETURN NULL;
     END IF;
-    IF NEW.organization_id IS NOT NULL THEN
-        PERFORM pg_advisory_xact_lock_shared({ORGANIZATION_LOCK}, mod(NEW.organization_id, 2147483647)::int);
-    END IF;
-    IF NEW.verification_id IS NOT NULL THEN
-        PERFORM pg_advisory_xact_lock_shared({VERIFICATION_LOCK}, mod(NEW.verification_id, 2147483647)::int);
-    END IF;
+    PERFORM 1 FROM registry_organization
+        WHERE id IN (NEW.organization_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.organization_id END)
+        ORDER BY id FOR SHARE;
+    PERFORM 1 FROM letters_verificationrecord
+        WHERE id IN (NEW.verification_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.verification_id END)
+        ORDER BY id FOR SHARE;
     {UPSERT.format(where="signature_id = NEW.id")}
     IF NOT FOUND THEN  -- no longer public
         DELETE FROM letters_exportline WHERE signature_id = NEW.id;
@@ -93,13 +93,11 @@ BEGIN
 END $$;
 CREATE OR REPLACE FUNCTION letters_exportline_of_organization() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock({ORGANIZATION_LOCK}, mod(NEW.id, 2147483647)::int);
     {UPSERT.format(where="organization_id = NEW.id")}
     RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION letters_exportline_of_verification() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock({VERIFICATION_LOCK}, mod(NEW.id, 2147483647)::int);
     {UPSERT.format(where="verification_id = NEW.id")}
     RETURN NULL;
 END $$;

@@ -4,6 +4,7 @@ outlive the shared entry, so a hot read skips the round trip and no answer gets 
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 
 from api import caching
 from api.caching import NearCopies
@@ -27,6 +28,37 @@ def test_near_copies_keep_the_most_recently_used_within_their_size():
     assert copies.get("a", 0.0) == b"1"
     copies.put("c", 100.0, b"3")
     assert [copies.get(key, 0.0) for key in "abc"] == [b"1", None, b"3"]
+
+
+def test_near_copies_keep_within_their_byte_budget_and_skip_big_answers():
+    copies = NearCopies(size=10, budget=10, largest=6)
+    copies.put("big", 100.0, b"x" * 7)
+    copies.put("a", 100.0, b"aaaa")
+    copies.put("b", 100.0, b"bbbb")
+    copies.put("c", 100.0, b"cccc")  # 12 bytes would exceed 10: the least recently used goes
+    assert [copies.get(key, 0.0) for key in ("big", "a", "b", "c")] == [None, None, b"bbbb", b"cccc"]
+    copies.put("b", 100.0, b"b")  # replacing an answer frees its old bytes
+    copies.put("d", 100.0, b"dddd")
+    assert [copies.get(key, 0.0) for key in ("b", "c", "d")] == [b"b", b"cccc", b"dddd"]
+
+
+@pytest.mark.django_db
+def test_answers_to_signed_in_readers_and_browsable_pages_are_never_shared(client, open_letter, staff_user, settings):
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 30
+    page = f"/api/v1/letters/{open_letter.slug}/signatures/"
+
+    def shared() -> int:
+        return len([key for key in cache._cache if "public-response" in key])
+
+    client.force_login(staff_user)
+    assert "csrfmiddlewaretoken" in client.get(page, HTTP_ACCEPT="text/html").content.decode()
+    assert client.get(page).status_code == 200  # JSON, but with a session
+    assert client.get(page, HTTP_AUTHORIZATION="Token abc").status_code in (200, 401)
+    client.logout()
+    assert "csrfmiddlewaretoken" in client.get(page, HTTP_ACCEPT="text/html").content.decode()
+    assert shared() == 0
+    client.get(page)
+    assert shared() == 1
 
 
 @pytest.fixture
