@@ -151,6 +151,34 @@ def test_rebuild_repairs_lines_and_check_reports_drift(demo):
     assert out.getvalue().endswith("Export lines match their source.\n")
 
 
+def second_waits_for_first(first, second) -> bool:
+    """Runs `first` in a transaction held open, then `second` in another thread; True when `second` could not
+    finish until `first` committed. Both have committed when this returns."""
+    started, finished, commit = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            first()
+            started.set()
+            commit.wait(5)
+        connection.close()
+
+    def follow() -> None:
+        started.wait(5)
+        second()
+        finished.set()
+        connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=follow)]
+    for thread in threads:
+        thread.start()
+    waited = not finished.wait(0.5)
+    commit.set()
+    for thread in threads:
+        thread.join(10)
+    return waited
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_rename_racing_a_signer_going_public_leaves_no_stale_line():
     """The rename holds its transaction open while one of its signers becomes public: that write waits for the
@@ -159,30 +187,10 @@ def test_a_rename_racing_a_signer_going_public_leaves_no_stale_line():
     org = OrganizationFactory(name="Old Name", slug="org", status="reviewed")
     pending = signed(letter, 1, confirm=False)
     Signature.objects.filter(pk=pending.pk).update(organization=org)
-    renamed, confirmed = threading.Event(), threading.Event()
-    commit = threading.Event()
-
-    def rename() -> None:
-        with transaction.atomic():
-            Organization.objects.filter(pk=org.pk).update(name="New Name")
-            renamed.set()
-            commit.wait(5)
-        connection.close()
-
-    def confirm() -> None:
-        renamed.wait(5)
-        Signature.objects.filter(pk=pending.pk).update(status="confirmed", confirmed_at=T0)
-        confirmed.set()
-        connection.close()
-
-    threads = [threading.Thread(target=rename), threading.Thread(target=confirm)]
-    for thread in threads:
-        thread.start()
-    waited = not confirmed.wait(0.5)  # the write is blocked behind the open rename
-    commit.set()
-    for thread in threads:
-        thread.join(10)
-    assert waited
+    assert second_waits_for_first(
+        lambda: Organization.objects.filter(pk=org.pk).update(name="New Name"),
+        lambda: Signature.objects.filter(pk=pending.pk).update(status="confirmed", confirmed_at=T0),
+    )
     assert ",New Name,org," in ExportLine.objects.get(signature=pending).line
     assert export_lines_differences() == 0
 
@@ -197,28 +205,9 @@ def test_a_rename_racing_a_signer_moving_away_leaves_no_stale_line():
     new = OrganizationFactory(name="New Org", slug="new-org", status="reviewed")
     signature = signed(letter, 1)
     Signature.objects.filter(pk=signature.pk).update(organization=old)
-    moved, renamed, commit = threading.Event(), threading.Event(), threading.Event()
-
-    def move() -> None:
-        with transaction.atomic():
-            Signature.objects.filter(pk=signature.pk).update(organization=new)
-            moved.set()
-            commit.wait(5)
-        connection.close()
-
-    def rename() -> None:
-        moved.wait(5)
-        Organization.objects.filter(pk=old.pk).update(name="Old Org Renamed")
-        renamed.set()
-        connection.close()
-
-    threads = [threading.Thread(target=move), threading.Thread(target=rename)]
-    for thread in threads:
-        thread.start()
-    waited = not renamed.wait(0.5)  # the rename is blocked behind the open move
-    commit.set()
-    for thread in threads:
-        thread.join(10)
-    assert waited
+    assert second_waits_for_first(
+        lambda: Signature.objects.filter(pk=signature.pk).update(organization=new),
+        lambda: Organization.objects.filter(pk=old.pk).update(name="Old Org Renamed"),
+    )
     assert ",New Org,new-org," in ExportLine.objects.get(signature=signature).line
     assert export_lines_differences() == 0
