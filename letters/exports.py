@@ -1,4 +1,5 @@
-"""Streamed exports of the public list (CSV and JSON) in constant memory: rows come from a server-side cursor."""
+"""Streamed exports of the public list (CSV and JSON) in constant memory: on PostgreSQL the current CSV reads the
+export lines triggers keep (letters.models.ExportLine); as-of, JSON and SQLite render rows from a server-side cursor."""
 
 import csv
 import json
