@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -139,6 +140,15 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Undersigned <noreply@undersigned.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A hanging SMTP server must not hold a worker: each connect and each command waits at most this long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="") or (urlsplit(SITE_URL).hostname or "localhost")
+# Outbox delivery: a failed try is retried after base × 2^(n-1) seconds (with jitter, capped), until the attempts run
+# out and the message is marked undeliverable. The defaults spread 12 tries over about five hours.
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_RESEND_EVERY_SECONDS = env.float("OUTBOX_RESEND_EVERY_SECONDS", default=15.0)
 
 # Celery: without a broker, tasks run eagerly in process (after commit).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -157,7 +167,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
-    "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": 60.0},
+    "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": OUTBOX_RESEND_EVERY_SECONDS},
     "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 2.0},
     "counts-reconcile": {"task": "letters.tasks.letter_counts_reconcile", "schedule": 600.0},
 }

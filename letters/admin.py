@@ -15,6 +15,7 @@ from letters.models import (
     SignatureToken,
     VerificationRecord,
 )
+from letters.services.outbox import outbox_message_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -159,12 +160,48 @@ class SignatureTokenAdmin(ReadOnlyAdmin):
     exclude = ["token_hash"]
 
 
+class DeliveryStateFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting"), ("retrying", "Retrying"), ("sent", "Sent"), ("undeliverable", "Undeliverable")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(sent_at=None, failed_at=None)
+        if self.value() == "retrying":
+            return queryset.filter(sent_at=None, failed_at=None, attempts__gt=0)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "undeliverable":
+            return queryset.filter(failed_at__isnull=False)
+        return queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "sequence", "signature", "created_at", "sent_at", "attempts"]
-    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "kind",
+        "sequence",
+        "signature",
+        "created_at",
+        "sent_at",
+        "failed_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = [DeliveryStateFilter, "kind"]
     list_select_related = ["signature"]
     exclude = ["body_text", "body_html"]
+    actions = ["retry_undeliverable"]
+
+    @admin.action(description="Try undeliverable messages again now")
+    def retry_undeliverable(self, request, queryset):
+        failed = queryset.filter(failed_at__isnull=False)
+        retried = sum(outbox_message_retry(message=m, actor=request.user) for m in failed)
+        self.message_user(request, f"{retried} message(s) will be tried again.")
 
 
 @admin.register(IdempotencyRecord)

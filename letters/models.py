@@ -344,8 +344,15 @@ class OutboxMessage(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    message_id = models.CharField(
+        max_length=200, blank=True, help_text="RFC 5322 Message-ID, made with the body and kept for every resend."
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="After a failed try: when the next is due.")
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Undeliverable: attempts used up or the address refused for good."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
@@ -353,8 +360,18 @@ class OutboxMessage(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["signature", "kind", "sequence"], name="outbox_once_per_signature_kind"),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True), name="outbox_sent_or_failed_not_both"
+            ),
         ]
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_unsent_idx")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "created_at"],
+                name="outbox_waiting_idx",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+            ),
+            models.Index(fields=["failed_at"], name="outbox_failed_idx", condition=Q(failed_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.sequence} for {self.signature_id}"

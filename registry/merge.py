@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent
 from letters.services.events import signature_event_record, signature_state
+from letters.services.locking import signatures_lock
 from registry.audit import audit_log
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, Person, PersonEmail
 
@@ -34,7 +35,14 @@ def person_merge(
     so each person counts once. Everything moved is recorded so `person_unmerge` can restore it exactly.
     """
     at = at or timezone.now()
-    people = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])}
+    # Lock order (letters.services.locking): the signatures of both people, then the people.
+    signatures_lock(Signature.objects.filter(person_id__in=[survivor.pk, duplicate.pk]))
+    people = {
+        p.pk: p
+        for p in Person.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=[survivor.pk, duplicate.pk])
+        .order_by("pk")
+    }
     survivor, duplicate = people.get(survivor.pk), people.get(duplicate.pk)
     if survivor is None or duplicate is None or survivor.pk == duplicate.pk:
         raise MergeError("Two different people are needed.")
@@ -52,7 +60,7 @@ def person_merge(
     PersonEmail.objects.filter(pk__in=moved["emails"]).update(person=survivor)
     Affiliation.objects.filter(pk__in=moved["affiliations"]).update(person=survivor, is_current=False)
     Signature.objects.filter(pk__in=moved["signatures"]).update(person=survivor)
-    live = Signature.objects.select_for_update().filter(person=survivor, status__in=Signature.LIVE_STATUSES)
+    live = Signature.objects.filter(person=survivor, status__in=Signature.LIVE_STATUSES)  # locked above
     by_letter: dict[int, list[Signature]] = {}
     for signature in live.order_by("letter_id", "confirmed_at", "id"):
         by_letter.setdefault(signature.letter_id, []).append(signature)
@@ -94,14 +102,13 @@ def person_merge(
 def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at: datetime | None = None) -> Person:
     """Undo the last merge of `duplicate`: its emails, affiliations and signatures go back, merged ones revive."""
     at = at or timezone.now()
-    duplicate = Person.objects.select_for_update().get(pk=duplicate.pk)
+    record = _merge_record(duplicate)
+    if record is not None:  # lock order: signatures first (ascending id), then the person
+        moved_ids = record.data["moved"]["signatures"] + [e["id"] for e in record.data["moved"]["merged_signatures"]]
+        signatures_lock(Signature.objects.filter(pk__in=moved_ids))
+    duplicate = Person.objects.select_for_update(of=("self",), no_key=True).get(pk=duplicate.pk)
     if duplicate.merged_into_id is None:
         raise MergeError("This person is not merged.")
-    record = (
-        AuditEvent.objects.filter(action=MERGE_ACTION, target_type="registry.person", target_id=str(duplicate.pk))
-        .order_by("-at", "-id")
-        .first()
-    )
     if record is None:
         raise MergeError("No merge record to undo.")
     moved = record.data["moved"]
@@ -111,7 +118,7 @@ def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at
     Affiliation.objects.filter(pk__in=moved.get("current_affiliations", [])).update(is_current=True)
     Signature.objects.filter(pk__in=moved["signatures"]).update(person=duplicate)
     for entry in moved["merged_signatures"]:
-        signature = Signature.objects.select_for_update().get(pk=entry["id"])
+        signature = Signature.objects.get(pk=entry["id"])  # locked above
         if signature.status != Signature.Status.MERGED:
             continue
         before = signature_state(signature)
@@ -156,6 +163,15 @@ def duplicate_merge(*, candidate: DuplicateCandidate, actor: Any = None) -> Pers
         duplicate=candidate.person_b,
         actor=actor,
         reason=f"duplicate candidate {candidate.pk}",
+    )
+
+
+def _merge_record(duplicate: Person) -> AuditEvent | None:
+    """The audit row of the person's last merge: it lists what moved, so the merge can be undone exactly."""
+    return (
+        AuditEvent.objects.filter(action=MERGE_ACTION, target_type="registry.person", target_id=str(duplicate.pk))
+        .order_by("-at", "-id")
+        .first()
     )
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from letters.models import Letter, LetterCount, LetterRecipient, LetterSponsor, LetterVersion
+from letters.services.locking import letter_lock
 from registry.audit import audit_log
 from registry.models import Organization
 
@@ -50,7 +51,7 @@ def letter_version_publish(
 ) -> LetterVersion:
     """Publish a new body as the letter's current version; earlier signatures keep the version they signed."""
     at = at or timezone.now()
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter = letter_lock(pk=letter.pk)
     last = letter.versions.order_by("-number").first()
     version = LetterVersion.objects.create(
         letter=letter, number=(last.number + 1 if last else 1), body=body, sha256=body_sha256(body), published_at=at
@@ -70,7 +71,7 @@ def letter_version_publish(
 def letter_status_set(*, letter: Letter, status: str, actor: Any = None, at: datetime | None = None) -> Letter:
     """Open, pause or close a letter; the first opening and the closing are timestamped."""
     at = at or timezone.now()
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter = letter_lock(pk=letter.pk)
     previous = letter.status
     letter.status = status
     if status == Letter.Status.OPEN and letter.opened_at is None:

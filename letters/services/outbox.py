@@ -1,29 +1,50 @@
-"""The email outbox: rows written in the signing transaction, sent after commit, resent by beat if stuck.
+"""The email outbox: rows written in the signing transaction, sent after commit, retried by beat until delivered.
 
-The row records what to send (kind, address, sequence); tokens are issued and the body rendered when it is sent, so
-a signing request does neither. With a broker, sends are published in batches: at most one flush task per process
-per second picks up every waiting row.
+The row records what to send (kind, address, sequence). A send goes claim → compose → send → record:
+- claim: one UPDATE takes a due row (attempts + 1); a claim older than `CLAIM_TIMEOUT` belongs to a crashed worker
+  and is due again, so a lost worker delays a message by under a minute;
+- compose: the first claim issues the tokens, renders the body and makes the Message-ID, and commits them before the
+  SMTP conversation; every later attempt resends those same bytes, so a retry or a resend after a crash never mints
+  a second valid link, and a receiver sees the same Message-ID;
+- record: delivered rows drop their body (it holds live tokens); a failed try schedules the next one with
+  exponential backoff and jitter (`OUTBOX_RETRY_BASE_SECONDS` doubling up to `OUTBOX_RETRY_MAX_SECONDS`, over hours
+  in all); after `OUTBOX_MAX_ATTEMPTS`, or when the server refuses the address for good (5xx), the row is marked
+  undeliverable (`failed_at`), audited, and shown in admin and the metrics, never dropped silently.
+
+With a broker, sends are published in batches: at most one flush task per process per second picks up every due row.
 """
 
+import contextlib
 import logging
+import random
+import smtplib
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from letters.models import OutboxMessage, Signature
 from letters.services.emails import SUBJECTS, email_compose
+from registry.audit import audit_log
 
 logger = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=1)
-CLAIM_TIMEOUT = timedelta(minutes=5)
-MAX_ATTEMPTS = 10
 FLUSH_EVERY_SECONDS = 1
+PUBLISH_PAUSE_SECONDS = 5  # after the broker refused a publish, this process leaves the row to beat for a while
+BATCH_SIZE = 200
+
+
+def claim_timeout() -> timedelta:
+    """How long a claim protects a row: longer than one SMTP conversation can last (connect and send, each bounded
+    by EMAIL_TIMEOUT), shorter than a minute, so a crashed worker's row is retried within the minute."""
+    return timedelta(seconds=min(55, 2 * settings.EMAIL_TIMEOUT + 5))
 
 
 def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
@@ -79,65 +100,153 @@ def _enqueue_send(message_id: int) -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             outbox_send.delay(message_id)
         elif _flush_due():
-            outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS)
-    except Exception:  # broker down: the beat task resends stale rows, so the email is not lost
-        _flush["scheduled_until"] = 0.0
-        logger.warning("Could not enqueue outbox message %s; it will be resent by outbox_resend_stale", message_id)
+            outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS, retry=False)
+    except Exception:  # broker down: the row is in the database and beat sends it, so nothing is lost
+        with _flush_lock:
+            _flush["scheduled_until"] = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning("Could not enqueue outbox message %s; beat's outbox_resend_stale will send it", message_id)
 
 
-def outbox_message_send(*, message_id: int) -> bool:
-    """Send one message if nobody else has it; True when this call sent it. Safe to run twice."""
-    now = timezone.now()
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, sent_at=None, attempts__lt=MAX_ATTEMPTS)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
+def outbox_waiting() -> QuerySet[OutboxMessage]:
+    """Rows neither delivered nor given up on (the partial index outbox_waiting_idx covers exactly these)."""
+    return OutboxMessage.objects.filter(sent_at=None, failed_at=None)
+
+
+def _due(now: datetime) -> Q:
+    """Waiting, its next try due, and nobody's live claim on it."""
+    return (
+        Q(sent_at=None, failed_at=None)
+        & (Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
+        & (Q(claimed_at=None) | Q(claimed_at__lt=now - claim_timeout()))
     )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter after the `attempts`-th failed try: half to all of base × 2^(n-1), capped."""
+    ceiling = min(settings.OUTBOX_RETRY_MAX_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
+
+
+class SmtpUnavailable(Exception):
+    """The server could not be reached or dropped the conversation: the rest of a batch waits for the next round."""
+
+
+def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
+    """Send one message if it is due and nobody else has it; True when this call delivered it. Safe to run twice.
+
+    Raises SmtpUnavailable when the server could not be reached (the try is recorded and rescheduled first).
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(_due(now), pk=message_id).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
     message = OutboxMessage.objects.select_related("signature__letter", "signature__version").get(pk=message_id)
     if not message.body_text:
-        rendered = email_compose(signature=message.signature, kind=message.kind)
-        message.body_text, message.body_html = rendered.text, rendered.html
+        _compose(message)
     email = EmailMultiAlternatives(
-        subject=message.subject, body=message.body_text, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to_email]
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={"Message-ID": message.message_id},
+        connection=connection,
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     try:
         email.send()
-    except Exception as exc:
-        OutboxMessage.objects.filter(pk=message_id).update(claimed_at=None, last_error=str(exc)[:1000])
-        logger.warning("Sending outbox message %s failed: %s", message_id, exc)
-        raise
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        _record_failure(message=message, error=exc, permanent=_refused_for_good(exc))
+        return False
+    except Exception as exc:  # connection refused, timeout, dropped conversation, TLS failure
+        _record_failure(message=message, error=exc, permanent=False)
+        raise SmtpUnavailable(str(exc)) from exc
     # The body holds live tokens: once delivered it is not kept.
     OutboxMessage.objects.filter(pk=message_id).update(
-        sent_at=timezone.now(), body_text="", body_html="", last_error=""
+        sent_at=timezone.now(), claimed_at=None, next_attempt_at=None, body_text="", body_html="", last_error=""
     )
     return True
 
 
+def _compose(message: OutboxMessage) -> None:
+    """Issue the tokens, render the body and make the Message-ID, once per message, committed before sending."""
+    with transaction.atomic():
+        rendered = email_compose(signature=message.signature, kind=message.kind)
+        message.body_text, message.body_html = rendered.text, rendered.html
+        message.message_id = make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
+        message.save(update_fields=["body_text", "body_html", "message_id"])
+
+
+def _refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """A 5xx answer about the address or the content: sending the same bytes again cannot succeed."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in exc.recipients.values())
+    return getattr(exc, "smtp_code", 0) >= 500
+
+
+def _record_failure(*, message: OutboxMessage, error: Exception, permanent: bool) -> None:
+    now = timezone.now()
+    error_text = f"{type(error).__name__}: {error}"[:1000]
+    attempts = OutboxMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    if permanent or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        with transaction.atomic():
+            OutboxMessage.objects.filter(pk=message.pk, sent_at=None).update(
+                failed_at=now, claimed_at=None, next_attempt_at=None, last_error=error_text, body_text="", body_html=""
+            )
+            audit_log(
+                action="letters.outbox.undeliverable",
+                target=message,
+                at=now,
+                data={"attempts": attempts, "error": error_text, "kind": message.kind},
+            )
+        logger.error("Outbox message %s is undeliverable after %s attempts: %s", message.pk, attempts, error_text)
+        return
+    OutboxMessage.objects.filter(pk=message.pk, sent_at=None).update(
+        claimed_at=None, next_attempt_at=now + retry_delay(attempts), last_error=error_text
+    )
+    logger.warning("Sending outbox message %s failed (attempt %s): %s", message.pk, attempts, error_text)
+
+
+@transaction.atomic
+def outbox_message_retry(*, message: OutboxMessage, actor: Any = None) -> bool:
+    """An admin asks for an undeliverable message to be tried again now (its tokens are issued afresh)."""
+    retried = OutboxMessage.objects.filter(pk=message.pk, sent_at=None, failed_at__isnull=False).update(
+        failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None
+    )
+    if retried:
+        audit_log(action="letters.outbox.retried", target=message, actor=actor)
+        outbox_send_after_commit(message.pk)
+    return bool(retried)
+
+
 def outbox_flush() -> int:
-    """Send every waiting message (a batch task published at most once a second per process)."""
-    return _send_waiting(OutboxMessage.objects.filter(sent_at=None))
+    """Send every due message (a batch task published at most once a second per process)."""
+    return _send_due()
 
 
 def outbox_resend_stale() -> int:
-    """Send every message still unsent a minute after it was written (lost enqueue, crashed worker)."""
-    return _send_waiting(OutboxMessage.objects.filter(sent_at=None, created_at__lt=timezone.now() - STALE_AFTER))
+    """Beat: send every due message — lost enqueues, retries whose time has come, rows of crashed workers."""
+    return _send_due()
 
 
-def _send_waiting(messages) -> int:
+def _send_due() -> int:
     ids = list(
-        messages.filter(attempts__lt=MAX_ATTEMPTS)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=timezone.now() - CLAIM_TIMEOUT))
-        .order_by("id")
-        .values_list("pk", flat=True)[:500]
-    )
+        OutboxMessage.objects.filter(_due(timezone.now())).order_by("created_at", "id").values_list("pk", flat=True)
+    )[:BATCH_SIZE]
+    return _send_batch(ids)
+
+
+def _send_batch(ids: Iterable[int]) -> int:
+    """Send over one SMTP connection; stop at the first unreachable server, leaving the rest for the next round."""
     sent = 0
-    for message_id in ids:
-        try:
-            sent += outbox_message_send(message_id=message_id)
-        except Exception:  # noqa: S112 - logged in outbox_message_send; the next beat retries
-            continue
+    connection = get_connection()
+    try:
+        for message_id in ids:
+            try:
+                sent += outbox_message_send(message_id=message_id, connection=connection)
+            except SmtpUnavailable:
+                break
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection has nothing left to close
+            connection.close()
     return sent

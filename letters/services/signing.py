@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
 from letters.services.events import SignatureState, signature_event_build, signature_event_record, signature_state
+from letters.services.locking import signature_lock
 from letters.services.outbox import outbox_enqueue, outbox_message_build, outbox_send_after_commit
 from letters.services.ratelimit import signing_rate_exceeded
 from letters.services.sign_insert import sign_insert_supported, signature_insert_new
@@ -120,7 +121,7 @@ def _signature_create_or_remind(
             signature.save(force_insert=True)
     except IntegrityError:
         existing = (
-            Signature.objects.select_for_update()
+            Signature.objects.select_for_update(of=("self",), no_key=True)
             .select_related("letter", "version")
             .filter(letter=letter, email_key=signature.email_key, status__in=Signature.LIVE_STATUSES)
             .first()
@@ -158,10 +159,10 @@ def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime |
     """Confirm a pending signature: link its person and organization, decide holds, verify by domain.
 
     Confirming a confirmed signature is a no-op, so it counts once. Raises SignatureNotConfirmable for
-    withdrawn, rejected or merged signatures.
+    withdrawn, rejected or merged signatures. Locks the signature row only (letters.services.locking).
     """
     at = at or timezone.now()
-    signature = Signature.objects.select_for_update().select_related("letter", "version").get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk, related=("letter", "version"))
     if signature.status == Signature.Status.CONFIRMED:
         return signature
     if signature.status != Signature.Status.PENDING:
@@ -215,9 +216,12 @@ def signature_confirm_by_token(*, token: str, at: datetime | None = None) -> Sig
 
 @transaction.atomic
 def signature_withdraw(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
-    """Withdraw: the signature leaves every public list and count; its email, comment and IP are erased."""
+    """Withdraw: the signature leaves every public list and count; its email, comment and IP are erased.
+
+    Locks the signature, then its tokens and outbox rows (letters.services.locking).
+    """
     at = at or timezone.now()
-    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk)
     if signature.status == Signature.Status.WITHDRAWN:
         return signature
     if signature.status not in Signature.LIVE_STATUSES:
@@ -231,7 +235,9 @@ def signature_withdraw(*, signature: Signature, actor: Any = None, at: datetime 
     signature.ip_address = None
     signature.save()
     signature.tokens.filter(used_at=None).update(used_at=at)
-    signature.outbox_messages.filter(sent_at=None).update(sent_at=at, body_text="", body_html="", to_email="")
+    # Nothing more is sent, and no outbox row keeps the address: waiting rows are closed as if sent.
+    signature.outbox_messages.filter(sent_at=None, failed_at=None).update(sent_at=at)
+    signature.outbox_messages.update(body_text="", body_html="", to_email="")
     signature_event_record(signature=signature, kind=SignatureEvent.Kind.WITHDRAWN, before=before, actor=actor, at=at)
     return signature
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.models import Signature, SignatureToken
+from letters.services.locking import signature_lock
 
 
 class TokenInvalid(Exception):
@@ -39,20 +40,26 @@ def token_issue(*, signature: Signature, purposes: list[str], at: datetime | Non
 
 
 def token_use(*, token: str, purpose: str, at: datetime | None = None) -> SignatureToken:
-    """Mark a valid token used and return it (with its signature locked). Call inside a transaction."""
+    """Mark a valid token used and return it, its signature row locked. Call inside a transaction.
+
+    The signature is locked before the token is marked (letters.services.locking): a confirmation and a withdrawal
+    of one signature then queue on the signature, and whichever comes second finds its token spent or its
+    signature changed, instead of each holding a token the other waits for.
+    """
     at = at or timezone.now()
     if not isinstance(token, str) or not 20 <= len(token) <= 128:
         raise TokenInvalid
     digest = _hash(token)
     found = (
-        SignatureToken.objects.select_for_update()
-        .filter(token_hash=digest, purpose=purpose, used_at=None)
+        SignatureToken.objects.filter(token_hash=digest, purpose=purpose, used_at=None)
         .filter(Q(expires_at=None) | Q(expires_at__gt=at))
         .first()
     )
     # The lookup is by hash, so timing reveals nothing about the token; compare again in constant time anyway.
     if found is None or not hmac.compare_digest(found.token_hash, digest):
         raise TokenInvalid
+    signature_lock(pk=found.signature_id)
+    if not SignatureToken.objects.filter(pk=found.pk, used_at=None).update(used_at=at):
+        raise TokenInvalid  # spent meanwhile: by the other link of the same email, or by a withdrawal
     found.used_at = at
-    found.save(update_fields=["used_at"])
     return found

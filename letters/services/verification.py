@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent, VerificationLevel, VerificationRecord
 from letters.services.events import SignatureState, signature_event_record, signature_state
+from letters.services.locking import signature_lock
 from registry.models import OrganizationDomain, ProtectedName
 from registry.nicknames import canonical_given_name
 from registry.normalize import is_mixed_script, person_name, skeleton
@@ -113,6 +114,7 @@ def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None,
         )
         .filter(person__name_key__contains=surname)
         .only("pk", "name")
+        .order_by("pk")  # signature_hold locks each: ascending id, the lock order among signatures
     )
     held = 0
     for signature in suspects:
@@ -155,7 +157,7 @@ def signature_verify_manual(
 ) -> Signature:
     """An admin verified the identity with evidence; a hold is released (the signature becomes public)."""
     at = at or timezone.now()
-    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk)
     if signature.status != Signature.Status.CONFIRMED:
         raise VerificationError("Only confirmed signatures can be verified.")
     if not evidence.strip():
@@ -182,7 +184,7 @@ def signature_reject(
 ) -> Signature:
     """Remove a signature from public view for good; the reason is private, `public_reason` appears in history."""
     at = at or timezone.now()
-    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk)
     if signature.status not in Signature.LIVE_STATUSES:
         raise VerificationError("Only pending or confirmed signatures can be rejected.")
     if not reason.strip():
@@ -209,7 +211,7 @@ def signature_reject(
 def signature_hold(
     *, signature: Signature, reason: str = Signature.HoldReason.ADMIN, actor: Any = None, at: datetime | None = None
 ) -> Signature:
-    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk)
     if signature.hold_reason or signature.status not in Signature.LIVE_STATUSES:
         return signature
     before = signature_state(signature)
@@ -229,7 +231,7 @@ def signature_hold(
 @transaction.atomic
 def signature_release(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
     """Lift a hold without raising the level (e.g. a rate-limited signature reviewed as genuine)."""
-    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    signature = signature_lock(pk=signature.pk)
     if not signature.hold_reason:
         return signature
     before = signature_state(signature)
