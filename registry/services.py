@@ -112,6 +112,16 @@ def person_resolve(person: Person) -> Person:
     return person
 
 
+def _person_lock_resolved(person_id: int) -> Person:
+    """Lock the person and follow its merges to the survivor: a merge committing meanwhile is seen, so nothing is
+    linked to a merged-away person. Callers hold their signature lock first (letters.services.locking order)."""
+    while True:
+        person = Person.objects.select_for_update(of=("self",), no_key=True).get(pk=person_id)
+        if person.merged_into_id is None:
+            return person
+        person_id = person.merged_into_id
+
+
 def person_name_fields(name: str) -> dict[str, str]:
     return {
         "display_name": name,
@@ -139,7 +149,7 @@ def person_for_confirmed_email(
         if existing.verified_at is None:
             existing.verified_at = at
             existing.save(update_fields=["verified_at"])
-        person = person_resolve(existing.person)
+        person = _person_lock_resolved(existing.person_id)
     else:
         person = Person.objects.create(**person_name_fields(name))
         PersonEmail.objects.create(person=person, email=email, email_key=email_key, verified_at=at)

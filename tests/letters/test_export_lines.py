@@ -2,12 +2,11 @@
 always byte-identical to the Python export, and read by the CSV export."""
 
 import io
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection
 
 from letters.demo import DEMO_SLUG
 from letters.exports import export_csv, export_csv_copy, export_lines_differences, export_lines_rebuild
@@ -17,6 +16,7 @@ from letters.services.signing import signature_confirm, signature_create, signat
 from letters.services.verification import signature_hold, signature_release, signature_verify_manual
 from registry.merge import person_merge, person_unmerge
 from registry.models import Organization
+from tests.concurrency import second_waits_for_first
 from tests.factories import LetterFactory, OrganizationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -149,34 +149,6 @@ def test_rebuild_repairs_lines_and_check_reports_drift(demo):
     assert export_lines_rebuild() == public
     call_command("rebuild_export_lines", "--check", stdout=out)
     assert out.getvalue().endswith("Export lines match their source.\n")
-
-
-def second_waits_for_first(first, second) -> bool:
-    """Runs `first` in a transaction held open, then `second` in another thread; True when `second` could not
-    finish until `first` committed. Both have committed when this returns."""
-    started, finished, commit = threading.Event(), threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with transaction.atomic():
-            first()
-            started.set()
-            commit.wait(5)
-        connection.close()
-
-    def follow() -> None:
-        started.wait(5)
-        second()
-        finished.set()
-        connection.close()
-
-    threads = [threading.Thread(target=hold), threading.Thread(target=follow)]
-    for thread in threads:
-        thread.start()
-    waited = not finished.wait(0.5)
-    commit.set()
-    for thread in threads:
-        thread.join(10)
-    return waited
 
 
 @pytest.mark.django_db(transaction=True)
