@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "letters",
     "api",
     "web",
+    "health_check",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": 10,
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # With the pool, Django checks each connection on checkout (psycopg_pool's check_connection, one empty round
+        # trip): a connection broken by a PostgreSQL restart is replaced before a request uses it.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -101,7 +106,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a hung Redis costs a request at most this long (config.cache then skips it for a second).
+    REDIS_TIMEOUT = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "undersigned"}}
 
@@ -207,6 +220,10 @@ SIGN_RATE_LIMITS = {
     ],
 }
 
+# Request bodies: a signature is well under 4 KB; admin forms (a letter's text) stay far below these.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -219,7 +236,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # JSON only, depth-limited: the public web form is in web/, so form and multipart bodies have no API use.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_ANON_RATE", default="600/minute")},
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
@@ -275,3 +294,13 @@ LOGGING = {
 BENCH = env.bool("BENCH", default=False)
 # Public counts are at most 5 s stale by design; identical reads share one rendered answer for this long.
 PUBLIC_RESPONSE_CACHE_SECONDS = env.int("PUBLIC_RESPONSE_CACHE_SECONDS", default=2)
+
+# Operations (ops/): /healthz, /readyz and /metrics.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # unset: /metrics answers 404
+METRICS_QUERY_TIMEOUT_SECONDS = env.float("METRICS_QUERY_TIMEOUT_SECONDS", default=5.0)
+READY_OUTBOX_MAX_AGE_SECONDS = env.float("READY_OUTBOX_MAX_AGE_SECONDS", default=300)
+READY_FOLD_MAX_LAG_SECONDS = env.float("READY_FOLD_MAX_LAG_SECONDS", default=60)
+# Each readiness check's own budget; the probe answers within it plus one second whatever hangs.
+READY_CHECK_TIMEOUT_SECONDS = env.float("READY_CHECK_TIMEOUT_SECONDS", default=1.0)
+# Load balancers probe over plain HTTP: the probes answer there instead of redirecting to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -202,7 +202,7 @@ def _enqueue_duplicates_check(person_id: int) -> None:
     from registry.tasks import person_duplicates_check
 
     try:
-        person_duplicates_check.delay(person_id)
+        person_duplicates_check.apply_async((person_id,), retry=False)
     except Exception:
         logger.warning("Could not enqueue the duplicate check for person %s", person_id)
 
