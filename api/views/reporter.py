@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from api import converters  # noqa: F401  registers <public_id:…> for the routes below
 from api.caching import PublicCacheMixin, set_last_modified
 from api.pagination import SignatureCursorPagination
 from api.serializers.public import PublicSignatureSerializer, public_signature_row
@@ -325,7 +326,7 @@ urlpatterns = [
     path("letters/<slug:slug>/changes/", LetterChangesView.as_view(), name="api-letter-changes"),
     path("letters/<slug:slug>/export.csv", ExportView.as_view(fmt="csv"), name="api-letter-export-csv"),
     path("letters/<slug:slug>/export.json", ExportView.as_view(fmt="json"), name="api-letter-export-json"),
-    path("people/<str:public_id>/", PersonView.as_view(), name="api-person"),
+    path("people/<public_id:public_id>/", PersonView.as_view(), name="api-person"),
     path("organizations/", OrganizationListView.as_view(), name="api-organization-list"),
     path("organizations/<slug:slug>/", OrganizationDetailView.as_view(), name="api-organization-detail"),
     path(

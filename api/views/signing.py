@@ -71,6 +71,8 @@ class SignView(AnonymousJSONView):
         key = request.headers.get("Idempotency-Key", "")
         if len(key) > 200:
             return _error("Invalid input.", 400, {"Idempotency-Key": ["At most 200 characters."]})
+        if not key.isprintable():  # stored as text: NUL would be a database error
+            return _error("Invalid input.", 400, {"Idempotency-Key": ["Printable characters only."]})
         serializer = SignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -6,12 +6,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import converters  # noqa: F401  registers <public_id:…> for the routes below
+from api.pagination import StaffPagePagination
 from api.serializers.signing import ErrorSerializer
 from api.serializers.staff import (
     DuplicateCandidateSerializer,
@@ -89,16 +90,10 @@ class SignatureRejectView(StaffView):
         return Response(StaffSignatureSerializer(signature).data)
 
 
-class DuplicatePagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class DuplicateListView(ListAPIView):
     permission_classes = [IsAdminUser]
     serializer_class = DuplicateCandidateSerializer
-    pagination_class = DuplicatePagination
+    pagination_class = StaffPagePagination
 
     def get_queryset(self):
         status_filter = self.request.query_params.get("status", DuplicateCandidate.Status.OPEN)
@@ -149,8 +144,8 @@ class DuplicateDismissView(StaffView):
 
 
 urlpatterns = [
-    path("signatures/<str:public_id>/verify", SignatureVerifyView.as_view(), name="api-signature-verify"),
-    path("signatures/<str:public_id>/reject", SignatureRejectView.as_view(), name="api-signature-reject"),
+    path("signatures/<public_id:public_id>/verify", SignatureVerifyView.as_view(), name="api-signature-verify"),
+    path("signatures/<public_id:public_id>/reject", SignatureRejectView.as_view(), name="api-signature-reject"),
     path("duplicates/", DuplicateListView.as_view(), name="api-duplicate-list"),
     path("duplicates/<int:pk>/merge", DuplicateMergeView.as_view(), name="api-duplicate-merge"),
     path("duplicates/<int:pk>/dismiss", DuplicateDismissView.as_view(), name="api-duplicate-dismiss"),
