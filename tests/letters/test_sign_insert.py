@@ -29,6 +29,7 @@ VOLATILE = {
     "created_at",
     "claimed_at",
     "sent_at",
+    "message_id",  # made when the message is first sent: unique per message
 }
 
 
