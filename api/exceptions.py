@@ -15,6 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.cache import CacheUnavailable
+
 VALIDATION_DETAIL = "Invalid input."
 STATUS_DETAIL = {
     400: "Bad request.",
@@ -29,6 +31,7 @@ STATUS_DETAIL = {
 RETRY_UNAVAILABLE_SECONDS = 5
 # A dependency that did not answer (database, Redis, network): the request may well succeed when retried.
 UNAVAILABLE = (
+    CacheUnavailable,
     OperationalError,
     InterfaceError,
     redis.ConnectionError,

@@ -206,3 +206,11 @@ def test_organization_slugs_with_garbage_never_reach_the_database(client, django
     with django_assert_num_queries(0):
         response = client.get("/api/v1/organizations/app%00le/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/letters/{slug}/signatures/", "/api/v1/organizations/"])
+def test_too_many_query_parameters_are_a_json_400(client, open_letter, settings, path):
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FIELDS == 500
+    query = "&".join(f"x{n}=1" for n in range(501))
+    response = client.get(f"{path.format(slug=open_letter.slug)}?{query}")
+    assert (response.status_code, response.json()) == (400, {"detail": "Bad request.", "errors": {}})
