@@ -16,7 +16,7 @@ _EXCEPTION = "_api_unhandled_exception"
 
 
 class APIErrorShapeMiddleware:
-    """Place above CommonMiddleware, so a missing trailing slash is still redirected first."""
+    """First in MIDDLEWARE (above CommonMiddleware, so a missing trailing slash is still redirected first)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -48,10 +48,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer under /api/ that Django or a middleware builds keeps the API's error shape.
+    "api.middleware.APIErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "api.middleware.APIErrorShapeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,6 +180,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A worker outlives a broker outage: it retries the connection forever, and redis:// brokers use kombu's transport
+# with the fix in config.celery.RedisChannel (Celery 5.7 workers otherwise exit on reconnecting).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport"
+# Tasks still running when the broker goes away finish: they are idempotent, and an outbox email cut off mid-send
+# would wait for its claim to lapse.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE = {
     "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": OUTBOX_RESEND_EVERY_SECONDS},
     "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 2.0},

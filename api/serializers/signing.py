@@ -1,6 +1,7 @@
 """Input serializers for signing; they apply letters.input and registry.emails, the one home of those rules."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import FlatInputSerializer
@@ -15,18 +16,25 @@ def _django_rule(rule, value, **kwargs):
         raise serializers.ValidationError(exc.messages) from exc
 
 
-class SignInputSerializer(FlatInputSerializer):
-    """Fields like status, verified, letter or person are not declared, so they are ignored."""
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class EmailText(serializers.CharField):
+    """An address checked by registry.emails (the one home of the rule); the schema says it is an email."""
 
-    name = serializers.CharField(max_length=MAX_LENGTH * 2, trim_whitespace=False)
-    email = serializers.CharField(max_length=254 * 2, trim_whitespace=False)
-    title = serializers.CharField(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
-    organization = serializers.CharField(
-        max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False
-    )
+
+class SignInputSerializer(FlatInputSerializer):
+    """Fields like status, verified, letter or person are not declared, so they are ignored.
+
+    The declared lengths are the rules' own (letters.input), so the schema advertises what is accepted; the rules
+    check again after normalization.
+    """
+
+    name = serializers.CharField(max_length=MAX_LENGTH, trim_whitespace=False)
+    email = EmailText(max_length=254, trim_whitespace=False)
+    title = serializers.CharField(max_length=MAX_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
+    organization = serializers.CharField(max_length=MAX_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
     public = serializers.BooleanField(required=False, default=True)
     comment = serializers.CharField(
-        max_length=MAX_COMMENT_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False
+        max_length=MAX_COMMENT_LENGTH, required=False, allow_blank=True, trim_whitespace=False
     )
 
     def validate_name(self, value: str) -> str:

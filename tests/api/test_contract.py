@@ -107,3 +107,33 @@ def test_every_public_read_documents_the_throttle_answer():
     reads = {path: ops["get"] for path, ops in paths.items() if "get" in ops and "duplicates" not in path}
     assert len(reads) >= 12
     assert [path for path, op in reads.items() if "429" not in op["responses"]] == []
+
+
+def test_the_sign_body_is_advertised_as_json_only_with_the_rules_limits_and_email_format():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    body = schema["paths"]["/api/v1/letters/{slug}/signatures/"]["post"]["requestBody"]["content"]
+    assert list(body) == ["application/json"]
+    name = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    fields = schema["components"]["schemas"][name]["properties"]
+    assert fields["email"] == {"type": "string", "format": "email", "maxLength": 254, "minLength": 1}
+    assert (fields["name"]["maxLength"], fields["title"]["maxLength"], fields["organization"]["maxLength"]) == (
+        200,
+        200,
+        200,
+    )
+    assert fields["comment"]["maxLength"] == 2000
+
+
+def test_a_name_over_the_advertised_length_is_a_field_error(client, open_letter):
+    response = client.post(
+        f"/api/v1/letters/{open_letter.slug}/signatures/",
+        {"name": "A" * 201, "email": "ada@example.org"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "errors": {"name": ["Ensure this field has no more than 200 characters."]},
+    }
