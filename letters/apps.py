@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LettersConfig(AppConfig):
     name = "letters"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Signatures take part in registry writes through registry.hooks (registry never imports letters)."""
+        from letters.services.merge import SignatureMerge
+        from registry import hooks
+
+        hooks.register(hooks.person_merge_participants, SignatureMerge())

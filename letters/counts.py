@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from letters.models import Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
+from letters.presentation import organization_key
 
 FOLD_MARGIN = timedelta(seconds=1)
 STALE_AFTER = timedelta(seconds=5)
@@ -36,13 +37,6 @@ EVENT_FIELDS = (
     "signature__organization__status",
     "signature__organization_name",
 )
-
-
-def organization_key(slug: str | None, text: str | None) -> str:
-    """ "org:<slug>" for a linked organization, "text:<as typed>" otherwise ("" when none was given)."""
-    if slug:
-        return f"org:{slug}"
-    return f"text:{text}" if text else ""
 
 
 @dataclass

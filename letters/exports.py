@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from letters.models import Letter, Signature
+from letters.presentation import NAME_WITHHELD
 from letters.selectors import letter_signatures_public
 
-NAME_WITHHELD = "Name withheld"
 COLUMNS = [
     "id",
     "name",

@@ -1,4 +1,5 @@
-"""Merging duplicate people and undoing it. Both are audited and recorded as SignatureEvents."""
+"""Merging duplicate people and undoing it; both audited. What upper layers own (signatures) moves through their
+registered participants (registry.hooks), inside the same transaction."""
 
 from datetime import datetime
 from typing import Any
@@ -7,10 +8,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from letters.models import Signature, SignatureEvent
-from letters.services.events import signature_event_record, signature_state
-from letters.services.locking import signatures_lock
 from registry.audit import audit_log
+from registry.hooks import person_merge_participants
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, Person, PersonEmail
 
 MERGE_ACTION = "registry.person.merged"
@@ -25,64 +24,40 @@ def _pair(a: Person, b: Person) -> Q:
     return Q(person_a_id=lo, person_b_id=hi)
 
 
+def _people_lock(person_ids: list[int]) -> dict[int, Person]:
+    """Participants' rows first (signatures), then the people, ascending id (docs/architecture.md, lock order)."""
+    for participant in person_merge_participants:
+        participant.lock(person_ids=sorted(person_ids))
+    people = Person.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=person_ids).order_by("pk")
+    return {p.pk: p for p in people}
+
+
 @transaction.atomic
 def person_merge(
     *, survivor: Person, duplicate: Person, actor: Any = None, reason: str = "", at: datetime | None = None
 ) -> Person:
-    """Move the duplicate's emails, affiliations and signatures to the survivor.
+    """Move the duplicate's emails and affiliations (and, through participants, its signatures) to the survivor.
 
-    Where both signed the same letter, the earliest confirmed live signature stays and the other becomes `merged`,
-    so each person counts once. Everything moved is recorded so `person_unmerge` can restore it exactly.
+    Everything moved is recorded in the audit row, so `person_unmerge` can restore it exactly.
     """
     at = at or timezone.now()
-    # Lock order (letters.services.locking): the signatures of both people, then the people.
-    signatures_lock(Signature.objects.filter(person_id__in=[survivor.pk, duplicate.pk]))
-    people = {
-        p.pk: p
-        for p in Person.objects.select_for_update(of=("self",), no_key=True)
-        .filter(pk__in=[survivor.pk, duplicate.pk])
-        .order_by("pk")
-    }
+    people = _people_lock([survivor.pk, duplicate.pk])
     survivor, duplicate = people.get(survivor.pk), people.get(duplicate.pk)
     if survivor is None or duplicate is None or survivor.pk == duplicate.pk:
         raise MergeError("Two different people are needed.")
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise MergeError("One of these people was already merged.")
-    moved = {
+    moved: dict[str, Any] = {
         "emails": list(PersonEmail.objects.filter(person=duplicate).values_list("pk", flat=True)),
         "affiliations": list(Affiliation.objects.filter(person=duplicate).values_list("pk", flat=True)),
         "current_affiliations": list(
             Affiliation.objects.filter(person=duplicate, is_current=True).values_list("pk", flat=True)
         ),
-        "signatures": list(Signature.objects.filter(person=duplicate).values_list("pk", flat=True)),
-        "merged_signatures": [],
     }
     PersonEmail.objects.filter(pk__in=moved["emails"]).update(person=survivor)
     Affiliation.objects.filter(pk__in=moved["affiliations"]).update(person=survivor, is_current=False)
-    Signature.objects.filter(pk__in=moved["signatures"]).update(person=survivor)
-    live = Signature.objects.filter(person=survivor, status__in=Signature.LIVE_STATUSES)  # locked above
-    by_letter: dict[int, list[Signature]] = {}
-    for signature in live.order_by("letter_id", "confirmed_at", "id"):
-        by_letter.setdefault(signature.letter_id, []).append(signature)
-    for signatures in by_letter.values():
-        confirmed = [s for s in signatures if s.status == Signature.Status.CONFIRMED]
-        keep = confirmed[0] if confirmed else signatures[0]
-        for extra in signatures:
-            if extra.pk == keep.pk:
-                continue
-            before = signature_state(extra)
-            moved["merged_signatures"].append({"id": extra.pk, "status": extra.status})
-            extra.status = Signature.Status.MERGED
-            extra.merged_into = keep
-            extra.save(update_fields=["status", "merged_into", "updated_at"])
-            signature_event_record(
-                signature=extra,
-                kind=SignatureEvent.Kind.MERGED,
-                before=before,
-                actor=actor,
-                at=at,
-                data={"into": keep.public_id},
-            )
+    for participant in person_merge_participants:
+        moved.update(participant.merge(survivor=survivor, duplicate=duplicate, actor=actor, at=at))
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["merged_into", "updated_at"])
     DuplicateCandidate.objects.filter(_pair(survivor, duplicate)).update(
@@ -100,15 +75,15 @@ def person_merge(
 
 @transaction.atomic
 def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at: datetime | None = None) -> Person:
-    """Undo the last merge of `duplicate`: its emails, affiliations and signatures go back, merged ones revive."""
+    """Undo the last merge of `duplicate`: its emails, affiliations and signatures go back."""
     at = at or timezone.now()
-    record = _merge_record(duplicate)
-    if record is not None:  # lock order: signatures first (ascending id), then the person
-        moved_ids = record.data["moved"]["signatures"] + [e["id"] for e in record.data["moved"]["merged_signatures"]]
-        signatures_lock(Signature.objects.filter(pk__in=moved_ids))
-    duplicate = Person.objects.select_for_update(of=("self",), no_key=True).get(pk=duplicate.pk)
+    current = Person.objects.filter(pk=duplicate.pk).values_list("merged_into_id", flat=True).first()
+    if current is None:
+        raise MergeError("This person is not merged.")
+    duplicate = _people_lock([duplicate.pk, current])[duplicate.pk]
     if duplicate.merged_into_id is None:
         raise MergeError("This person is not merged.")
+    record = _merge_record(duplicate)
     if record is None:
         raise MergeError("No merge record to undo.")
     moved = record.data["moved"]
@@ -116,18 +91,8 @@ def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at
     PersonEmail.objects.filter(pk__in=moved["emails"]).update(person=duplicate)
     Affiliation.objects.filter(pk__in=moved["affiliations"]).update(person=duplicate)
     Affiliation.objects.filter(pk__in=moved.get("current_affiliations", [])).update(is_current=True)
-    Signature.objects.filter(pk__in=moved["signatures"]).update(person=duplicate)
-    for entry in moved["merged_signatures"]:
-        signature = Signature.objects.get(pk=entry["id"])  # locked above
-        if signature.status != Signature.Status.MERGED:
-            continue
-        before = signature_state(signature)
-        signature.status = entry["status"]
-        signature.merged_into = None
-        signature.save(update_fields=["status", "merged_into", "updated_at"])
-        signature_event_record(
-            signature=signature, kind=SignatureEvent.Kind.UNMERGED, before=before, actor=actor, at=at
-        )
+    for participant in person_merge_participants:
+        participant.unmerge(duplicate=duplicate, survivor_id=survivor_id, moved=moved, actor=actor, at=at)
     duplicate.merged_into = None
     duplicate.save(update_fields=["merged_into", "updated_at"])
     lo, hi = sorted((duplicate.pk, survivor_id))

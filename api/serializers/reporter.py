@@ -3,9 +3,10 @@
 from rest_framework import serializers
 
 from api.serializers.base import QueryParams
-from api.serializers.public import PublicSignatureSerializer, _iso
+from api.serializers.public import PublicSignatureSerializer
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
+from letters.presentation import iso_utc
 from letters.selectors import ORDERINGS
 
 
@@ -34,9 +35,9 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
         level = obj.level_then
         record = obj.verification
         if record is not None and record.level == level and record.verified_at <= as_of:
-            return {"level": level, "method": record.method, "verified_at": _iso(record.verified_at)}
+            return {"level": level, "method": record.method, "verified_at": iso_utc(record.verified_at)}
         if level == VerificationLevel.EMAIL:
-            return {"level": level, "method": "email", "verified_at": _iso(obj.confirmed_at)}
+            return {"level": level, "method": "email", "verified_at": iso_utc(obj.confirmed_at)}
         return {"level": level, "method": None, "verified_at": None}
 
 

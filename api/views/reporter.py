@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from api import converters  # noqa: F401  registers <public_id:…> for the routes below
 from api.caching import PublicCacheMixin, set_last_modified
 from api.pagination import SignatureCursorPagination
-from api.serializers.public import PublicSignatureSerializer, public_signature_row
+from api.serializers.public import PublicSignatureSerializer
 from api.serializers.reporter import (
     AsOfSignatureSerializer,
     ChangeSerializer,
@@ -35,6 +35,7 @@ from api.serializers.signing import ErrorSerializer, SignInputSerializer
 from api.views.signing import SignView
 from letters.exports import export_metadata, export_stream
 from letters.models import Letter
+from letters.presentation import public_signature_row
 from letters.selectors import (
     letter_changes,
     letter_counts,

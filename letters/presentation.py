@@ -1,0 +1,91 @@
+"""What the public sees of a signature — shown name (or the withheld label), shown organization (a reviewed
+organization it is linked to, else the text as typed), shown verification — in one place: API serializers, the Python
+export path, counts by organization and the templates all call these. The SQL view of export lines
+(letters/migrations/0007) renders the same rules; tests/letters/test_export_lines.py proves they agree.
+
+Never add private fields here.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+from letters.models import Signature
+from registry.models import Organization
+
+NAME_WITHHELD = "Name withheld"
+
+
+def iso_utc(moment) -> str | None:
+    """DRF's rendering of an aware datetime in UTC ("…Z"), without its per-call setup (hot in list pages)."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def public_signature_row(row: Mapping[str, Any]) -> dict:
+    """The public shape of a signature from a row of letters.selectors.PUBLIC_ROW_FIELDS (list pages read values,
+    not model instances); PublicSignatureSerializer gives the same shape for an instance."""
+    public = row["is_public"]
+    return {
+        "id": row["public_id"],
+        "name": row["name"] if public else NAME_WITHHELD,
+        "name_withheld": not public,
+        "title": row["title"] if public else "",
+        "organization": shown_organization(row),
+        "verification": shown_verification(row),
+        "signed_at": iso_utc(row["confirmed_at"]),
+        "version": row["version__number"],
+    }
+
+
+def shown_organization(row: Mapping[str, Any]) -> dict | None:
+    if row["organization_id"] is not None and row["organization__status"] == Organization.Status.REVIEWED:
+        return {"name": row["organization__name"], "slug": row["organization__slug"]}
+    if row["organization_name"]:
+        return {"name": row["organization_name"], "slug": None}
+    return None
+
+
+def shown_verification(row: Mapping[str, Any]) -> dict:
+    level = row["verification_level"]
+    if row["verification_id"] is not None:
+        return {
+            "level": level,
+            "method": row["verification__method"],
+            "verified_at": iso_utc(row["verification__verified_at"]),
+        }
+    verified_at = row["confirmed_at"] if level == "email" else None
+    return {"level": level, "method": "email" if verified_at else None, "verified_at": iso_utc(verified_at)}
+
+
+def signature_row(obj: Signature) -> dict[str, Any]:
+    """An instance (fetched with PUBLIC_SIGNATURE_RELATED) as the row public_signature_row reads."""
+    org = obj.organization if obj.organization_id is not None else None
+    record = obj.verification if obj.verification_id is not None else None
+    return {
+        "public_id": obj.public_id, "name": obj.name, "title": obj.title, "is_public": obj.is_public,
+        "organization_name": obj.organization_name, "organization_id": obj.organization_id,
+        "organization__name": org and org.name, "organization__slug": org and org.slug,
+        "organization__status": org and org.status, "verification_level": obj.verification_level,
+        "verification_id": obj.verification_id, "verification__method": record and record.method,
+        "verification__verified_at": record and record.verified_at, "confirmed_at": obj.confirmed_at,
+        "version__number": obj.version.number,
+    }  # fmt: skip
+
+
+def organization_key(slug: str | None, text: str | None) -> str:
+    """How counts name a shown organization: "org:<slug>" for a reviewed one, "text:<as typed>" otherwise ("" when
+    none was given)."""
+    if slug:
+        return f"org:{slug}"
+    return f"text:{text}" if text else ""
+
+
+def shown_organization_key(signature: Signature) -> str:
+    """The count key of the organization the public sees on `signature` (one query if its organization is not
+    loaded yet)."""
+    org = signature.organization if signature.organization_id is not None else None
+    reviewed = org is not None and org.status == Organization.Status.REVIEWED
+    return organization_key(org.slug if org is not None and reviewed else None, signature.organization_name)
