@@ -5,8 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Gossip, mingle and heartbeat serve monitoring and multi-node sync this app does not use; each is one more broker
+# channel to lose and rebuild in an outage. The fault suite starts its worker with these flags too.
+CELERY_WORKER_FLAGS ?= --without-gossip --without-mingle --without-heartbeat
 
-.PHONY: run test lint format migrate demo worker beat bench bench-smoke browsers clean
+.PHONY: run test test-faults lint format migrate demo worker worker-supervised beat bench bench-smoke browsers clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
@@ -56,9 +59,26 @@ test: $(VENV)/.dev var browsers lint
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The fault suite (tests/faults, marked `faults`, left out of `make test`): its own PostgreSQL, Redis and SMTP sink
+# on private ports, the real app under gunicorn with a Celery worker and beat, faults injected under bounded load.
+# Needs initdb/pg_ctl and redis-server; a few minutes.
+test-faults: $(VENV)/.dev var
+	$(VENV)/bin/pytest -m faults tests/faults $(FAULTS_ARGS)
+
 worker: $(VENV)/.runtime
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
-	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2} $(CELERY_WORKER_FLAGS)
+
+# The worker under the smallest supervisor: started again 2 s after any exit, stopped with it by Ctrl-C or TERM.
+# In production use systemd or supervisord (README, "Running with PostgreSQL, Redis, a Celery worker and beat").
+worker-supervised: $(VENV)/.runtime
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
+	@trap 'kill -TERM $$pid 2>/dev/null; wait $$pid; exit 0' INT TERM; \
+	while true; do \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2} $(CELERY_WORKER_FLAGS) & \
+	  pid=$$!; wait $$pid; status=$$?; \
+	  echo "worker-supervised: the worker exited with status $$status; starting it again in 2 s" >&2; sleep 2; \
+	done
 
 beat: $(VENV)/.runtime var
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
