@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURES = {"P1", "P2", "P3", "P4", "P5", "P6"}
+FIGURES = {"P1", "P2", "P3", "P4", "P5", "P6", "P8"}
 
 
 @pytest.mark.postgres
@@ -45,6 +45,12 @@ def test_bench_harness_produces_every_figure(tmp_path, settings):
         assert figures["P4"]["list"]["errors"] == 0
         assert figures["P5"]["bytes"] > 300 * 50
         assert figures["P6"]["recall_vs_naive"] >= 0.98
+        launch = figures["P8"]
+        assert launch["sign_mix"]["requests"] > 0 and launch["sign_alone"]["requests"] > 0
+        assert launch["first_confirmations"] == launch["stored"]["pending_confirmed"] > 0
+        assert launch["read_mix"]["page"]["requests"] > 0
+        assert launch["errors"] == launch["server_errors_5xx"] == 0
+        assert isinstance(launch["deadlocks"], int)
         for figure in sorted(FIGURES):
             assert f"\n{figure} " in result.stdout
     finally:

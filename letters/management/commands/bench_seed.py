@@ -1,16 +1,24 @@
-"""Seed a letter with N confirmed signatures (and their history) through PostgreSQL COPY, for benchmarks."""
+"""Seed a letter with N confirmed signatures (and their history) through PostgreSQL COPY, for benchmarks.
+
+`--pending` adds pending signatures with known confirmation tokens (written to `--tokens-file`), for load that
+confirms; bench.launch_day calls `pending_signatures_seed` directly to get fresh ones on every run.
+"""
 
 import hashlib
 import json
+import secrets
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from letters.exports import export_lines_rebuild
-from letters.models import Letter, LetterCount, LetterVersion
+from letters.models import Letter, LetterCount, LetterVersion, Signature, SignatureToken
 from registry.models import Organization, new_public_id
 
 ORGS = ["Adobe", "Nvidia", "Zoom", "Apple", "Meta", "Bugcrowd", "Google", "Microsoft", "Cloudflare", "HackerOne"]
@@ -41,8 +49,13 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=0)
         parser.add_argument("--letter", default="bench-letter")
         parser.add_argument("--days", type=int, default=30)
+        parser.add_argument("--pending", type=int, default=0, help="Also add this many pending signatures.")
+        parser.add_argument("--tokens-file", default="var/bench_confirm_tokens.txt",
+                            help="Where the pending signatures' confirmation tokens go, one a line.")  # fmt: skip
 
-    def handle(self, *args, signatures: int, people: int, letter: str, days: int, **options) -> None:
+    def handle(
+        self, *args, signatures: int, people: int, letter: str, days: int, pending: int, tokens_file: str, **options
+    ) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("bench_seed needs PostgreSQL (it uses COPY): set DATABASE_URL=postgres://...")
         started = time.perf_counter()
@@ -52,6 +65,11 @@ class Command(BaseCommand):
             self._signatures(bench_letter, orgs, signatures, days)
             if people:
                 self._people(people)
+            tokens = pending_signatures_seed(letter=bench_letter, count=pending, tag="seed") if pending else []
+        if tokens:
+            path = Path(tokens_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(f"{token}\n" for token in tokens))
         # What autovacuum does after a bulk load in production: planner statistics, and a visibility map and hint
         # bits, so the first reader of a fresh table does not pay for setting them.
         with connection.cursor() as cursor:
@@ -61,6 +79,8 @@ class Command(BaseCommand):
             )
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Seeded {signatures} signatures and {people} people into {letter} in {elapsed:.1f} s")
+        if tokens:
+            self.stdout.write(f"and {pending} pending signatures, their confirmation tokens in {tokens_file}")
 
     def _letter(self, slug: str) -> Letter:
         if Letter.objects.filter(slug=slug).exists():
@@ -178,3 +198,47 @@ class Command(BaseCommand):
                     email = f"person{first_id + i}@example.org"
                     copy.write_row((first_id + i, email, email, now))
             cursor.execute("SELECT setval(pg_get_serial_sequence('registry_person', 'id'), %s)", [first_id + count])
+
+
+@transaction.atomic
+def pending_signatures_seed(*, letter: Letter, count: int, tag: str) -> list[str]:
+    """Add `count` pending signatures to `letter` through COPY, each with its creation event and one confirmation
+    token, and return the tokens (only their hashes are stored, as letters.services.tokens keeps them).
+
+    Emails are `pending-<tag>-<i>@<organization>.example`, so a fresh `tag` never meets an earlier live signature.
+    """
+    if not count:
+        return []
+    now = timezone.now()
+    orgs = [org.name for org in Organization.objects.filter(slug__in=[name.lower() for name in ORGS])] or ORGS
+    tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+    pending = Signature.Status.PENDING
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('letters_signature', 'id'))")
+        first_id = cursor.fetchone()[0]
+        cursor.execute("SELECT setval(pg_get_serial_sequence('letters_signature', 'id'), %s)", [first_id + count])
+        columns = (
+            "id, public_id, letter_id, version_id, name, title, organization_name, email, email_key, status, "
+            "verification_level, is_public, hold_reason, rejection_reason, public_removal_reason, source, comment, "
+            "emails_sent, signed_at, updated_at"
+        )
+        with cursor.cursor.copy(f"COPY letters_signature ({columns}) FROM STDIN") as copy:
+            for i in range(count):
+                org = orgs[i % len(orgs)]
+                email = f"pending-{tag}-{i}@{org.lower()}.example"
+                copy.write_row((first_id + i, new_public_id(), letter.pk, letter.current_version_id,
+                                f"{GIVEN[i % len(GIVEN)]} Pending {tag} {i}", "Engineer", org, email, email,
+                                pending, "none", True, "", "", "", "web", "", 1, now, now))  # fmt: skip
+        events = "signature_id, letter_id, kind, at, visible_before, visible_after, level_before, level_after, data"
+        with cursor.cursor.copy(f"COPY letters_signatureevent ({events}, recorded_at) FROM STDIN") as copy:
+            for i in range(count):
+                copy.write_row((first_id + i, letter.pk, "created", now, False, False, "none", "none",
+                                '{"source": "web"}', now))  # fmt: skip
+        expires = now + settings.SIGNATURE_CONFIRM_TOKEN_TTL
+        with cursor.cursor.copy(
+            "COPY letters_signaturetoken (signature_id, purpose, token_hash, expires_at, created_at) FROM STDIN"
+        ) as copy:
+            for i, token in enumerate(tokens):
+                digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+                copy.write_row((first_id + i, SignatureToken.Purpose.CONFIRM, digest, expires, now))
+    return tokens
