@@ -8,6 +8,8 @@ class LettersConfig(AppConfig):
     def ready(self) -> None:
         """Signatures take part in registry writes through registry.hooks (registry never imports letters)."""
         from letters.services.merge import SignatureMerge
+        from letters.services.organizations import SignatureOrganizationLink
         from registry import hooks
 
         hooks.register(hooks.person_merge_participants, SignatureMerge())
+        hooks.register(hooks.organization_link_participants, SignatureOrganizationLink())

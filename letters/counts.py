@@ -32,11 +32,23 @@ EVENT_FIELDS = (
     "visible_after",
     "level_before",
     "level_after",
+    "organization_before",
+    "organization_after",
     "signature__is_public",
     "signature__organization__slug",
     "signature__organization__status",
     "signature__organization_name",
 )
+
+
+def _organization(event: dict[str, Any], side: str) -> str:
+    """The organization key the event recorded; for events from before keys were recorded, the one shown now."""
+    if event[side] is not None:
+        return event[side]
+    reviewed = event["signature__organization__status"] == "reviewed"
+    return organization_key(
+        event["signature__organization__slug"] if reviewed else None, event["signature__organization_name"]
+    )
 
 
 @dataclass
@@ -57,16 +69,12 @@ class Tally:
 
     def apply(self, event: dict[str, Any]) -> None:
         before, after = event["visible_before"], event["visible_after"]
-        reviewed = event["signature__organization__status"] == "reviewed"
-        org = organization_key(
-            event["signature__organization__slug"] if reviewed else None, event["signature__organization_name"]
-        )
         if before:
             self.by_level[event["level_before"]] -= 1
-            self.by_organization[org] -= 1
+            self.by_organization[_organization(event, "organization_before")] -= 1
         if after:
             self.by_level[event["level_after"]] += 1
-            self.by_organization[org] += 1
+            self.by_organization[_organization(event, "organization_after")] += 1
         if after and not before:
             self.added += 1
             self.name_withheld += not event["signature__is_public"]
@@ -76,7 +84,7 @@ class Tally:
         was_confirmed = event["level_before"] != "none"
         if event["kind"] == SignatureEvent.Kind.WITHDRAWN and was_confirmed:
             self.withdrawn += 1
-        elif event["kind"] == SignatureEvent.Kind.REJECTED and was_confirmed:
+        elif event["kind"] == SignatureEvent.Kind.REJECTED and before:  # a held one was never public
             self.rejected += 1
 
     def add_bucket(self, bucket: LetterCountBucket) -> None:

@@ -40,6 +40,8 @@ def public_change_kind(event: SignatureEvent) -> str | None:
         }.get(event.kind, "removed")
     if event.visible_before and event.visible_after and event.level_before != event.level_after:
         return "verified"
+    if event.visible_before and event.visible_after and event.organization_before != event.organization_after:
+        return "organization"
     return None
 
 

@@ -256,6 +256,7 @@ class SignatureEvent(models.Model):
         MERGED = "merged", "Merged"
         UNMERGED = "unmerged", "Unmerged"
         RESENT = "resent", "Confirmation resent"
+        ORGANIZATION_CHANGED = "organization", "Organization changed"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events", db_index=False)
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events", db_index=False)
@@ -268,6 +269,10 @@ class SignatureEvent(models.Model):
     visible_after = models.BooleanField(default=False)
     level_before = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
     level_after = models.CharField(max_length=20, choices=VerificationLevel.choices, default="none")
+    # The organization the public saw, as a count key (letters.presentation.organization_key), on each side the
+    # signature was visible; NULL on the other side and on events recorded before these were kept.
+    organization_before = models.CharField(max_length=220, null=True, blank=True)
+    organization_after = models.CharField(max_length=220, null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True, help_text="When the row was written (`at` may be earlier).")
 

@@ -227,7 +227,12 @@ def letter_changes(
 ) -> QuerySet[SignatureEvent]:
     """Events the public could see (added, withdrawn, removed, merged, verified), in order."""
     events = SignatureEvent.objects.filter(letter=letter).filter(
-        PUBLIC_CHANGE | Q(visible_before=True, visible_after=True) & ~Q(level_before=F("level_after"))
+        PUBLIC_CHANGE
+        | Q(visible_before=True, visible_after=True)
+        & (
+            ~Q(level_before=F("level_after"))
+            | Q(organization_before__isnull=False) & ~Q(organization_before=F("organization_after"))
+        )
     )
     if since:
         events = events.filter(at__gte=since)

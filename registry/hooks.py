@@ -8,7 +8,7 @@ registered implementation inside its own transaction, in registration order, and
   `lock(person_ids=…)` is called first, before registry locks the people (the lock order of docs/architecture.md:
   signatures before people); `merge(…)` returns what it moved, stored in the merge's audit row beside registry's own
   moves; `unmerge(…)` gets that record back and restores it.
-- `OrganizationLinkParticipant` — `registry.services.organization_candidate_link`: `lock(organization_ids=…)` first,
+- `OrganizationLinkParticipant` — `registry.services.organization_candidate_link`: `lock(candidate=…)` first,
   then `link(candidate=…, organization=…, …)` moves whatever points at the candidate before the candidate is deleted.
 - `ProtectedNameParticipant` — `registry.protected.protected_name_save`: `protected_name_saved(…)` returns how many
   records it put on hold because they match the new or changed protected name.
@@ -31,7 +31,7 @@ class PersonMergeParticipant(Protocol):
 
 
 class OrganizationLinkParticipant(Protocol):
-    def lock(self, *, organization_ids: list[int]) -> None: ...
+    def lock(self, *, candidate: Organization) -> None: ...
 
     def link(self, *, candidate: Organization, organization: Organization, actor: Any, at: datetime) -> None: ...
 

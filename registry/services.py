@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from registry.audit import audit_log
+from registry.hooks import organization_link_participants
 from registry.models import Affiliation, Organization, OrganizationAlias, OrganizationDomain, Person, PersonEmail
 from registry.normalize import organization_name_key, person_name_key, person_sort_name, skeleton
 
@@ -79,18 +80,27 @@ def organization_domain_add(
 
 
 @transaction.atomic
-def organization_candidate_link(*, candidate: Organization, organization: Organization, actor: Any = None) -> None:
-    """Fold an unreviewed candidate into a reviewed organization: its name becomes an alias, links move over."""
-    from letters.models import Signature
+def organization_candidate_link(
+    *, candidate: Organization, organization: Organization, actor: Any = None, at: datetime | None = None
+) -> None:
+    """Fold an unreviewed candidate into a reviewed organization: its name becomes an alias, links move over.
 
+    What upper layers link to the candidate (signatures) moves through their registered participants
+    (registry.hooks), which lock their rows first, as the lock order says.
+    """
+    at = at or timezone.now()
+    for participant in organization_link_participants:
+        participant.lock(candidate=candidate)
     OrganizationAlias.objects.filter(organization=candidate).update(organization=organization)
-    Signature.objects.filter(organization=candidate).update(organization=organization)
     Affiliation.objects.filter(organization=candidate).update(organization=organization)
+    for participant in organization_link_participants:
+        participant.link(candidate=candidate, organization=organization, actor=actor, at=at)
     name, key = candidate.name, candidate.name_key
     audit_log(
         action="registry.organization.candidate_linked",
         target=organization,
         actor=actor,
+        at=at,
         data={"candidate": name, "candidate_id": candidate.pk},
     )
     candidate.delete()

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent
+from letters.presentation import shown_organization_key
 from registry.audit import audit_event_build
 from registry.models import AuditEvent
 
@@ -15,11 +16,17 @@ from registry.models import AuditEvent
 class SignatureState:
     visible: bool
     level: str
+    organization: str | None = None  # the shown organization's count key, when visible
 
 
 def signature_state(signature: Signature) -> SignatureState:
     """Snapshot taken before a change, passed back to `signature_event_record` after it."""
-    return SignatureState(visible=signature.is_visible, level=signature.verification_level)
+    visible = signature.is_visible
+    return SignatureState(
+        visible=visible,
+        level=signature.verification_level,
+        organization=shown_organization_key(signature) if visible else None,
+    )
 
 
 def signature_event_record(
@@ -57,6 +64,7 @@ def signature_event_build(
 ) -> tuple[SignatureEvent, AuditEvent]:
     """The unsaved history and audit rows `signature_event_record` writes (see letters.services.sign_insert)."""
     at = at or timezone.now()
+    after = signature_state(signature)
     event = SignatureEvent(
         signature=signature,
         letter_id=signature.letter_id,
@@ -64,9 +72,11 @@ def signature_event_build(
         at=at,
         actor=actor if getattr(actor, "pk", None) else None,
         visible_before=before.visible,
-        visible_after=signature.is_visible,
+        visible_after=after.visible,
         level_before=before.level,
         level_after=signature.verification_level,
+        organization_before=before.organization,
+        organization_after=after.organization,
         data=data or {},
     )
     audit = audit_event_build(

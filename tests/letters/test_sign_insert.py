@@ -65,6 +65,7 @@ def test_the_single_statement_writes_the_same_rows_as_the_orm_path(monkeypatch, 
     assert rows("one@example.org")["event"] == {
         "letter": letter.pk, "kind": "created", "at": AT, "actor": None, "visible_before": False,
         "visible_after": False, "level_before": "none", "level_after": "none", "data": {"source": "api"},
+        "organization_before": None, "organization_after": None,
     }  # fmt: skip
     assert rows("one@example.org")["message"]["sequence"] == 1
     assert Signature.objects.get(email_key="one@example.org").emails_sent == 1
