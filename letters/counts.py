@@ -131,7 +131,9 @@ def _merge_into_buckets(letter_id: int, per_bucket: dict[tuple[str, datetime], T
     starts = {start for _, start in per_bucket}
     existing = {
         (b.span, b.minute): b
-        for b in LetterCountBucket.objects.select_for_update().filter(letter_id=letter_id, minute__in=starts)
+        for b in LetterCountBucket.objects.select_for_update(of=("self",), no_key=True).filter(
+            letter_id=letter_id, minute__in=starts
+        )
     }
     new, changed = [], []
     for (span, start), tally in per_bucket.items():
@@ -193,7 +195,11 @@ def letter_count_refresh(*, letter_id: int, now: datetime | None = None) -> int:
     """Fold one letter's new events (older than the margin). Skips when another process is folding it."""
     now = now or timezone.now()
     with transaction.atomic():
-        count = LetterCount.objects.select_for_update(skip_locked=True).filter(letter_id=letter_id).first()
+        count = (
+            LetterCount.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
+            .filter(letter_id=letter_id)
+            .first()
+        )
         if count is None:
             if not LetterCount.objects.filter(letter_id=letter_id).exists():
                 LetterCount.objects.get_or_create(letter_id=letter_id)
@@ -232,7 +238,7 @@ def letter_count_fresh(*, letter: Letter) -> LetterCount:
 @transaction.atomic
 def letter_count_rebuild(*, letter_id: int) -> LetterCount:
     """Recompute a letter's totals and buckets from all its events."""
-    count, _ = LetterCount.objects.select_for_update().get_or_create(letter_id=letter_id)
+    count, _ = LetterCount.objects.select_for_update(of=("self",), no_key=True).get_or_create(letter_id=letter_id)
     LetterCountBucket.objects.filter(letter_id=letter_id).delete()
     count.public = count.verified = count.withdrawn = count.removed = count.name_withheld = 0
     count.by_level, count.by_organization, count.last_event_id = {}, {}, 0

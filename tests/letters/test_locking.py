@@ -149,3 +149,19 @@ def test_merges_and_confirmations_of_the_same_people_at_once_do_not_deadlock():
     assert sorted((s.person_id, s.person.merged_into_id) for s in linked) == sorted(
         (survivor.pk, None) for survivor in people[::2] for _ in range(2)
     )
+
+
+def test_a_new_signature_does_not_wait_for_the_count_fold():
+    """Buckets order by letter: a bare FOR UPDATE over that join locked the letter row until the fold committed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from letters.counts import letter_count_refresh
+
+    letter = LetterFactory()
+    signature_confirm(signature=pending(letter, 0))
+    later = timezone.now() + timedelta(minutes=1)
+    assert letter_count_refresh(letter_id=letter.pk, now=later) == 2  # the buckets of this minute exist now
+    signature_confirm(signature=pending(letter, 1))
+    assert not second_waits_for_first(lambda: letter_count_refresh(letter_id=letter.pk, now=later), sign_new(letter, 2))
