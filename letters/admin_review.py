@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from letters.models import Signature, VerificationRecord
+from letters.selectors import verification_queue
 from letters.services.verification import (
     VerificationError,
     signature_reject,
@@ -43,8 +44,6 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "review":
-            from registry.selectors import verification_queue
-
             return queryset.filter(pk__in=verification_queue().values("pk"))
         if self.value() == "held":
             return queryset.filter(status=Signature.Status.CONFIRMED).exclude(hold_reason="")

@@ -5,13 +5,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
 from letters.history import PUBLIC_CHANGE, signatures_as_of
-from letters.models import Letter, LetterCountBucket, LetterRecipient, LetterSponsor, Signature, SignatureEvent
+from letters.models import (
+    Letter,
+    LetterCountBucket,
+    LetterRecipient,
+    LetterSponsor,
+    Signature,
+    SignatureEvent,
+    VerificationLevel,
+)
 from registry.models import Organization
 
 STATS_CACHE_NOW = 2  # seconds; well inside the 5 s staleness bound
@@ -266,4 +274,18 @@ def person_public_signatures(*, person_ids: list[int]) -> QuerySet[Signature]:
         .exclude(letter__status=Letter.Status.DRAFT)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")
+    )
+
+
+def verification_queue() -> QuerySet[Signature]:
+    """Confirmed signatures waiting for a person: held ones first, then those verified by email only."""
+    return (
+        Signature.objects.filter(status=Signature.Status.CONFIRMED)
+        .exclude(
+            hold_reason="",
+            verification_level__in=[VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED],
+        )
+        .annotate(held_first=Case(When(hold_reason="", then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .select_related("letter", "organization")
+        .order_by("held_first", "confirmed_at", "id")
     )

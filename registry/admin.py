@@ -15,6 +15,7 @@ from registry.models import (
     ProtectedName,
 )
 from registry.normalize import skeleton
+from registry.protected import protected_name_save
 
 
 class OrganizationAliasInline(admin.TabularInline):
@@ -116,8 +117,6 @@ class ProtectedNameAdmin(admin.ModelAdmin):
     readonly_fields = ["skeleton"]
 
     def save_model(self, request, obj, form, change):
-        from letters.services.verification import protected_name_save
-
         held = protected_name_save(protected=obj, actor=request.user)
         if held:
             messages.warning(request, f"{held} public signature(s) matching this name are now held for review.")

@@ -13,8 +13,8 @@ from letters.models import Signature, SignatureEvent, VerificationLevel, Verific
 from letters.services.events import SignatureState, signature_event_record, signature_state
 from letters.services.locking import signature_lock
 from registry.models import OrganizationDomain, ProtectedName
-from registry.nicknames import canonical_given_name
 from registry.normalize import is_mixed_script, person_name, skeleton
+from registry.protected import protected_name_match
 
 
 class VerificationError(Exception):
@@ -31,26 +31,6 @@ def _domain_proves_organization(signature: Signature) -> bool:
     return OrganizationDomain.objects.filter(
         organization_id=signature.organization_id, domain=email_domain(signature.email_key), verified=True
     ).exists()
-
-
-def protected_name_match(name: str) -> ProtectedName | None:
-    """The protected name whose skeleton matches `name`'s (also with honorifics dropped or order swapped)."""
-    parsed = person_name(name)
-    candidates = {skeleton(name), " ".join(filter(None, [parsed.given, parsed.surname]))}
-    plain = [w for w in skeleton(name).split()]
-    if len(plain) >= 2:
-        candidates.add(" ".join([plain[-1], *plain[:-1]]))
-        candidates.add(" ".join([*plain[1:], plain[0]]))
-    exact = ProtectedName.objects.filter(skeleton__in=[c for c in candidates if c]).first()
-    if exact is not None or not parsed.given or not parsed.surname:
-        return exact
-    # Nickname variants ("Kate" for "Katherine"): the list is short, so compare parsed names one by one.
-    wanted = {(parsed.given, parsed.surname), (canonical_given_name(parsed.surname), parsed.given)}
-    for protected in ProtectedName.objects.only("name", "skeleton"):
-        other = person_name(protected.name)
-        if (other.given, other.surname) in wanted:
-            return protected
-    return None
 
 
 def _claims_senior_title(title: str) -> bool:
@@ -74,33 +54,6 @@ def signature_hold_reason(*, signature: Signature) -> str:
     return ""
 
 
-@transaction.atomic
-def protected_name_add(*, name: str, note: str = "", actor: Any = None) -> ProtectedName:
-    from registry.audit import audit_log
-
-    protected, _ = ProtectedName.objects.get_or_create(skeleton=skeleton(name), defaults={"name": name, "note": note})
-    audit_log(action="registry.protected_name.added", target=protected, actor=actor, data={"name": name})
-    return protected
-
-
-@transaction.atomic
-def protected_name_save(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
-    """Store a protected name entered or edited by an admin, with its skeleton, and hold the public signatures
-    that match it and no one has verified by hand yet. Returns how many were held."""
-    from registry.audit import audit_log
-
-    adding = protected.pk is None
-    protected.skeleton = skeleton(protected.name)[:200]
-    protected.save()
-    audit_log(
-        action="registry.protected_name.added" if adding else "registry.protected_name.changed",
-        target=protected,
-        actor=actor,
-        data={"name": protected.name},
-    )
-    return protected_name_hold_existing(protected=protected, actor=actor, at=at)
-
-
 def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
     """Hold visible signatures whose name matches `protected` (levels email and domain: not yet checked by a person)."""
     surname = person_name(protected.name).surname
@@ -122,6 +75,14 @@ def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None,
             signature_hold(signature=signature, reason=Signature.HoldReason.PROTECTED_NAME, actor=actor, at=at)
             held += 1
     return held
+
+
+class ProtectedNameHolds:
+    """registry.hooks.ProtectedNameParticipant: a new or changed protected name holds the public signatures it
+    matches."""
+
+    def protected_name_saved(self, *, protected: ProtectedName, actor: Any, at: datetime) -> int:
+        return protected_name_hold_existing(protected=protected, actor=actor, at=at)
 
 
 @transaction.atomic

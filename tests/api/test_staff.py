@@ -4,8 +4,8 @@ from rest_framework.test import APIClient
 
 from letters.models import Signature, SignatureEvent, VerificationRecord
 from letters.services.signing import signature_confirm, signature_create
-from letters.services.verification import protected_name_add
 from registry.models import DuplicateCandidate, Person
+from registry.protected import protected_name_add
 from tests.factories import PersonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from letters.models import Signature, VerificationRecord
-from letters.services.verification import protected_name_add
 from registry.models import DedupScan, DuplicateCandidate, Organization, OrganizationAlias, OrganizationDomain, Person
+from registry.protected import protected_name_add
 from registry.services import organization_link
 from tests.factories import PersonEmailFactory, PersonFactory
 
@@ -154,7 +154,7 @@ def test_unmerge_action_restores_a_merged_person(staff_client, candidate):
 
 
 def test_needs_review_queue_has_held_then_email_only_and_not_verified_ones(staff_client, held, sign, nvidia):
-    from registry.selectors import verification_queue
+    from letters.selectors import verification_queue
 
     plain = sign("Ada Lovelace", "ada@example.org")
     sign("Grace Hopper", "grace@nvidia.com", organization="Nvidia")  # domain-verified: nothing to review

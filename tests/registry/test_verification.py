@@ -7,14 +7,13 @@ from letters.services.emails import email_compose
 from letters.services.signing import signature_confirm, signature_create
 from letters.services.verification import (
     VerificationError,
-    protected_name_add,
-    protected_name_match,
     signature_hold,
     signature_reject,
     signature_release,
     signature_verify_manual,
 )
 from registry.models import AuditEvent, ProtectedName
+from registry.protected import protected_name_add, protected_name_match
 from tests.factories import SignatureFactory
 from tests.registry.conftest import public_count
 
@@ -240,7 +239,7 @@ def test_hold_and_release_move_the_signature_out_of_and_back_into_public_view(si
 
 
 def test_a_name_protected_later_holds_matching_public_signatures_not_hand_verified_ones(sign, staff_user):
-    from letters.services.verification import protected_name_save
+    from registry.protected import protected_name_save
 
     impostor = sign("Thornbury, Maximilian", "max1@gmail.com")
     checked = sign("Maximilian Thornbury", "max2@example.org")

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils.text import slugify
 from faker import Faker
 
+from letters.counts import letter_counts_reconcile
 from letters.demo import DEMO_DAY1_END, DEMO_OPENED_AT, DEMO_SLUG
+from letters.demo_identity import identity_demo_seed
 from letters.models import Letter, Signature
 from letters.services.letters import letter_create, letter_status_set
 from letters.services.signing import signature_confirm, signature_create, signature_withdraw
@@ -157,11 +159,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo letter /letters/{letter.slug}/"))
         else:
             self.stdout.write(f"The demo letter /letters/{letter.slug}/ is already loaded.")
-        from registry.demo import identity_demo_seed
-
         identity_demo_seed(letter=letter)
-        from letters.counts import letter_counts_reconcile
-
         letter_counts_reconcile()
 
     @transaction.atomic

@@ -6,8 +6,11 @@ from django.db import transaction
 
 from letters.demo import DEMO_DAY1_END
 from letters.models import Letter, Signature
+from letters.services.signing import signature_confirm, signature_create
+from registry.duplicates import person_duplicates_check
 from registry.emails import email_key
 from registry.models import Person, ProtectedName
+from registry.protected import protected_name_add
 
 # Fictional but famous-sounding names (no real person is put on a watch list by the demo), plus the expert the
 # press coverage of the letter quotes.
@@ -33,10 +36,6 @@ DUPLICATES = [
 @transaction.atomic
 def identity_demo_seed(*, letter: Letter) -> None:
     """Seed the identity demo for `letter`; idempotent. Adds nothing before day 2, so day 1 still ends at 76."""
-    from letters.services.signing import signature_confirm, signature_create
-    from letters.services.verification import protected_name_add
-    from registry.duplicates import person_duplicates_check
-
     for name, note in PROTECTED:
         if not ProtectedName.objects.filter(name=name).exists():
             protected_name_add(name=name, note=note)

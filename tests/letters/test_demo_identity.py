@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from letters.demo import DEMO_DAY1_END, DEMO_DAY2_END, DEMO_DAY3_END, DEMO_PUBLIC_AT_DAY1_END, DEMO_SLUG
+from letters.demo_identity import IMPERSONATION, PROTECTED, identity_demo_seed
 from letters.models import Letter, Signature, SignatureEvent
-from registry.demo import IMPERSONATION, PROTECTED, identity_demo_seed
 from registry.emails import email_key
 from registry.merge import duplicate_merge
 from registry.models import AuditEvent, DuplicateCandidate, ProtectedName
