@@ -4,6 +4,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -85,11 +86,9 @@ def person_duplicates_check(*, person_id: int) -> int:
 
 def dedup_scan_start(*, actor=None, chunks: int = CHUNKS) -> DedupScan:
     """Start a whole-registry scan: one task per chunk, enqueued after commit, progress on the DedupScan row."""
-    from django.db import transaction
-
-    from registry.tasks import dedup_scan_chunk as task
+    from registry import tasks  # lazy: registry.tasks imports this module
 
     scan = DedupScan.objects.create(chunks_total=chunks, started_by=actor if getattr(actor, "pk", None) else None)
     for chunk in range(chunks):
-        transaction.on_commit(lambda chunk=chunk: task.delay(scan.pk, chunk, chunks))
+        transaction.on_commit(lambda chunk=chunk: tasks.dedup_scan_chunk.delay(scan.pk, chunk, chunks))
     return scan

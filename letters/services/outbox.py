@@ -94,13 +94,13 @@ def _flush_due() -> bool:
 
 
 def _enqueue_send(message_id: int) -> None:
-    from letters.tasks import outbox_flush, outbox_send
+    from letters import tasks  # lazy: letters.tasks imports this module
 
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            outbox_send.delay(message_id)
+            tasks.outbox_send.delay(message_id)
         elif _flush_due():
-            outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS, retry=False)
+            tasks.outbox_flush.apply_async(countdown=FLUSH_EVERY_SECONDS, retry=False)
     except Exception:  # broker down: the row is in the database and beat sends it, so nothing is lost
         with _flush_lock:
             _flush["scheduled_until"] = time.monotonic() + PUBLISH_PAUSE_SECONDS

@@ -17,6 +17,7 @@ from letters.services.ratelimit import signing_rate_exceeded
 from letters.services.sign_insert import sign_insert_supported, signature_insert_new
 from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
+from registry import tasks
 from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.services import organization_link, person_for_confirmed_email
@@ -199,10 +200,8 @@ def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime |
 
 
 def _enqueue_duplicates_check(person_id: int) -> None:
-    from registry.tasks import person_duplicates_check
-
     try:
-        person_duplicates_check.apply_async((person_id,), retry=False)
+        tasks.person_duplicates_check.apply_async((person_id,), retry=False)
     except Exception:
         logger.warning("Could not enqueue the duplicate check for person %s", person_id)
 
