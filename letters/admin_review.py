@@ -46,7 +46,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         if self.value() == "review":
             return queryset.filter(pk__in=verification_queue().values("pk"))
         if self.value() == "held":
-            return queryset.filter(status=Signature.Status.CONFIRMED).exclude(hold_reason="")
+            return queryset.filter(status=Signature.Status.CONFIRMED).exclude(Signature.VISIBLE)
         if self.value() == "manual":
             return queryset.filter(status=Signature.Status.CONFIRMED, verification_level="email")
         return queryset

@@ -17,13 +17,12 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from letters.models import Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
+from letters.models import LEVELS_WITH_RECORD, Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
 from letters.presentation import organization_key
 
 FOLD_MARGIN = timedelta(seconds=1)
 STALE_AFTER = timedelta(seconds=5)
 BATCH = 5000
-VERIFIED_LEVELS = ("domain", "manual", "invited")
 EVENT_FIELDS = (
     "id",
     "kind",
@@ -100,7 +99,7 @@ class Tally:
         by_level = {level: n for level, n in sorted(self.by_level.items()) if n > 0}
         return {
             "public": self.public,
-            "verified": sum(by_level.get(level, 0) for level in VERIFIED_LEVELS),
+            "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
             "by_level": by_level,
             "withdrawn": self.withdrawn,
             "removed": self.rejected,
@@ -135,7 +134,8 @@ def _merge_into_buckets(letter_id: int, per_bucket: dict[tuple[str, datetime], T
             letter_id=letter_id, minute__in=starts
         )
     }
-    new, changed = [], []
+    new: list[LetterCountBucket] = []
+    changed: list[LetterCountBucket] = []
     for (span, start), tally in per_bucket.items():
         bucket = existing.get((span, start)) or LetterCountBucket(
             letter_id=letter_id, span=span, minute=start, by_level={}, by_organization={}
@@ -251,10 +251,10 @@ def letter_count_rebuild(*, letter_id: int) -> LetterCount:
 
 
 def _drifted(count: LetterCount) -> bool:
-    visible = Signature.objects.filter(letter_id=count.letter_id, status=Signature.Status.CONFIRMED, hold_reason="")
+    visible = Signature.objects.visible().filter(letter_id=count.letter_id)
     actual = visible.aggregate(
         public=Count("id"),
-        verified=Count("id", filter=Q(verification_level__in=VERIFIED_LEVELS)),
+        verified=Count("id", filter=Q(verification_level__in=LEVELS_WITH_RECORD)),
         name_withheld=Count("id", filter=Q(is_public=False)),
     )
     return actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}

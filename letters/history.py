@@ -20,7 +20,7 @@ def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
             visible_then=Subquery(last.values("visible_after")[:1]),
             level_then=Subquery(last.values("level_after")[:1]),
             removed_later=Case(
-                When(Q(status=Signature.Status.CONFIRMED) & Q(hold_reason=""), then=Value(False)),
+                When(Signature.VISIBLE, then=Value(False)),
                 default=Value(True),
                 output_field=BooleanField(),
             ),

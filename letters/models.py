@@ -94,7 +94,15 @@ class VerificationLevel(models.TextChoices):
     INVITED = "invited", "Invited by organizers"
 
 
-LEVELS_WITH_RECORD = [VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED]
+# Levels a person or a proof vouches for: each needs its VerificationRecord (a database check), and these are the
+# levels counted as "verified".
+LEVELS_WITH_RECORD = (VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED)
+
+
+class SignatureQuerySet(models.QuerySet["Signature"]):
+    def visible(self) -> "SignatureQuerySet":
+        """Part of the public list and counts (Signature.VISIBLE)."""
+        return self.filter(Signature.VISIBLE)
 
 
 class Signature(models.Model):
@@ -120,6 +128,9 @@ class Signature(models.Model):
         ADMIN = "admin", "Held by an admin"
 
     LIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+    # Visible = confirmed and not held: the public list and every count. `is_visible` says the same of one row; the
+    # export lines' SQL (migration 0007) too, with a test that they agree.
+    VISIBLE = Q(status=Status.CONFIRMED, hold_reason="")
 
     # Indexes are few on purpose (each one is paid on every signature): the composite indexes below lead with
     # letter and person, and public_id's uniqueness needs no LIKE index.
@@ -161,6 +172,8 @@ class Signature(models.Model):
     rejected_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SignatureQuerySet.as_manager()
+
     class Meta:
         ordering = ["confirmed_at", "id"]
         constraints = [
@@ -171,7 +184,7 @@ class Signature(models.Model):
                 name="signature_one_live_per_letter_email",
             ),
             models.CheckConstraint(
-                condition=~Q(verification_level__in=["domain", "manual", "invited"]) | Q(verification__isnull=False),
+                condition=~Q(verification_level__in=LEVELS_WITH_RECORD) | Q(verification__isnull=False),
                 name="signature_level_needs_record",
             ),
             models.CheckConstraint(

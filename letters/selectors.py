@@ -12,13 +12,13 @@ from django.utils import timezone
 from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
 from letters.history import PUBLIC_CHANGE, signatures_as_of
 from letters.models import (
+    LEVELS_WITH_RECORD,
     Letter,
     LetterCountBucket,
     LetterRecipient,
     LetterSponsor,
     Signature,
     SignatureEvent,
-    VerificationLevel,
 )
 from registry.models import Organization
 
@@ -129,7 +129,7 @@ def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str,
 
 
 def signatures_public_now(*, letter: Letter) -> QuerySet[Signature]:
-    return Signature.objects.filter(letter=letter, status=Signature.Status.CONFIRMED, hold_reason="")
+    return Signature.objects.visible().filter(letter=letter)
 
 
 def letter_signatures_public(
@@ -259,7 +259,8 @@ def organizations_public(*, q: str | None = None) -> QuerySet[Organization]:
 def organization_public_signatures(*, organization: Organization) -> QuerySet[Signature]:
     """Public signatures linked to an organization, across non-draft letters."""
     return (
-        Signature.objects.filter(organization=organization, status=Signature.Status.CONFIRMED, hold_reason="")
+        Signature.objects.visible()
+        .filter(organization=organization)
         .exclude(letter__status=Letter.Status.DRAFT)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")
@@ -268,9 +269,8 @@ def organization_public_signatures(*, organization: Organization) -> QuerySet[Si
 
 def person_public_signatures(*, person_ids: list[int]) -> QuerySet[Signature]:
     return (
-        Signature.objects.filter(
-            person_id__in=person_ids, status=Signature.Status.CONFIRMED, hold_reason="", is_public=True
-        )
+        Signature.objects.visible()
+        .filter(person_id__in=person_ids, is_public=True)
         .exclude(letter__status=Letter.Status.DRAFT)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")
@@ -281,11 +281,10 @@ def verification_queue() -> QuerySet[Signature]:
     """Confirmed signatures waiting for a person: held ones first, then those verified by email only."""
     return (
         Signature.objects.filter(status=Signature.Status.CONFIRMED)
-        .exclude(
-            hold_reason="",
-            verification_level__in=[VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED],
+        .exclude(Signature.VISIBLE & Q(verification_level__in=LEVELS_WITH_RECORD))
+        .annotate(
+            held_first=Case(When(Signature.VISIBLE, then=Value(1)), default=Value(0), output_field=IntegerField())
         )
-        .annotate(held_first=Case(When(hold_reason="", then=Value(1)), default=Value(0), output_field=IntegerField()))
         .select_related("letter", "organization")
         .order_by("held_first", "confirmed_at", "id")
     )

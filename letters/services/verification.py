@@ -60,11 +60,8 @@ def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None,
     if not surname:
         return 0
     suspects = (
-        Signature.objects.filter(
-            status=Signature.Status.CONFIRMED,
-            hold_reason="",
-            verification_level__in=[VerificationLevel.EMAIL, VerificationLevel.DOMAIN],
-        )
+        Signature.objects.visible()
+        .filter(verification_level__in=[VerificationLevel.EMAIL, VerificationLevel.DOMAIN])
         .filter(person__name_key__contains=surname)
         .only("pk", "name")
         .order_by("pk")  # signature_hold locks each: ascending id, the lock order among signatures

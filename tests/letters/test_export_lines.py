@@ -13,7 +13,7 @@ from letters.exports import export_csv, export_csv_copy, export_lines_difference
 from letters.models import ExportLine, Letter, LetterVersion, Signature, VerificationRecord
 from letters.selectors import letter_signatures_public
 from letters.services.signing import signature_confirm, signature_create, signature_withdraw
-from letters.services.verification import signature_hold, signature_release, signature_verify_manual
+from letters.services.verification import signature_hold, signature_reject, signature_release, signature_verify_manual
 from registry.merge import person_merge, person_unmerge
 from registry.models import Organization
 from tests.concurrency import second_waits_for_first
@@ -61,8 +61,22 @@ def test_a_pending_signature_has_no_line_and_confirming_adds_exactly_its_line(op
     assert_lines_follow(open_letter)
 
 
+def test_the_triggers_keep_a_line_for_exactly_the_signatures_the_python_rule_calls_visible(demo, staff_user):
+    """The trigger conditions of migration 0007 restate Signature.VISIBLE in SQL: they must agree on every state."""
+    letter = demo
+    pending = signed(letter, 9001, confirm=False)
+    held = signature_hold(signature=signed(letter, 9002), actor=staff_user)
+    withdrawn = signature_withdraw(signature=signed(letter, 9003))
+    rejected = signature_reject(signature=signed(letter, 9004), reason="Fake", actor=staff_user)
+    states = set(Signature.objects.filter(letter=letter).values_list("status", "hold_reason"))
+    assert {("pending", ""), ("confirmed", "admin"), ("withdrawn", ""), ("rejected", "")} <= states
+    lines = set(ExportLine.objects.filter(letter=letter).values_list("signature_id", flat=True))
+    assert lines == set(Signature.objects.visible().filter(letter=letter).values_list("pk", flat=True))
+    assert not lines & {pending.pk, held.pk, withdrawn.pk, rejected.pk}
+
+
 def test_lines_follow_withdrawal_holds_verification_and_merges(demo, staff_user):
-    first, second, third = Signature.objects.filter(letter=demo, status="confirmed", hold_reason="").order_by("id")[:3]
+    first, second, third = Signature.objects.visible().filter(letter=demo).order_by("id")[:3]
     before = assert_lines_follow(demo)
 
     signature_withdraw(signature=first, at=T0)
