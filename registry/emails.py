@@ -9,6 +9,7 @@ are kept: their semantics differ and a false merge would hide a real second sign
 import functools
 import unicodedata
 
+import idna
 from django.core.exceptions import ValidationError
 from email_validator import EmailNotValidError, validate_email
 
@@ -33,6 +34,18 @@ def email_normalize(raw: str) -> tuple[str, str]:
         key_local = key_local.split("+", 1)[0].replace(".", "")
         domain = "gmail.com"
     return result.normalized, f"{key_local}@{domain}"
+
+
+def domain_normalize(raw: str) -> str:
+    """A domain as email keys spell it: IDNA 2008 with UTS 46 mapping (the `idna` library, as email_validator
+    uses), lowercase ASCII, without a trailing dot. "straße.de" is xn--strae-oqa.de, never strasse.de.
+
+    Raises ValidationError for text that is not a domain."""
+    text = unicodedata.normalize("NFKC", (raw or "").strip()).rstrip(".")
+    try:
+        return idna.encode(text, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        raise ValidationError("Enter a valid domain.", code="invalid") from exc
 
 
 def email_key(raw: str) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from registry.audit import audit_log
+from registry.emails import domain_normalize
 from registry.hooks import organization_link_participants
 from registry.models import Affiliation, Organization, OrganizationAlias, OrganizationDomain, Person, PersonEmail
 from registry.normalize import organization_name_key, person_name_key, person_sort_name, skeleton
@@ -66,7 +67,7 @@ def organization_alias_add(*, organization: Organization, name: str, actor: Any 
 def organization_domain_add(
     *, organization: Organization, domain: str, verified: bool = True, actor: Any = None
 ) -> OrganizationDomain:
-    domain = domain.strip().lower().encode("idna").decode("ascii")
+    domain = domain_normalize(domain)
     record, _ = OrganizationDomain.objects.update_or_create(
         domain=domain, defaults={"organization": organization, "verified": verified}
     )
