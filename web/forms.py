@@ -1,7 +1,10 @@
 """Forms for the public pages; they apply letters.input and registry.emails, the one home of those rules."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
 from registry.emails import email_normalize
@@ -76,17 +79,40 @@ LEVEL_CHOICES = [
 ]
 
 
+class UTCDateTimeField(forms.DateTimeField):
+    """An instant in UTC for a datetime-local input: a value without a zone (what the input submits) is UTC whatever
+    TIME_ZONE says, one with a zone (a shared link's `Z` or `+02:00`) is converted; the input is given the UTC value
+    without a zone, the only form it can show, with seconds when they are not zero."""
+
+    def to_python(self, value: object) -> datetime.datetime | None:
+        with timezone.override(datetime.UTC):
+            result = super().to_python(value)
+        return result.astimezone(datetime.UTC) if result else None
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = self.to_python(value)
+            except ValidationError:
+                return value
+        if isinstance(value, datetime.datetime):
+            if timezone.is_aware(value):
+                value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+        return value
+
+
 class SignerFilterForm(forms.Form):
     """GET filters of the letter page; invalid values are shown as errors, never a 500."""
 
     q = forms.CharField(label="Search names, titles, organizations", required=False, max_length=200)
     organization = forms.SlugField(label="Organization", required=False, max_length=200)
     level = forms.ChoiceField(label="Verification", required=False, choices=LEVEL_CHOICES)
-    as_of = forms.DateTimeField(
+    as_of = UTCDateTimeField(
         label="As of (UTC)",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
     )
     after = forms.RegexField(regex=r"^\d+$", required=False, widget=forms.HiddenInput)
 

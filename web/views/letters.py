@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 
@@ -44,8 +44,6 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = SignerFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     as_of = filters.get("as_of")
-    if as_of is not None and timezone.is_naive(as_of):
-        as_of = timezone.make_aware(as_of, timezone.UTC)
     stats = letter_stats(letter=letter, as_of=as_of, top=50)
     rows = letter_signatures_public(
         letter=letter,
@@ -68,6 +66,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "body": markdown_to_safe_html(letter.current_version.body),
         "stats": stats,
         "as_of": as_of,
+        "export_query": f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else "",
         "form": form,
         "signatures": page[:PAGE_SIZE],
         "offset": offset,
