@@ -34,7 +34,7 @@ class PersonRecord:
         self.given, self.surname, self.initial_only = parsed.given, parsed.surname, parsed.initial_only
         self.key = " ".join(filter(None, [parsed.given, parsed.surname]))
         self.domains = frozenset(k.rpartition("@")[2] for k in self.email_keys) - FREE_MAIL
-        self.raw_given = (self.name.replace(",", " ").split() or [""])[0]
+        self.raw_given = parsed.given_as_written  # "Katie" of "Dr. Katie Lindqvist", never the title
         self.given_groups = nickname_groups(fold(self.raw_given)) if self.raw_given else set()
 
 

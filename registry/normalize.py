@@ -85,6 +85,7 @@ class PersonName:
     surname: str
     middle: tuple[str, ...]
     initial_only: bool
+    given_as_written: str = ""  # first word not a title or suffix (a lone surname too), NFKC, unfolded: "Каtie"
 
     @property
     def key(self) -> str:
@@ -98,18 +99,25 @@ def person_name(raw: str) -> PersonName:
         left, right = (part.strip() for part in text.split(","))
         if left and right and fold(right) not in NAME_SUFFIXES:
             text = f"{right} {left}"
-    words = [w for w in skeleton(text).split() if w not in HONORIFICS and w not in NAME_SUFFIXES]
+    words = [w for w in skeleton(text).split() if not _is_title(w)]
+    written = next((w for w in text.replace(",", " ").split() if not all(map(_is_title, skeleton(w).split()))), "")
     if not words:
         return PersonName(given="", surname="", middle=(), initial_only=False)
     if len(words) == 1:
-        return PersonName(given="", surname=words[0], middle=(), initial_only=False)
+        return PersonName(given="", surname=words[0], middle=(), initial_only=False, given_as_written=written)
     given, surname = words[0], words[-1]
     return PersonName(
         given=canonical_given_name(given),
         surname=surname,
         middle=tuple(words[1:-1]),
         initial_only=len(given) == 1,
+        given_as_written=written,
     )
+
+
+def _is_title(word: str) -> bool:
+    """An honorific or a suffix, given as a skeleton word ("dr", "phd"): never a given name or a surname."""
+    return word in HONORIFICS or word in NAME_SUFFIXES
 
 
 def person_name_key(raw: str) -> str:
