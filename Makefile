@@ -34,9 +34,12 @@ demo: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_dev_admin
 
+# Links in emails follow HOST and PORT unless SITE_URL is set in the environment or .env (which the environment beats).
+RUN_SITE_URL = $(if $(SITE_URL)$(shell grep -Es '^(export )?SITE_URL=.' .env),,SITE_URL=http://$(HOST):$(PORT) )
+
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API docs: http://$(HOST):$(PORT)/api/v1/docs/)"
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} $(RUN_SITE_URL)$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian's Chromium for the browser tests; never a downloaded browser build. Failure leaves those tests skipped.
 browsers:
@@ -50,6 +53,8 @@ browsers:
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DEBUG=1 $(VENV)/bin/mypy
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
@@ -89,4 +94,4 @@ bench: $(VENV)/.dev var
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -105,7 +105,7 @@ class PublicCacheMixin:
     def dispatch(self, request, *args, **kwargs):
         seconds = settings.PUBLIC_RESPONSE_CACHE_SECONDS
         if not (seconds and self.shared_response_cache and _anonymous_read(request)):
-            return super().dispatch(request, *args, **kwargs)
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a mixin for APIView
         key = (
             "public-response:"
             # The absolute URI, since answers carry links built from the scheme and host they were asked on.
@@ -121,7 +121,7 @@ class PublicCacheMixin:
                     near_copies.put(key, shared[0], payload)
         if payload is not None:
             return _thaw(payload)
-        response = super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a mixin for APIView
         if response.status_code == 200 and not response.streaming:
             response.render()
             if not response.get("Content-Type", "").startswith("application/json"):
@@ -133,7 +133,7 @@ class PublicCacheMixin:
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]  # a mixin for APIView
         if request.method in ("GET", "HEAD") and response.status_code == 200 and "Cache-Control" not in response:
             response["Cache-Control"] = AS_OF_CACHE_CONTROL if request.GET.get("as_of") else PUBLIC_CACHE_CONTROL
             response.setdefault("Vary", "Accept")

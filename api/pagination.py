@@ -39,6 +39,7 @@ def _valid_position(field: models.Field | None, position: str) -> bool:
 
 def _page_size(paginator: CursorPagination | PageNumberPagination, request) -> int:
     """A page size out of range is bad input (400 with the field), never silently replaced."""
+    assert paginator.page_size is not None and paginator.max_page_size is not None  # both paginators set them
     raw = request.query_params.get(paginator.page_size_query_param)
     if raw is None:
         return paginator.page_size
@@ -72,7 +73,8 @@ class SignatureCursorPagination(CursorPagination):
         except NotFound:
             raise ValidationError(INVALID_CURSOR) from None
         position = cursor.position if cursor is not None else None
-        if position is not None and not _valid_position(getattr(self, "_position_field", None), position):
+        # Cursor.position is the text DRF encoded, typed int in the stubs.
+        if position is not None and not _valid_position(getattr(self, "_position_field", None), position):  # type: ignore[arg-type]
             raise ValidationError(INVALID_CURSOR)
         return cursor
 

@@ -50,7 +50,7 @@ class JSONParser(parsers.JSONParser):
     """
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # DRF 3.17+, newer than the stubs
         try:
             text = stream.read().decode(encoding)
         except UnicodeDecodeError as exc:

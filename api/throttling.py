@@ -71,10 +71,14 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
     """DRF's anonymous throttle (same rate setting, client address and 429 with Retry-After), counted atomically in
     fixed windows aligned to the epoch: at most `num_requests` per window of `duration` seconds and client."""
 
+    # Set by DRF's __init__ from the rate (read only when there is one); left out of the stubs.
+    num_requests: int
+    duration: int
+
     def get_rate(self) -> str | None:
         """Read from the settings per request (DRF keeps the value it found at import), so a changed setting holds."""
         try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # type: ignore[index,return-value]  # rate strings
         except KeyError:
             raise ImproperlyConfigured(f"No default throttle rate set for {self.scope!r} scope") from None
 

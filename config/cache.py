@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
@@ -30,6 +31,10 @@ class CacheUnavailable(Exception):
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
+    # Django's private members used here, left out of django-stubs (annotations only).
+    _client: type[redis.Redis]
+    _get_connection_pool: Callable[[bool], redis.ConnectionPool]
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
@@ -43,6 +48,8 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    _cache: RedisCacheClient  # Django's cached_property, left out of django-stubs
+
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient

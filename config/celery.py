@@ -23,7 +23,7 @@ class RedisChannel(kombu_redis.Channel):
     def _connparams(self, asynchronous=False):
         if self.connection.client is None:
             raise RedisConnectionError("The broker connection is closed.")
-        return super()._connparams(asynchronous=asynchronous)
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # private kombu method, not in celery-types
 
 
 class RedisTransport(kombu_redis.Transport):

@@ -101,7 +101,8 @@ class Broker(ReadinessCheck):
         seconds = self.timeout.total_seconds()
         try:
             with current_app.connection_for_write(connect_timeout=seconds) as broker:
-                broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=seconds)
+                # kombu takes a float timeout; celery-types says int.
+                broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=seconds)  # type: ignore[arg-type]
         except Exception as exc:
             raise ServiceUnavailable("broker did not answer") from exc
 

@@ -30,9 +30,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readiness_body(results: list[HealthCheckResult]) -> tuple[dict[str, Any], int]:
     checks: dict[str, str] = {}
     for result in results:
-        check: ReadinessCheck = result.check  # type: ignore[assignment]
+        check: ReadinessCheck = result.check
         checks[check.name] = str(result.error) if result.error else ("skipped" if check.skipped else "ok")
-    failing = [result.check.name for result in results if result.error]  # type: ignore[attr-defined]
+    failing = [result.check.name for result in results if result.error]
     if failing:
         return {"status": "unavailable", "failing": failing, "checks": checks}, 503
     return {"status": "ok", "checks": checks}, 200

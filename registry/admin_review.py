@@ -1,5 +1,7 @@
 """Admin review for the registry: duplicate queue (compare, merge, dismiss), organization candidates, scans."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +26,14 @@ def _person_rows(person):
     return [person.display_name, person.public_id, emails, affiliations, letters]
 
 
-class DuplicateReviewMixin:
+# The mixins below extend a ModelAdmin; for the type checker they are one.
+if TYPE_CHECKING:
+    ReviewMixinBase = admin.ModelAdmin
+else:
+    ReviewMixinBase = object
+
+
+class DuplicateReviewMixin(ReviewMixinBase):
     actions = ["merge_selected", "dismiss_selected"]
 
     def get_urls(self):
@@ -114,7 +123,7 @@ class AliasDomainForm(forms.Form):
     domain = forms.CharField(required=False, max_length=253, help_text="A verified email domain, e.g. nvidia.com")
 
 
-class OrganizationReviewMixin:
+class OrganizationReviewMixin(ReviewMixinBase):
     actions = ["approve_candidates"]
 
     def get_urls(self):
@@ -169,7 +178,7 @@ class OrganizationReviewMixin:
         return self._form_view(request, pk, AliasDomainForm, "Add alias or domain", apply)
 
 
-class PersonScanMixin:
+class PersonScanMixin(ReviewMixinBase):
     actions = ["start_duplicate_scan", "unmerge_selected"]
 
     @admin.action(description="Undo the merge of selected people")

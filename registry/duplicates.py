@@ -1,5 +1,6 @@
 """Running duplicate detection over the registry: whole scans in shareable chunks, and one person at a time."""
 
+import functools
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from registry.audit import Actor, actor_user
 from registry.dedup import Match, PersonRecord, blocking_keys, find_duplicates
 from registry.models import Affiliation, DedupScan, DuplicateCandidate, Person, PersonEmail
 
@@ -66,9 +68,10 @@ def person_duplicates_check(*, person_id: int) -> int:
     person = Person.objects.filter(pk=person_id, merged_into=None).first()
     if person is None:
         return 0
-    [record] = person_records([person]) or [None]
-    if record is None:
+    records = person_records([person])
+    if not records:
         return 0
+    [record] = records
     words = [w for w in (record.surname, record.given) if len(w) > 1]
     nearby = (
         Person.objects.filter(merged_into=None)
@@ -84,11 +87,11 @@ def person_duplicates_check(*, person_id: int) -> int:
     return duplicates_record(matches)
 
 
-def dedup_scan_start(*, actor=None, chunks: int = CHUNKS) -> DedupScan:
+def dedup_scan_start(*, actor: Actor = None, chunks: int = CHUNKS) -> DedupScan:
     """Start a whole-registry scan: one task per chunk, enqueued after commit, progress on the DedupScan row."""
     from registry import tasks  # lazy: registry.tasks imports this module
 
-    scan = DedupScan.objects.create(chunks_total=chunks, started_by=actor if getattr(actor, "pk", None) else None)
+    scan = DedupScan.objects.create(chunks_total=chunks, started_by=actor_user(actor))
     for chunk in range(chunks):
-        transaction.on_commit(lambda chunk=chunk: tasks.dedup_scan_chunk.delay(scan.pk, chunk, chunks))
+        transaction.on_commit(functools.partial(tasks.dedup_scan_chunk.delay, scan.pk, chunk, chunks))
     return scan

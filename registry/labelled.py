@@ -59,7 +59,8 @@ def labelled_people(n: int = 2000, *, seed: int = 7) -> LabelledSet:
         roll = index % 10
         if roll < 2:
             kind = KINDS[(index // 10) % len(KINDS)]
-            name, emails, dup_org = f"{given.title()} {surname}", {f"{given.lower()}{index}@gmail.com"}, org
+            name, emails = f"{given.title()} {surname}", {f"{given.lower()}{index}@gmail.com"}
+            dup_org: int | None = org
             if kind == "typo":
                 name = f"{given.title()} {_typo(surname, rng)}"
             elif kind == "nickname":

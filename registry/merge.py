@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from registry.audit import audit_log
+from registry.audit import Actor, actor_user, audit_log
 from registry.hooks import person_merge_participants
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, Person, PersonEmail
 
@@ -34,7 +34,7 @@ def _people_lock(person_ids: list[int]) -> dict[int, Person]:
 
 @transaction.atomic
 def person_merge(
-    *, survivor: Person, duplicate: Person, actor: Any = None, reason: str = "", at: datetime | None = None
+    *, survivor: Person, duplicate: Person, actor: Actor = None, reason: str = "", at: datetime | None = None
 ) -> Person:
     """Move the duplicate's emails and affiliations (and, through participants, its signatures) to the survivor.
 
@@ -42,9 +42,9 @@ def person_merge(
     """
     at = at or timezone.now()
     people = _people_lock([survivor.pk, duplicate.pk])
-    survivor, duplicate = people.get(survivor.pk), people.get(duplicate.pk)
-    if survivor is None or duplicate is None or survivor.pk == duplicate.pk:
+    if survivor.pk not in people or duplicate.pk not in people or survivor.pk == duplicate.pk:
         raise MergeError("Two different people are needed.")
+    survivor, duplicate = people[survivor.pk], people[duplicate.pk]
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise MergeError("One of these people was already merged.")
     moved: dict[str, Any] = {
@@ -61,7 +61,7 @@ def person_merge(
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["merged_into", "updated_at"])
     DuplicateCandidate.objects.filter(_pair(survivor, duplicate)).update(
-        status=DuplicateCandidate.Status.MERGED, decided_by=_user(actor), decided_at=at
+        status=DuplicateCandidate.Status.MERGED, decided_by=actor_user(actor), decided_at=at
     )
     audit_log(
         action=MERGE_ACTION,
@@ -74,7 +74,7 @@ def person_merge(
 
 
 @transaction.atomic
-def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at: datetime | None = None) -> Person:
+def person_unmerge(*, duplicate: Person, actor: Actor = None, reason: str = "", at: datetime | None = None) -> Person:
     """Undo the last merge of `duplicate`: its emails, affiliations and signatures go back."""
     at = at or timezone.now()
     current = Person.objects.filter(pk=duplicate.pk).values_list("merged_into_id", flat=True).first()
@@ -110,16 +110,16 @@ def person_unmerge(*, duplicate: Person, actor: Any = None, reason: str = "", at
 
 
 @transaction.atomic
-def duplicate_dismiss(*, candidate: DuplicateCandidate, actor: Any = None, at: datetime | None = None) -> None:
+def duplicate_dismiss(*, candidate: DuplicateCandidate, actor: Actor = None, at: datetime | None = None) -> None:
     at = at or timezone.now()
     candidate.status = DuplicateCandidate.Status.DISMISSED
-    candidate.decided_by = _user(actor)
+    candidate.decided_by = actor_user(actor)
     candidate.decided_at = at
     candidate.save(update_fields=["status", "decided_by", "decided_at"])
     audit_log(action="registry.duplicate.dismissed", target=candidate, actor=actor, at=at)
 
 
-def duplicate_merge(*, candidate: DuplicateCandidate, actor: Any = None) -> Person:
+def duplicate_merge(*, candidate: DuplicateCandidate, actor: Actor = None) -> Person:
     """Merge a candidate pair: the older person survives."""
     if candidate.status != DuplicateCandidate.Status.OPEN:
         raise MergeError("This candidate was already decided.")
@@ -138,7 +138,3 @@ def _merge_record(duplicate: Person) -> AuditEvent | None:
         .order_by("-at", "-id")
         .first()
     )
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None

@@ -5,12 +5,11 @@ reached through registry.hooks.
 """
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from registry.audit import audit_log
+from registry.audit import Actor, audit_log
 from registry.hooks import protected_name_participants
 from registry.models import ProtectedName
 from registry.nicknames import canonical_given_name
@@ -38,14 +37,14 @@ def protected_name_match(name: str) -> ProtectedName | None:
 
 
 @transaction.atomic
-def protected_name_add(*, name: str, note: str = "", actor: Any = None) -> ProtectedName:
+def protected_name_add(*, name: str, note: str = "", actor: Actor = None) -> ProtectedName:
     protected, _ = ProtectedName.objects.get_or_create(skeleton=skeleton(name), defaults={"name": name, "note": note})
     audit_log(action="registry.protected_name.added", target=protected, actor=actor, data={"name": name})
     return protected
 
 
 @transaction.atomic
-def protected_name_save(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
+def protected_name_save(*, protected: ProtectedName, actor: Actor = None, at: datetime | None = None) -> int:
     """Store a protected name entered or edited by an admin, with its skeleton, and hold the public signatures
     that match it and no one has verified by hand yet. Returns how many were held."""
     adding = protected.pk is None

@@ -58,7 +58,7 @@ class SignForm(forms.Form):
         return self._rule(email_normalize, self.cleaned_data["email"])[0]
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's form hook, not in django-stubs
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
@@ -86,7 +86,7 @@ class UTCDateTimeField(forms.DateTimeField):
 
     def to_python(self, value: object) -> datetime.datetime | None:
         with timezone.override(datetime.UTC):
-            result = super().to_python(value)
+            result = super().to_python(value)  # type: ignore[arg-type]  # Django accepts any value here
         return result.astimezone(datetime.UTC) if result else None
 
     def prepare_value(self, value: object) -> object:
@@ -117,7 +117,7 @@ class SignerFilterForm(forms.Form):
     after = forms.RegexField(regex=r"^\d+$", required=False, widget=forms.HiddenInput)
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's form hook, not in django-stubs
         for name in self.errors:
             if name in self.fields:
                 self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_errors"

@@ -25,5 +25,5 @@ class QueryParams(FlatInputSerializer):
     def to_internal_value(self, data):
         blank = {name: [self.BLANK] for name in self.fields if name in data and data.get(name) == ""}
         if blank:
-            raise serializers.ValidationError(blank)
+            raise serializers.ValidationError(blank)  # type: ignore[arg-type]  # the stubs iterate fields as Field, not str
         return super().to_internal_value(data)

@@ -1,5 +1,7 @@
 """Public read API for reporters: letters, their signers and counts (also as of any instant), history, exports."""
 
+from typing import Any
+
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -7,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -78,7 +81,7 @@ def _params(serializer_class, request: Request) -> dict:
 
 
 class PublicView(PublicCacheMixin, GenericAPIView):
-    pagination_class = SignatureCursorPagination
+    pagination_class: type[BasePagination] | None = SignatureCursorPagination
     queryset = Letter.objects.none()  # for schema generation only: views read through selectors
 
 
@@ -121,7 +124,7 @@ class LetterSignaturesView(PublicView, SignView):
     def get_throttles(self):
         if self.request.method == "POST":
             return []
-        return [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]
+        return [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]  # type: ignore[operator]  # classes, not names
 
     @extend_schema(
         operation_id="letters_signatures_list",
@@ -148,10 +151,10 @@ class LetterSignaturesView(PublicView, SignView):
         }
         if params.get("as_of"):
             page = self.paginate_queryset(letter_signatures_public(as_of=params["as_of"], **filters))
-            data = AsOfSignatureSerializer(page, many=True, context={"as_of": params["as_of"]}).data
+            data: Any = AsOfSignatureSerializer(page, many=True, context={"as_of": params["as_of"]}).data
         else:
             rows = self.paginate_queryset(letter_signatures_public(as_rows=True, **filters))
-            data = [public_signature_row(row) for row in rows]
+            data = [public_signature_row(row) for row in rows or []]
         return self.get_paginated_response(data)
 
 
@@ -230,6 +233,7 @@ class ExportView(APIView):
         response = StreamingHttpResponse(stream, content_type=content_type)
         stamp = (as_of or exported_at).strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="{letter.slug}-{stamp}.{self.fmt}"'
+        assert letter.current_version is not None  # _letter serves published letters only
         response["X-Letter-Version"] = str(letter.current_version.number)
         response["X-Letter-Version-SHA256"] = letter.current_version.sha256
         response["X-Exported-At"] = exported_at.isoformat()
@@ -314,7 +318,7 @@ class OrganizationSignaturesView(PublicView):
         organization = get_object_or_404(organizations_public(), slug=slug)
         _params(PageParams, request)
         page = self.paginate_queryset(organization_public_signatures(organization=organization))
-        data = [{**PublicSignatureSerializer(s).data, "letter": s.letter.slug} for s in page]
+        data = [{**PublicSignatureSerializer(s).data, "letter": s.letter.slug} for s in page or []]
         return self.get_paginated_response(data)
 
 

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 
 from letters.models import OutboxMessage, Signature, SignatureToken
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     OutboxMessage.Kind.CONFIRM: "Confirm your signature",
     OutboxMessage.Kind.ALREADY_SIGNED: "You have already signed this letter",
 }
@@ -24,7 +24,7 @@ def email_compose(*, signature: Signature, kind: str) -> RenderedEmail:
     """Issue fresh tokens for one email (a withdraw link always, a confirm link for confirmations) and render it."""
     from letters.services.tokens import token_issue
 
-    purposes = [SignatureToken.Purpose.WITHDRAW]
+    purposes: list[str] = [SignatureToken.Purpose.WITHDRAW]
     if kind == OutboxMessage.Kind.CONFIRM:
         purposes.append(SignatureToken.Purpose.CONFIRM)
     tokens = token_issue(signature=signature, purposes=purposes)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent
 from letters.presentation import shown_organization_key
-from registry.audit import audit_event_build
+from registry.audit import Actor, actor_user, audit_event_build
 from registry.models import AuditEvent
 
 
@@ -34,7 +34,7 @@ def signature_event_record(
     signature: Signature,
     kind: str,
     before: SignatureState,
-    actor: Any = None,
+    actor: Actor = None,
     at: datetime | None = None,
     data: dict[str, Any] | None = None,
     audit_data: dict[str, Any] | None = None,
@@ -57,7 +57,7 @@ def signature_event_build(
     signature: Signature,
     kind: str,
     before: SignatureState,
-    actor: Any = None,
+    actor: Actor = None,
     at: datetime | None = None,
     data: dict[str, Any] | None = None,
     audit_data: dict[str, Any] | None = None,
@@ -70,7 +70,7 @@ def signature_event_build(
         letter_id=signature.letter_id,
         kind=kind,
         at=at,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_user(actor),
         visible_before=before.visible,
         visible_after=after.visible,
         level_before=before.level,

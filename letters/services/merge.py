@@ -10,6 +10,7 @@ from typing import Any
 from letters.models import Signature, SignatureEvent
 from letters.services.events import signature_event_record, signature_state
 from letters.services.locking import signatures_lock
+from registry.audit import Actor
 from registry.models import Person
 
 
@@ -19,7 +20,7 @@ class SignatureMerge:
     def lock(self, *, person_ids: list[int]) -> None:
         signatures_lock(Signature.objects.filter(person_id__in=person_ids))
 
-    def merge(self, *, survivor: Person, duplicate: Person, actor: Any, at: datetime) -> dict[str, Any]:
+    def merge(self, *, survivor: Person, duplicate: Person, actor: Actor, at: datetime) -> dict[str, Any]:
         moved: dict[str, Any] = {
             "signatures": list(Signature.objects.filter(person=duplicate).values_list("pk", flat=True)),
             "merged_signatures": [],
@@ -50,7 +51,9 @@ class SignatureMerge:
                 )
         return moved
 
-    def unmerge(self, *, duplicate: Person, survivor_id: int, moved: dict[str, Any], actor: Any, at: datetime) -> None:
+    def unmerge(
+        self, *, duplicate: Person, survivor_id: int, moved: dict[str, Any], actor: Actor, at: datetime
+    ) -> None:
         Signature.objects.filter(pk__in=moved.get("signatures", [])).update(person=duplicate)
         for entry in moved.get("merged_signatures", []):
             signature = Signature.objects.get(pk=entry["id"])  # locked by lock()

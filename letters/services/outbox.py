@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from letters.models import OutboxMessage, Signature
 from letters.services.emails import SUBJECTS, email_compose
-from registry.audit import audit_log
+from registry.audit import Actor, audit_log
 
 logger = logging.getLogger(__name__)
 FLUSH_EVERY_SECONDS = 1
@@ -141,6 +141,9 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
     if not claimed:
         return False
     message = OutboxMessage.objects.select_related("signature__letter", "signature__version").get(pk=message_id)
+    if message.signature is None and not message.body_text:  # signature deleted before its email was composed
+        _record_failure(message=message, error=LookupError("the signature no longer exists"), permanent=True)
+        return False
     if not message.body_text:
         _compose(message)
     email = EmailMultiAlternatives(
@@ -170,6 +173,7 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
 
 def _compose(message: OutboxMessage) -> None:
     """Issue the tokens, render the body and make the Message-ID, once per message, committed before sending."""
+    assert message.signature is not None  # outbox_message_send gives up on a message whose signature is gone
     with transaction.atomic():
         rendered = email_compose(signature=message.signature, kind=message.kind)
         message.body_text, message.body_html = rendered.text, rendered.html
@@ -208,7 +212,7 @@ def _record_failure(*, message: OutboxMessage, error: Exception, permanent: bool
 
 
 @transaction.atomic
-def outbox_message_retry(*, message: OutboxMessage, actor: Any = None) -> bool:
+def outbox_message_retry(*, message: OutboxMessage, actor: Actor = None) -> bool:
     """An admin asks for an undeliverable message to be tried again now (its tokens are issued afresh)."""
     retried = OutboxMessage.objects.filter(pk=message.pk, sent_at=None, failed_at__isnull=False).update(
         failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None

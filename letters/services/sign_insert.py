@@ -11,9 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
-from django.db.backends.postgresql.base import ServerBindingCursor
 
-from letters.models import Letter, OutboxMessage, Signature
+# Defined with psycopg 3 only; django-stubs leave it out.
+from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+from django.db.backends.utils import CursorWrapper
+
+from letters.models import Letter, OutboxMessage, Signature, SignatureEvent
 from registry.models import AuditEvent
 
 # Fields whose plain Python values Django would pass to psycopg unchanged (aware datetimes included).
@@ -27,7 +30,7 @@ def _driver_ready(kind: str, value: Any) -> bool:
     return kind == "datetime" and type(value) is datetime and value.tzinfo is not None
 
 
-def _prepared_cursor():
+def _prepared_cursor() -> CursorWrapper:
     """A server-binding cursor, so PostgreSQL parses and plans the statement once per connection.
 
     Django's own cursors bind on the client and are never prepared; psycopg prepares statements of server-binding
@@ -88,7 +91,7 @@ def _insert(obj: models.Model, *, source: str, link: tuple[str, str] | None = No
 
 
 def signature_insert_new(
-    *, signature: Signature, event: models.Model, audit: AuditEvent, message: OutboxMessage | None
+    *, signature: Signature, event: SignatureEvent, audit: AuditEvent, message: OutboxMessage | None
 ) -> bool:
     """Insert all four rows, or none; True when inserted (the instances then carry their primary keys)."""
     letters = connection.ops.quote_name(Letter._meta.db_table)

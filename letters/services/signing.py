@@ -3,7 +3,6 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +17,7 @@ from letters.services.sign_insert import sign_insert_supported, signature_insert
 from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
 from registry import tasks
+from registry.audit import Actor
 from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.services import organization_link, person_for_confirmed_email
@@ -66,6 +66,7 @@ def signature_create(
     """
     if not letter.is_accepting_signatures:
         raise LetterNotAccepting
+    assert letter.current_version_id is not None  # an open letter has a published version
     at = at or timezone.now()
     email, key = email_normalize(email)
     hold = ""
@@ -116,6 +117,7 @@ def _signature_create_or_remind(
     letter = Letter.objects.only("status", "current_version_id").filter(pk=signature.letter_id).first()
     if letter is None or not letter.is_accepting_signatures:
         raise LetterNotAccepting
+    assert letter.current_version_id is not None  # an open letter has a published version
     signature.version_id = letter.current_version_id
     try:
         with transaction.atomic():
@@ -156,7 +158,7 @@ def _send(*, signature: Signature, kind: str, at: datetime) -> bool:
 
 
 @transaction.atomic
-def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+def signature_confirm(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
     """Confirm a pending signature: link its person and organization, decide holds, verify by domain.
 
     Confirming a confirmed signature is a no-op, so it counts once. Raises SignatureNotConfirmable for
@@ -199,7 +201,7 @@ def signature_confirm(*, signature: Signature, actor: Any = None, at: datetime |
     return signature
 
 
-def _enqueue_duplicates_check(person_id: int) -> None:
+def _enqueue_duplicates_check(person_id: int | None) -> None:
     try:
         tasks.person_duplicates_check.apply_async((person_id,), retry=False)
     except Exception:
@@ -214,7 +216,7 @@ def signature_confirm_by_token(*, token: str, at: datetime | None = None) -> Sig
 
 
 @transaction.atomic
-def signature_withdraw(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+def signature_withdraw(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
     """Withdraw: the signature leaves every public list and count; its email, comment and IP are erased.
 
     Locks the signature, then its tokens and outbox rows (letters.services.locking).

@@ -12,6 +12,7 @@ from django.utils import timezone
 from letters.models import Signature, SignatureEvent, VerificationLevel, VerificationRecord
 from letters.services.events import SignatureState, signature_event_record, signature_state
 from letters.services.locking import signature_lock
+from registry.audit import Actor
 from registry.models import OrganizationDomain, ProtectedName
 from registry.normalize import is_mixed_script, person_name, skeleton
 from registry.protected import protected_name_match
@@ -54,7 +55,7 @@ def signature_hold_reason(*, signature: Signature) -> str:
     return ""
 
 
-def protected_name_hold_existing(*, protected: ProtectedName, actor: Any = None, at: datetime | None = None) -> int:
+def protected_name_hold_existing(*, protected: ProtectedName, actor: Actor = None, at: datetime | None = None) -> int:
     """Hold visible signatures whose name matches `protected` (levels email and domain: not yet checked by a person)."""
     surname = person_name(protected.name).surname
     if not surname:
@@ -78,7 +79,7 @@ class ProtectedNameHolds:
     """registry.hooks.ProtectedNameParticipant: a new or changed protected name holds the public signatures it
     matches."""
 
-    def protected_name_saved(self, *, protected: ProtectedName, actor: Any, at: datetime) -> int:
+    def protected_name_saved(self, *, protected: ProtectedName, actor: Actor, at: datetime) -> int:
         return protected_name_hold_existing(protected=protected, actor=actor, at=at)
 
 
@@ -138,7 +139,7 @@ def signature_verify_manual(
 
 @transaction.atomic
 def signature_reject(
-    *, signature: Signature, reason: str, public_reason: str = "", actor: Any = None, at: datetime | None = None
+    *, signature: Signature, reason: str, public_reason: str = "", actor: Actor = None, at: datetime | None = None
 ) -> Signature:
     """Remove a signature from public view for good; the reason is private, `public_reason` appears in history."""
     at = at or timezone.now()
@@ -167,7 +168,7 @@ def signature_reject(
 
 @transaction.atomic
 def signature_hold(
-    *, signature: Signature, reason: str = Signature.HoldReason.ADMIN, actor: Any = None, at: datetime | None = None
+    *, signature: Signature, reason: str = Signature.HoldReason.ADMIN, actor: Actor = None, at: datetime | None = None
 ) -> Signature:
     signature = signature_lock(pk=signature.pk)
     if signature.hold_reason or signature.status not in Signature.LIVE_STATUSES:
@@ -187,7 +188,7 @@ def signature_hold(
 
 
 @transaction.atomic
-def signature_release(*, signature: Signature, actor: Any = None, at: datetime | None = None) -> Signature:
+def signature_release(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
     """Lift a hold without raising the level (e.g. a rate-limited signature reviewed as genuine)."""
     signature = signature_lock(pk=signature.pk)
     if not signature.hold_reason:
