@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from letters.admin_review import ReviewQueueFilter, SignatureReviewMixin
@@ -14,6 +15,15 @@ from letters.models import (
     SignatureEvent,
     SignatureToken,
     VerificationRecord,
+)
+from letters.services.corrections import CORRECTABLE, correction_errors, signature_correct
+from letters.services.letters import (
+    LETTER_DETAILS,
+    letter_create,
+    letter_parties_record,
+    letter_status_set,
+    letter_update,
+    letter_version_publish,
 )
 from letters.services.outbox import outbox_message_retry
 
@@ -43,21 +53,72 @@ class LetterSponsorInline(admin.TabularInline):
 class LetterVersionInline(admin.TabularInline):
     model = LetterVersion
     extra = 0
-    fields = ["number", "sha256", "published_at"]
-    readonly_fields = fields
+    readonly_fields = ("number", "sha256", "published_at")
+    fields = readonly_fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class LetterAdminForm(forms.ModelForm):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16}),
+        help_text="Markdown. Saving a changed text publishes it as a new version; signatures keep the one they signed.",
+    )
+
+    class Meta:
+        model = Letter
+        fields = ["slug", "title", "summary", "status"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.current_version_id:
+            self.fields["body"].initial = self.instance.current_version.body
+
+
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
+    """Every change goes through letters.services.letters (audit, version, status timestamps); nothing is saved here."""
+
+    form = LetterAdminForm
     list_display = ["title", "slug", "status", "opened_at", "closed_at"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
     readonly_fields = ["current_version", "opened_at", "closed_at", "created_by", "created_at", "updated_at"]
     inlines = [LetterRecipientInline, LetterSponsorInline, LetterVersionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "slug"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # signatures and history point at it
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            letter = letter_update(
+                letter=obj, changes={f: data[f] for f in LETTER_DETAILS if f in form.changed_data}, actor=request.user
+            )
+            if "body" in form.changed_data:
+                letter_version_publish(letter=letter, body=data["body"], actor=request.user)
+        else:
+            letter = letter_create(
+                slug=data["slug"],
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                created_by=request.user,
+            )
+        if letter.status != data["status"]:
+            letter_status_set(letter=letter, status=data["status"], actor=request.user)
+        obj.pk, obj._state.adding = letter.pk, False
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            letter_parties_record(letter=form.instance, actor=request.user)
 
 
 @admin.register(LetterVersion)
@@ -71,8 +132,8 @@ class SignatureEventInline(admin.TabularInline):
     model = SignatureEvent
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "actor", "visible_before", "visible_after", "level_before", "level_after", "data"]
-    readonly_fields = fields
+    readonly_fields = ("at", "kind", "actor", "visible_before", "visible_after", "level_before", "level_after", "data")
+    fields = readonly_fields
     ordering = ["at", "id"]
 
     def has_add_permission(self, request, obj=None):
@@ -86,15 +147,31 @@ class VerificationRecordInline(admin.TabularInline):
     model = VerificationRecord
     extra = 0
     can_delete = False
-    fields = ["level", "method", "evidence", "evidence_url", "verifier", "verified_at"]
-    readonly_fields = fields
+    readonly_fields = ("level", "method", "evidence", "evidence_url", "verifier", "verified_at")
+    fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class SignatureAdminForm(forms.ModelForm):
+    correction_reason = forms.CharField(
+        required=False,
+        help_text="Needed when you correct the name, title or organization: the correction is recorded as an event, "
+        "and lists as of earlier instants keep the old text.",
+    )
+
+    class Meta:
+        model = Signature
+        fields = list(CORRECTABLE)
+
+
 @admin.register(Signature)
 class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
+    """Only the typed text is editable, through letters.services.corrections; everything else has its own service
+    (review actions: verify, hold, release, reject; merges; withdrawal) and is read-only here."""
+
+    form = SignatureAdminForm
     list_display = [
         "name",
         "organization_name",
@@ -108,19 +185,24 @@ class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
     list_filter = [ReviewQueueFilter, "status", "verification_level", "hold_reason", "source", "is_public", "letter"]
     search_fields = ["name", "organization_name", "title", "email_key", "public_id"]
     list_select_related = ["letter", "organization", "person"]
-    autocomplete_fields = ["person", "organization"]
     date_hierarchy = "signed_at"
     readonly_fields = [
         "review_links",
         "public_id",
         "letter",
         "version",
+        "person",
+        "organization",
         "email",
         "email_key",
         "status",
         "verification_level",
         "verification",
         "hold_reason",
+        "is_public",
+        "comment",
+        "rejection_reason",
+        "public_removal_reason",
         "merged_into",
         "source",
         "ip_address",
@@ -135,6 +217,35 @@ class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # withdrawal and rejection are the ways out, and both keep history
+
+    def save_model(self, request, obj, form, change):
+        changes = {field: form.cleaned_data[field] for field in CORRECTABLE if field in form.changed_data}
+        if changes:
+            signature_correct(
+                signature=obj, changes=changes, reason=form.cleaned_data["correction_reason"], actor=request.user
+            )
+        obj.refresh_from_db()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form, _CorrectionChecks), {})
+
+
+class _CorrectionChecks(forms.ModelForm):
+    """The service's own checks, shown on the form's fields instead of failing the save."""
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        changes = {field: cleaned.get(field, "") for field in CORRECTABLE if field in self.changed_data}
+        if changes:
+            _values, errors = correction_errors(changes, cleaned.get("correction_reason", ""))
+            for field, messages in errors.items():
+                self.add_error(field if field in self.fields else "correction_reason", messages)
+        return cleaned
 
 
 @admin.register(SignatureEvent)

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from letters.models import Letter, Signature
-from letters.presentation import NAME_WITHHELD
+from letters.presentation import NAME_WITHHELD, as_seen
 from letters.selectors import letter_signatures_public
 
 COLUMNS = [
@@ -45,7 +45,7 @@ def export_time(moment: datetime | None) -> str | None:
 
 def csv_cell(value: Any) -> str:
     """Spreadsheet-safe text: a cell that could start a formula is prefixed with an apostrophe."""
-    text = "" if value is None else export_time(value) if isinstance(value, datetime) else str(value)
+    text = "" if value is None else (export_time(value) or "") if isinstance(value, datetime) else str(value)
     if isinstance(value, bool):
         text = "true" if value else "false"
     return "'" + text if text.startswith(_FORMULA_START) else text
@@ -54,6 +54,8 @@ def csv_cell(value: Any) -> str:
 def export_row(signature: Signature) -> dict[str, Any]:
     record = signature.verification
     level = getattr(signature, "level_then", None) or signature.verification_level
+    method: str | None
+    verified_at: datetime | None
     if record is not None and record.level == level:
         method, verified_at = record.method, record.verified_at
     elif level == "email":
@@ -63,10 +65,10 @@ def export_row(signature: Signature) -> dict[str, Any]:
     org = signature.organization if signature.organization and signature.organization.status == "reviewed" else None
     return {
         "id": signature.public_id,
-        "name": signature.name if signature.is_public else NAME_WITHHELD,
+        "name": as_seen(signature, "name") if signature.is_public else NAME_WITHHELD,
         "name_withheld": not signature.is_public,
-        "title": signature.title if signature.is_public else "",
-        "organization": org.name if org else signature.organization_name,
+        "title": as_seen(signature, "title") if signature.is_public else "",
+        "organization": org.name if org else as_seen(signature, "organization_name"),
         "organization_slug": org.slug if org else None,
         "verification_level": level,
         "verification_method": method,
@@ -78,6 +80,7 @@ def export_row(signature: Signature) -> dict[str, Any]:
 
 def export_metadata(*, letter: Letter, exported_at: datetime, as_of: datetime | None) -> dict[str, Any]:
     version = letter.current_version
+    assert version is not None  # exports are served for published letters only
     return {
         "letter": letter.slug,
         "title": letter.title,

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KT
 
 from letters.models import Letter, Signature, SignatureEvent
 
@@ -11,12 +12,22 @@ def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
     """Signatures public at `as_of`: the last event at or before it left them visible.
 
     Annotates `level_then` (the verification level at that moment) and `removed_later` (not public now), so later
-    withdrawals and removals do not rewrite the past but are marked.
+    withdrawals and removals do not rewrite the past but are marked; and `name_then`, `title_then`,
+    `organization_name_then` from the first correction after `as_of` (NULL when there is none: the text is still
+    what it was), which letters.presentation.as_seen reads.
     """
     last = SignatureEvent.objects.filter(signature=OuterRef("pk"), at__lte=as_of).order_by("-at", "-id")
+    corrected_later = SignatureEvent.objects.filter(
+        signature=OuterRef("pk"), kind=SignatureEvent.Kind.CORRECTED, at__gt=as_of
+    ).order_by("at", "id")
+    seen_then = {
+        f"{field}_then": Subquery(corrected_later.annotate(seen=KT(f"data__before__{field}")).values("seen")[:1])
+        for field in ("name", "title", "organization_name")
+    }
     return (
         Signature.objects.filter(letter=letter, confirmed_at__lte=as_of)
         .annotate(
+            **seen_then,
             visible_then=Subquery(last.values("visible_after")[:1]),
             level_then=Subquery(last.values("level_after")[:1]),
             removed_later=Case(
@@ -25,7 +36,7 @@ def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
                 output_field=BooleanField(),
             ),
         )
-        .filter(visible_then=True)
+        .filter(visible_then=True)  # type: ignore[misc]  # the plugin loses annotations passed with **
     )
 
 
@@ -34,14 +45,17 @@ def public_change_kind(event: SignatureEvent) -> str | None:
     if not event.visible_before and event.visible_after:
         return "added"
     if event.visible_before and not event.visible_after:
-        return {
+        removed_as: dict[str, str] = {
             SignatureEvent.Kind.WITHDRAWN: "withdrawn",
             SignatureEvent.Kind.MERGED: "merged",
-        }.get(event.kind, "removed")
+        }
+        return removed_as.get(event.kind, "removed")
     if event.visible_before and event.visible_after and event.level_before != event.level_after:
         return "verified"
     if event.visible_before and event.visible_after and event.organization_before != event.organization_after:
         return "organization"
+    if event.visible_before and event.visible_after and event.kind == SignatureEvent.Kind.CORRECTED:
+        return "corrected"
     return None
 
 

@@ -21,7 +21,9 @@ class Letter(models.Model):
     current_version = models.ForeignKey(
         "LetterVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    sponsors = models.ManyToManyField(Organization, through="LetterSponsor", related_name="sponsored_letters")
+    sponsors: "models.ManyToManyField[Organization, LetterSponsor]" = models.ManyToManyField(
+        Organization, through="LetterSponsor", related_name="sponsored_letters"
+    )
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -32,6 +34,12 @@ class Letter(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "slug"]
+        constraints = [
+            # Signing, the letter page and exports all read the current version: only a draft may lack one.
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(current_version__isnull=False), name="letter_published_has_version"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -270,6 +278,7 @@ class SignatureEvent(models.Model):
         UNMERGED = "unmerged", "Unmerged"
         RESENT = "resent", "Confirmation resent"
         ORGANIZATION_CHANGED = "organization", "Organization changed"
+        CORRECTED = "corrected", "Corrected"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events", db_index=False)
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events", db_index=False)

@@ -60,13 +60,21 @@ def shown_verification(row: Mapping[str, Any]) -> dict:
     return {"level": level, "method": "email" if verified_at else None, "verified_at": iso_utc(verified_at)}
 
 
+def as_seen(obj: Signature, field: str) -> Any:
+    """A typed field as the public saw it: the value before a later correction when the row was read as of an
+    earlier instant (letters.history annotates `<field>_then`), else the current one."""
+    then = getattr(obj, f"{field}_then", None)
+    return then if then is not None else getattr(obj, field)
+
+
 def signature_row(obj: Signature) -> dict[str, Any]:
     """An instance (fetched with PUBLIC_SIGNATURE_RELATED) as the row public_signature_row reads."""
     org = obj.organization if obj.organization_id is not None else None
     record = obj.verification if obj.verification_id is not None else None
     return {
-        "public_id": obj.public_id, "name": obj.name, "title": obj.title, "is_public": obj.is_public,
-        "organization_name": obj.organization_name, "organization_id": obj.organization_id,
+        "public_id": obj.public_id, "name": as_seen(obj, "name"), "title": as_seen(obj, "title"),
+        "is_public": obj.is_public, "organization_name": as_seen(obj, "organization_name"),
+        "organization_id": obj.organization_id,
         "organization__name": org and org.name, "organization__slug": org and org.slug,
         "organization__status": org and org.status, "verification_level": obj.verification_level,
         "verification_id": obj.verification_id, "verification__method": record and record.method,

@@ -93,21 +93,23 @@ class LetterFactory(factory.django.DjangoModelFactory):
     status = Letter.Status.OPEN
     opened_at = factory.LazyFunction(timezone.now)
 
-    @factory.post_generation
-    def with_version(obj, create, extracted, **kwargs):
-        if not create:
-            return
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """A draft first, then version 1, then the status asked for (a published letter needs its version)."""
+        status = kwargs.pop("status", Letter.Status.OPEN)
+        letter = super()._create(model_class, *args, status=Letter.Status.DRAFT, **kwargs)
         version = LetterVersion.objects.create(
-            letter=obj,
+            letter=letter,
             number=1,
             body=BODY,
             sha256=hashlib.sha256(BODY.encode()).hexdigest(),
-            published_at=obj.opened_at or timezone.now(),
+            published_at=letter.opened_at or timezone.now(),
         )
-        obj.current_version = version
-        obj.save(update_fields=["current_version"])
-        LetterCount.objects.get_or_create(letter=obj)
-        LetterRecipient.objects.create(letter=obj, position=0, name="Howard Lutnick", role="Secretary of Commerce")
+        Letter.objects.filter(pk=letter.pk).update(current_version=version, status=status)
+        letter.current_version, letter.status = version, status
+        LetterCount.objects.get_or_create(letter=letter)
+        LetterRecipient.objects.create(letter=letter, position=0, name="Howard Lutnick", role="Secretary of Commerce")
+        return letter
 
 
 class SignatureFactory(factory.django.DjangoModelFactory):

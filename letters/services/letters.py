@@ -10,8 +10,12 @@ from django.utils import timezone
 
 from letters.models import Letter, LetterCount, LetterRecipient, LetterSponsor, LetterVersion
 from letters.services.locking import letter_lock
-from registry.audit import audit_log
+from registry.audit import Actor, audit_log
 from registry.models import Organization
+
+
+class LetterWithoutVersion(Exception):
+    message = "Publish the letter's text before opening it."
 
 
 def body_sha256(body: str) -> str:
@@ -47,7 +51,7 @@ def letter_create(
 
 @transaction.atomic
 def letter_version_publish(
-    *, letter: Letter, body: str, actor: Any = None, at: datetime | None = None
+    *, letter: Letter, body: str, actor: Actor = None, at: datetime | None = None
 ) -> LetterVersion:
     """Publish a new body as the letter's current version; earlier signatures keep the version they signed."""
     at = at or timezone.now()
@@ -68,10 +72,12 @@ def letter_version_publish(
 
 
 @transaction.atomic
-def letter_status_set(*, letter: Letter, status: str, actor: Any = None, at: datetime | None = None) -> Letter:
+def letter_status_set(*, letter: Letter, status: str, actor: Actor = None, at: datetime | None = None) -> Letter:
     """Open, pause or close a letter; the first opening and the closing are timestamped."""
     at = at or timezone.now()
     letter = letter_lock(pk=letter.pk)
+    if status != Letter.Status.DRAFT and letter.current_version_id is None:
+        raise LetterWithoutVersion
     previous = letter.status
     letter.status = status
     if status == Letter.Status.OPEN and letter.opened_at is None:
@@ -85,3 +91,43 @@ def letter_status_set(*, letter: Letter, status: str, actor: Any = None, at: dat
         action="letters.letter.status_changed", target=letter, actor=actor, data={"from": previous, "to": status}, at=at
     )
     return letter
+
+
+LETTER_DETAILS = ("title", "summary")
+
+
+@transaction.atomic
+def letter_update(
+    *, letter: Letter, changes: dict[str, str], actor: Actor = None, at: datetime | None = None
+) -> Letter:
+    """Change a letter's descriptive fields (title, summary); audited with what changed. The body changes through
+    `letter_version_publish`, the status through `letter_status_set`; the slug is the letter's public address and
+    does not change."""
+    unknown = set(changes) - set(LETTER_DETAILS)
+    if unknown:
+        raise ValueError(f"Not a descriptive field of a letter: {', '.join(sorted(unknown))}")
+    at = at or timezone.now()
+    letter = letter_lock(pk=letter.pk)
+    changed = {field: value for field, value in changes.items() if getattr(letter, field) != value}
+    if not changed:
+        return letter
+    before = {field: getattr(letter, field) for field in changed}
+    for field, value in changed.items():
+        setattr(letter, field, value)
+    letter.save(update_fields=[*changed, "updated_at"])
+    audit_log(action="letters.letter.changed", target=letter, actor=actor, at=at, data={"from": before, "to": changed})
+    return letter
+
+
+def letter_parties_record(*, letter: Letter, actor: Actor = None, at: datetime | None = None) -> None:
+    """Audit the letter's recipients and sponsors as they now stand (after an admin edited them)."""
+    audit_log(
+        action="letters.letter.parties_changed",
+        target=letter,
+        actor=actor,
+        at=at,
+        data={
+            "recipients": list(letter.recipients.order_by("position").values_list("name", "role")),
+            "sponsors": list(letter.sponsorships.order_by("position").values_list("organization__slug", flat=True)),
+        },
+    )

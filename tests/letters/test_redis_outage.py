@@ -125,5 +125,5 @@ def test_a_hung_redis_costs_a_request_one_socket_timeout_at_most(client, open_le
     started = time.monotonic()
     assert client.get(f"/api/v1/letters/{open_letter.slug}/stats/").status_code == 200
     second = time.monotonic() - started
-    assert first < 1.5 and second < 0.5
+    assert first < 3 and second < 1  # generous for a loaded CI machine: without timeouts both would hang
     assert Signature.objects.count() == 1

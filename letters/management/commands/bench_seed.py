@@ -86,12 +86,12 @@ class Command(BaseCommand):
         if Letter.objects.filter(slug=slug).exists():
             raise CommandError(f"Letter {slug} exists already; use another --letter or a fresh database.")
         body = "Benchmark letter."
-        letter = Letter.objects.create(slug=slug, title=f"Benchmark {slug}", status=Letter.Status.OPEN, opened_at=START)
+        letter = Letter.objects.create(slug=slug, title=f"Benchmark {slug}", opened_at=START)
         version = LetterVersion.objects.create(
             letter=letter, number=1, body=body, sha256=hashlib.sha256(body.encode()).hexdigest(), published_at=START
         )
-        Letter.objects.filter(pk=letter.pk).update(current_version=version)
-        letter.current_version = version
+        Letter.objects.filter(pk=letter.pk).update(current_version=version, status=Letter.Status.OPEN)
+        letter.current_version, letter.status = version, Letter.Status.OPEN
         return letter
 
     def _organizations(self) -> list[Organization]:
