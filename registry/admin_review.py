@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from registry.duplicates import dedup_scan_start
+from registry.emails import domain_normalize
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_merge, person_unmerge
 from registry.models import DuplicateCandidate, Organization
 from registry.services import (
@@ -121,6 +122,9 @@ class LinkCandidateForm(forms.Form):
 class AliasDomainForm(forms.Form):
     alias = forms.CharField(required=False, max_length=200)
     domain = forms.CharField(required=False, max_length=253, help_text="A verified email domain, e.g. nvidia.com")
+
+    def clean_domain(self):
+        return domain_normalize(self.cleaned_data["domain"]) if self.cleaned_data["domain"] else ""
 
 
 class OrganizationReviewMixin(ReviewMixinBase):

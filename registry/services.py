@@ -8,11 +8,30 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from registry.audit import audit_log
+from registry.audit import Actor, audit_log
 from registry.emails import domain_normalize
-from registry.hooks import organization_link_participants
+from registry.hooks import (
+    organization_domain_participants,
+    organization_link_participants,
+    organization_review_participants,
+)
 from registry.models import Affiliation, Organization, OrganizationAlias, OrganizationDomain, Person, PersonEmail
 from registry.normalize import organization_name_key, person_name_key, person_sort_name, skeleton
+
+# What organization_update may change. Not the slug (counts are keyed by "org:<slug>": a new slug would orphan them)
+# nor the status (organization_candidate_approve).
+ORGANIZATION_DESCRIPTIVE_FIELDS = ("name", "kind", "website")
+
+
+class OrganizationError(Exception):
+    """The change would make the registry ambiguous (a name or alias another organization already has)."""
+
+
+def organization_name_clash(*, name: str, exclude: Organization | None = None) -> Organization | None:
+    """Another organization whose name or alias normalizes like `name` (text typed so would be ambiguous)."""
+    key = organization_name_key(name)
+    others = Organization.objects.exclude(pk=exclude.pk) if exclude is not None else Organization.objects.all()
+    return (others.filter(name_key=key) | others.filter(aliases__name_key=key)).first() if key else None
 
 
 def organization_for_name(*, name: str) -> Organization | None:
@@ -55,7 +74,56 @@ def _organization_candidate_retry(*, name: str, key: str, base: str) -> Organiza
 
 
 @transaction.atomic
-def organization_alias_add(*, organization: Organization, name: str, actor: Any = None) -> OrganizationAlias:
+def organization_create(*, organization: Organization, actor: Actor = None) -> Organization:
+    """Save a new reviewed organization an admin entered (`organization` unsaved: name, slug, kind, website)."""
+    key = organization_name_key(organization.name)
+    clash = organization_name_clash(name=organization.name)
+    if not key or clash is not None:
+        raise OrganizationError(f"The name links to {clash} already." if clash else "The name is empty.")
+    organization.name_key = key
+    organization.status = Organization.Status.REVIEWED
+    organization.save(force_insert=True)
+    audit_log(
+        action="registry.organization.created",
+        target=organization,
+        actor=actor,
+        data={"name": organization.name, "slug": organization.slug},
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, changes: dict[str, Any], actor: Actor = None) -> Organization:
+    """Change descriptive fields (ORGANIZATION_DESCRIPTIVE_FIELDS); locks the organization row.
+
+    A new name gets a new linking key, and the old name stays as an alias so text typed the old way still links here.
+    """
+    unknown = set(changes) - set(ORGANIZATION_DESCRIPTIVE_FIELDS)
+    if unknown:
+        raise OrganizationError(f"Not changeable: {', '.join(sorted(unknown))}.")
+    current = Organization.objects.select_for_update(of=("self",), no_key=True).get(pk=organization.pk)
+    changed = {f: {"from": getattr(current, f), "to": v} for f, v in changes.items() if getattr(current, f) != v}
+    if not changed:
+        return current
+    if "name" in changed:
+        key = organization_name_key(changes["name"])
+        clash = organization_name_clash(name=changes["name"], exclude=current)
+        if not key or clash is not None:
+            raise OrganizationError(f"The name links to {clash} already." if clash else "The name is empty.")
+        if key != current.name_key:
+            OrganizationAlias.objects.get_or_create(
+                name_key=current.name_key, defaults={"organization": current, "name": current.name}
+            )
+            current.name_key = key
+    for field in changed:
+        setattr(current, field, changes[field])
+    current.save(update_fields=[*changed, "name_key", "updated_at"])
+    audit_log(action="registry.organization.changed", target=current, actor=actor, data={"changed": changed})
+    return current
+
+
+@transaction.atomic
+def organization_alias_add(*, organization: Organization, name: str, actor: Actor = None) -> OrganizationAlias:
     alias, _ = OrganizationAlias.objects.get_or_create(
         name_key=organization_name_key(name), defaults={"organization": organization, "name": name}
     )
@@ -64,10 +132,25 @@ def organization_alias_add(*, organization: Organization, name: str, actor: Any 
 
 
 @transaction.atomic
+def organization_alias_remove(*, alias: OrganizationAlias, actor: Actor = None) -> None:
+    """Text typed as the alias no longer links to the organization; what linked already stays linked."""
+    organization = alias.organization
+    deleted, _ = OrganizationAlias.objects.filter(pk=alias.pk).delete()
+    if deleted:
+        audit_log(
+            action="registry.organization.alias_removed", target=organization, actor=actor, data={"alias": alias.name}
+        )
+
+
+@transaction.atomic
 def organization_domain_add(
-    *, organization: Organization, domain: str, verified: bool = True, actor: Any = None
+    *, organization: Organization, domain: str, verified: bool = True, actor: Actor = None, at: datetime | None = None
 ) -> OrganizationDomain:
+    """Add (or move, or re-flag) a domain of the organization. A domain that becomes verified for it reaches the
+    registered participants (registry.hooks), which prove what it proves, after the domain row is written."""
+    at = at or timezone.now()
     domain = domain_normalize(domain)
+    proved_before = OrganizationDomain.objects.filter(domain=domain, organization=organization, verified=True).exists()
     record, _ = OrganizationDomain.objects.update_or_create(
         domain=domain, defaults={"organization": organization, "verified": verified}
     )
@@ -75,14 +158,32 @@ def organization_domain_add(
         action="registry.organization.domain_added",
         target=organization,
         actor=actor,
+        at=at,
         data={"domain": domain, "verified": verified},
     )
+    if verified and not proved_before:
+        for participant in organization_domain_participants:
+            participant.domain_verified(organization=organization, domain=domain, actor=actor, at=at)
     return record
 
 
 @transaction.atomic
+def organization_domain_remove(*, domain: OrganizationDomain, actor: Actor = None) -> None:
+    """The domain proves nothing from now on; levels it proved stay (each is backed by its verification record)."""
+    organization = domain.organization
+    deleted, _ = OrganizationDomain.objects.filter(pk=domain.pk).delete()
+    if deleted:
+        audit_log(
+            action="registry.organization.domain_removed",
+            target=organization,
+            actor=actor,
+            data={"domain": domain.domain, "verified": domain.verified},
+        )
+
+
+@transaction.atomic
 def organization_candidate_link(
-    *, candidate: Organization, organization: Organization, actor: Any = None, at: datetime | None = None
+    *, candidate: Organization, organization: Organization, actor: Actor = None, at: datetime | None = None
 ) -> None:
     """Fold an unreviewed candidate into a reviewed organization: its name becomes an alias, links move over.
 
@@ -109,16 +210,30 @@ def organization_candidate_link(
 
 
 @transaction.atomic
-def organization_candidate_approve(*, candidate: Organization, actor: Any = None) -> Organization:
-    candidate.status = Organization.Status.REVIEWED
-    candidate.save(update_fields=["status", "updated_at"])
-    audit_log(action="registry.organization.approved", target=candidate, actor=actor)
-    return candidate
+def organization_candidate_approve(
+    *, candidate: Organization, actor: Actor = None, at: datetime | None = None
+) -> Organization:
+    """Make a candidate a reviewed organization: the public sees it instead of the text signers typed.
+
+    Participants (registry.hooks) lock their rows and take their state first, then the organization row is locked and
+    changed (the lock order: signatures before organizations), then they record what changed for the public.
+    """
+    at = at or timezone.now()
+    before = [participant.lock(organization=candidate) for participant in organization_review_participants]
+    organization = Organization.objects.select_for_update(of=("self",), no_key=True).get(pk=candidate.pk)
+    if organization.status == Organization.Status.REVIEWED:
+        return organization
+    organization.status = Organization.Status.REVIEWED
+    organization.save(update_fields=["status", "updated_at"])
+    for participant, state in zip(organization_review_participants, before, strict=True):
+        participant.organization_reviewed(organization=organization, before=state, actor=actor, at=at)
+    audit_log(action="registry.organization.approved", target=organization, actor=actor, at=at)
+    return organization
 
 
 def person_resolve(person: Person) -> Person:
     """Follow `merged_into` to the surviving person."""
-    while person.merged_into_id is not None:
+    while person.merged_into is not None:
         person = person.merged_into
     return person
 
@@ -140,6 +255,21 @@ def person_name_fields(name: str) -> dict[str, str]:
         "sort_name": person_sort_name(name)[:200],
         "name_skeleton": skeleton(name)[:200],
     }
+
+
+@transaction.atomic
+def person_rename(*, person: Person, name: str, actor: Actor = None) -> Person:
+    """Change the display name and the name fields matching and sorting use; locks the person row."""
+    current = Person.objects.select_for_update(of=("self",), no_key=True).get(pk=person.pk)
+    old = current.display_name
+    if name == old:
+        return current
+    fields = person_name_fields(name)
+    for field, value in fields.items():
+        setattr(current, field, value)
+    current.save(update_fields=[*fields, "updated_at"])
+    audit_log(action="registry.person.renamed", target=current, actor=actor, data={"from": old, "to": name})
+    return current
 
 
 @transaction.atomic
