@@ -7,6 +7,12 @@ from django.db.models import Q
 from registry.models import Organization, Person, new_public_id
 
 
+class LetterQuerySet(models.QuerySet["Letter"]):
+    def published(self) -> "LetterQuerySet":
+        """Letters the public can see: every status but draft."""
+        return self.exclude(status=Letter.Status.DRAFT)
+
+
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -31,6 +37,8 @@ class Letter(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LetterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "slug"]

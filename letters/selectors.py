@@ -42,7 +42,7 @@ ORDERINGS = {"signed_at": ("confirmed_at", "id"), "-signed_at": ("-confirmed_at"
 
 def letters_public() -> QuerySet[Letter]:
     return (
-        Letter.objects.exclude(status=Letter.Status.DRAFT)
+        Letter.objects.published()
         .select_related("count", "current_version")
         .prefetch_related(
             Prefetch("recipients", queryset=LetterRecipient.objects.order_by("position", "id")),
@@ -59,7 +59,7 @@ def letter_public_get(*, slug: str) -> Letter:
 
 def letter_public_lookup(*, slug: str) -> Letter:
     """Just the letter and its current version (one query), for endpoints about its signatures."""
-    return Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("count", "current_version").get(slug=slug)
+    return Letter.objects.published().select_related("count", "current_version").get(slug=slug)
 
 
 LETTER_COPY_SECONDS = 2.0
@@ -73,7 +73,7 @@ def _letter_copy(*, slug: str, open_only: bool) -> Letter | None:
     cached = _letter_copies.get(slug)
     if cached is not None and cached[0] > now and (cached[1].is_accepting_signatures or not open_only):
         return cached[1]
-    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(slug=slug).first()
+    letter = Letter.objects.published().filter(slug=slug).first()
     if letter is None:
         _letter_copies.pop(slug, None)
     else:

@@ -1,12 +1,13 @@
 """Sign, check-your-inbox, confirm and withdraw pages. Email links show a button; only the POST acts."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from letters.models import Letter, Signature
+from letters.selectors import letter_public_lookup
 from letters.services.ratelimit import client_ip
 from letters.services.signing import (
     LetterNotAccepting,
@@ -19,9 +20,10 @@ from web.forms import SignForm
 
 
 def _public_letter(slug: str) -> Letter:
-    return get_object_or_404(
-        Letter.objects.exclude(status=Letter.Status.DRAFT).select_related("current_version"), slug=slug
-    )
+    try:
+        return letter_public_lookup(slug=slug)
+    except Letter.DoesNotExist:
+        raise Http404 from None
 
 
 @never_cache
