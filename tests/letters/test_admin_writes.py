@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from letters.models import Letter, Signature, SignatureEvent
 from letters.selectors import letter_signatures_public
-from letters.services.signing import signature_confirm, signature_create
 from registry.models import AuditEvent
+from tests.builders import signed
 from tests.factories import LetterFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,11 +96,7 @@ SIGNATURE_INLINES = {
 
 
 def confirmed(letter, name="Ada Lovelace", at=None):
-    created = signature_create(
-        letter=letter, name=name, email="ada@example.org", title="Engineer", send_email=False, check_rate_limits=False,
-        at=at,
-    )  # fmt: skip
-    return signature_confirm(signature=created.signature, at=at)
+    return signed(letter, name=name, title="Engineer", at=at)
 
 
 def test_renaming_a_signer_in_admin_is_an_event_and_past_lists_keep_the_old_name(staff_client, staff_user):

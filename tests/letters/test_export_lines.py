@@ -12,10 +12,11 @@ from letters.demo import DEMO_SLUG
 from letters.exports import export_csv, export_csv_copy, export_lines_differences, export_lines_rebuild
 from letters.models import ExportLine, Letter, LetterVersion, Signature, VerificationRecord
 from letters.selectors import letter_signatures_public
-from letters.services.signing import signature_confirm, signature_create, signature_withdraw
+from letters.services.signing import signature_confirm, signature_withdraw
 from letters.services.verification import signature_hold, signature_reject, signature_release, signature_verify_manual
 from registry.merge import person_merge, person_unmerge
 from registry.models import Organization
+from tests.builders import signed as build_signed
 from tests.concurrency import second_waits_for_first
 from tests.factories import LetterFactory, OrganizationFactory
 
@@ -38,11 +39,10 @@ def assert_lines_follow(letter: Letter) -> bytes:
 
 
 def signed(letter: Letter, n: int, *, confirm: bool = True, **extra) -> Signature:
-    signature = signature_create(
-        letter=letter, name=f"Signer {n}", email=f"s{n}@example.org", send_email=False, check_rate_limits=False,
-        at=T0, **extra,
-    ).signature  # fmt: skip
-    return signature_confirm(signature=signature, at=T0 + timedelta(minutes=n)) if confirm else signature
+    return build_signed(
+        letter, name=f"Signer {n}", email=f"s{n}@example.org", confirm=confirm, at=T0,
+        confirmed_at=T0 + timedelta(minutes=n), **extra,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from letters.services.signing import (
 from letters.services.tokens import TokenInvalid, token_issue
 from letters.services.verification import signature_verify_manual
 from registry.merge import person_merge
+from tests.builders import signed
 from tests.concurrency import run_together, second_waits_for_first
 from tests.factories import LetterFactory
 
@@ -27,9 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def pending(letter, n: int = 0) -> Signature:
-    return signature_create(
-        letter=letter, name=f"Signer {n}", email=f"s{n}@example.org", check_rate_limits=False, send_email=False
-    ).signature
+    return signed(letter, name=f"Signer {n}", email=f"s{n}@example.org", confirm=False)
 
 
 def sign_new(letter, n: int):

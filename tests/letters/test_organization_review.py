@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from letters.counts import letter_count_rebuild
 from letters.models import SignatureEvent, VerificationLevel, VerificationRecord
 from letters.selectors import letter_changes
-from letters.services.signing import signature_confirm, signature_create
+from letters.services.signing import signature_confirm
 from registry.models import Organization
 from registry.services import organization_candidate_approve, organization_domain_add, organization_domain_remove
+from tests.builders import signed
 from tests.factories import LetterFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +25,7 @@ def letter(db):
 @pytest.fixture
 def sign(letter):
     def _sign(name, email, organization, *, confirm=True, title=""):
-        created = signature_create(
-            letter=letter, name=name, email=email, title=title, organization_name=organization, send_email=False,
-            check_rate_limits=False,
-        )  # fmt: skip
-        return signature_confirm(signature=created.signature) if confirm else created.signature
+        return signed(letter, name=name, email=email, title=title, organization_name=organization, confirm=confirm)
 
     return _sign
 

@@ -7,14 +7,13 @@ from django.core.cache import cache
 from django.templatetags.static import static
 
 from letters.counts import letter_count_rebuild
-from letters.services.signing import signature_confirm, signature_create
 from letters.services.verification import signature_verify_manual
+from tests.builders import signed
 from tests.factories import LetterFactory
 
 
 def sign_and_confirm(letter, name, email, **extra):
-    result = signature_create(letter=letter, name=name, email=email, send_email=False, check_rate_limits=False, **extra)
-    return signature_confirm(signature=result.signature)
+    return signed(letter, name=name, email=email, **extra)
 
 
 def signer_names(body: str) -> list[str]:

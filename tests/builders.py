@@ -1,0 +1,26 @@
+"""Signatures with real history, built through the signing services (factories make bare rows; these make the events,
+audit rows and counts a signer would)."""
+
+from datetime import datetime
+
+from letters.models import Letter, Signature
+from letters.services.signing import signature_confirm, signature_create
+
+
+def signed(
+    letter: Letter,
+    *,
+    name: str = "Ada Lovelace",
+    email: str = "ada@example.org",
+    confirm: bool = True,
+    at: datetime | None = None,
+    confirmed_at: datetime | None = None,
+    **extra,
+) -> Signature:
+    """Sign `letter` as a signer would (no email sent, no rate limits), and confirm unless `confirm` is False.
+
+    `extra` goes to signature_create (title, organization_name, is_public, comment, source, ip_address)."""
+    created = signature_create(
+        letter=letter, name=name, email=email, send_email=False, check_rate_limits=False, at=at, **extra
+    ).signature
+    return signature_confirm(signature=created, at=confirmed_at or at) if confirm else created
