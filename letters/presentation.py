@@ -7,7 +7,7 @@ Never add private fields here.
 """
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from letters.models import Signature
@@ -81,6 +81,27 @@ def signature_row(obj: Signature) -> dict[str, Any]:
         "verification__verified_at": record and record.verified_at, "confirmed_at": obj.confirmed_at,
         "version__number": obj.version.number,
     }  # fmt: skip
+
+
+def verification_as_of(obj: Signature, as_of: datetime) -> dict:
+    """The verification the public saw at `as_of` on a row read by letters.history.signatures_as_of (`level_then`):
+    a record made later than `as_of` is not shown."""
+    level = getattr(obj, "level_then", None) or obj.verification_level
+    record = obj.verification if obj.verification_id is not None else None
+    if record is not None and record.level == level and record.verified_at <= as_of:
+        return {"level": level, "method": record.method, "verified_at": iso_utc(record.verified_at)}
+    if level == "email":
+        return {"level": level, "method": "email", "verified_at": iso_utc(obj.confirmed_at)}
+    return {"level": level, "method": None, "verified_at": None}
+
+
+def shown_signature(obj: Signature, *, as_of: datetime | None = None) -> dict:
+    """A signature as the public sees it now, or saw it at `as_of` (then with `removed_later`): what the API's list,
+    and the letter page, show."""
+    row = public_signature_row(signature_row(obj))
+    if as_of is None:
+        return row
+    return {**row, "verification": verification_as_of(obj, as_of), "removed_later": obj.removed_later}
 
 
 def organization_key(slug: str | None, text: str | None) -> str:

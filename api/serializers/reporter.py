@@ -6,7 +6,7 @@ from api.serializers.base import QueryParams
 from api.serializers.public import PublicSignatureSerializer
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
-from letters.presentation import iso_utc
+from letters.presentation import shown_signature
 from letters.selectors import ORDERINGS
 
 
@@ -24,21 +24,7 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
     )
 
     def to_representation(self, obj) -> dict:
-        return {
-            **super().to_representation(obj),
-            "verification": self._verification_then(obj),
-            "removed_later": obj.removed_later,
-        }
-
-    def _verification_then(self, obj) -> dict:
-        as_of = self.context["as_of"]
-        level = obj.level_then
-        record = obj.verification
-        if record is not None and record.level == level and record.verified_at <= as_of:
-            return {"level": level, "method": record.method, "verified_at": iso_utc(record.verified_at)}
-        if level == VerificationLevel.EMAIL:
-            return {"level": level, "method": "email", "verified_at": iso_utc(obj.confirmed_at)}
-        return {"level": level, "method": None, "verified_at": None}
+        return shown_signature(obj, as_of=self.context["as_of"])
 
 
 class CountsSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from letters.models import Letter
+from letters.presentation import shown_signature
 from letters.selectors import (
     letter_counts,
     letter_public_get,
@@ -69,7 +70,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "as_of": as_of,
         "export_query": f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else "",
         "form": form,
-        "signatures": page[:PAGE_SIZE],
+        "signatures": [shown_signature(s, as_of=as_of) for s in page[:PAGE_SIZE]],
         "offset": offset,
         "has_next": has_next,
         "next_query": next_query.urlencode(),
