@@ -308,7 +308,7 @@ def p5(server: Server, letters: dict[str, int], big: str) -> dict:
 
 def synthetic_people(n: int, seed: int = 11):
     from letters.management.commands.bench_seed import GIVEN
-    from registry.dedup import PersonRecord
+    from registry.duplicate_matching import PersonRecord
 
     rng = random.Random(seed)
     given = [*GIVEN, "Bob", "Robert", "William", "Bill", "Katherine", "Elizabeth", "Liz", "James", "Jim", "Anna", "Wei"]
@@ -380,7 +380,7 @@ def synthetic_people(n: int, seed: int = 11):
 
 
 def p6(people: int) -> dict:
-    from registry.dedup import find_duplicates, naive_duplicates
+    from registry.duplicate_matching import find_duplicates, naive_duplicates
 
     records = synthetic_people(people)
     started = time.perf_counter()

@@ -7,7 +7,7 @@ from django.db import transaction
 from letters.demo import DEMO_DAY1_END
 from letters.models import Letter, Signature
 from letters.services.signing import signature_confirm, signature_create
-from registry.duplicates import person_duplicates_check
+from registry.duplicate_scans import person_duplicates_check
 from registry.emails import email_key
 from registry.models import Person, ProtectedName
 from registry.protected import protected_name_add

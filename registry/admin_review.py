@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from registry.duplicates import dedup_scan_start
+from registry.duplicate_scans import dedup_scan_start
 from registry.emails import domain_normalize
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_merge, person_unmerge
 from registry.models import DuplicateCandidate, Organization

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from registry.dedup import PersonRecord
+from registry.duplicate_matching import PersonRecord
 from registry.nicknames import GROUPS, canonical_given_name
 
 KINDS = ("typo", "nickname", "initials", "swapped", "accents", "confusable", "org_alias", "email_alias")

@@ -1,4 +1,4 @@
-"""Forms for the public pages; they apply letters.input and registry.emails, the one home of those rules."""
+"""Forms for the public pages; they apply letters.typed_text and registry.emails, the one home of those rules."""
 
 import datetime
 
@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
 from registry.emails import email_normalize
 
 

@@ -1,11 +1,11 @@
-"""Input serializers for signing; they apply letters.input and registry.emails, the one home of those rules."""
+"""Input serializers for signing; they apply letters.typed_text and registry.emails, the one home of those rules."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import FlatInputSerializer
-from letters.input import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
 from registry.emails import email_normalize
 
 
@@ -24,7 +24,7 @@ class EmailText(serializers.CharField):
 class SignInputSerializer(FlatInputSerializer):
     """Fields like status, verified, letter or person are not declared, so they are ignored.
 
-    The declared lengths are the rules' own (letters.input), so the schema advertises what is accepted; the rules
+    The declared lengths are the rules' own (letters.typed_text), so the schema advertises what is accepted; the rules
     check again after normalization.
     """
 

@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from letters.input import clean_line
 from letters.models import Signature, SignatureEvent
 from letters.services.events import signature_event_record, signature_state
 from letters.services.locking import signature_lock
+from letters.typed_text import clean_line
 from registry.audit import Actor
 from registry.services import organization_link
 
@@ -31,7 +31,7 @@ class CorrectionError(Exception):
 def signature_correct(
     *, signature: Signature, changes: Mapping[str, str], reason: str, actor: Actor = None, at: datetime | None = None
 ) -> Signature:
-    """Apply corrections to name, title or organization text; each is checked by the signing rules (letters.input).
+    """Apply corrections to name, title or organization text; each is checked by the signing rules (letters.typed_text).
 
     Locks the signature (letters.services.locking). The event's public data holds only what the public could see
     before (a withheld name is never written there); the audit row holds the reason and the raw old values.

@@ -60,7 +60,7 @@ def signature_create(
 ) -> SignResult:
     """Record a pending signature, or re-send to the live one with the same email key.
 
-    Inputs are expected clean (letters.input, registry.emails). The partial unique index on live
+    Inputs are expected clean (letters.typed_text, registry.emails). The partial unique index on live
     (letter, email_key) decides races: a losing insert falls back to the row that won. On PostgreSQL a new
     signature costs one statement (letters.services.sign_insert); anything else takes the ORM path.
     """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.dedup import PersonRecord, find_duplicates
+from registry.duplicate_matching import PersonRecord, find_duplicates
 from registry.normalize import person_name
 
 

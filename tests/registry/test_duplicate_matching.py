@@ -1,4 +1,4 @@
-from registry.dedup import PersonRecord, blocking_keys, find_duplicates, naive_duplicates
+from registry.duplicate_matching import PersonRecord, blocking_keys, find_duplicates, naive_duplicates
 from registry.labelled import labelled_people
 
 

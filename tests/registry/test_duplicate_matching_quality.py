@@ -2,7 +2,7 @@
 
 import time
 
-from registry.dedup import find_duplicates
+from registry.duplicate_matching import find_duplicates
 from registry.labelled import KINDS, labelled_people, precision_recall
 
 

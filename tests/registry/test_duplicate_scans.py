@@ -1,6 +1,6 @@
 import pytest
 
-from registry.duplicates import dedup_scan_chunk, dedup_scan_start, person_duplicates_check, person_records
+from registry.duplicate_scans import dedup_scan_chunk, dedup_scan_start, person_duplicates_check, person_records
 from registry.models import DedupScan, DuplicateCandidate, Person
 from tests.factories import PersonEmailFactory, PersonFactory, StaffFactory
 

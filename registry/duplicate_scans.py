@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.audit import Actor, actor_user
-from registry.dedup import Match, PersonRecord, blocking_keys, find_duplicates
+from registry.duplicate_matching import Match, PersonRecord, blocking_keys, find_duplicates
 from registry.models import Affiliation, DedupScan, DuplicateCandidate, Person, PersonEmail
 
 CHUNKS = 8
