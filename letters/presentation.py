@@ -101,7 +101,8 @@ def shown_signature(obj: Signature, *, as_of: datetime | None = None) -> dict:
     row = public_signature_row(signature_row(obj))
     if as_of is None:
         return row
-    return {**row, "verification": verification_as_of(obj, as_of), "removed_later": obj.removed_later}
+    removed_later = obj.removed_later  # type: ignore[attr-defined]  # annotated by letters.history.signatures_as_of
+    return {**row, "verification": verification_as_of(obj, as_of), "removed_later": removed_later}
 
 
 def organization_key(slug: str | None, text: str | None) -> str:
