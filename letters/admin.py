@@ -323,12 +323,12 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(LetterCount)
 class LetterCountAdmin(ReadOnlyAdmin):
-    list_display = ["letter", "public", "verified", "withdrawn", "removed", "name_withheld", "counted_at"]
+    list_display = ["letter", "public", "verified", "withdrawn", "rejected", "name_withheld", "counted_at"]
     list_select_related = ["letter"]
 
 
 @admin.register(LetterCountBucket)
 class LetterCountBucketAdmin(ReadOnlyAdmin):
-    list_display = ["letter", "minute", "added", "removed"]
+    list_display = ["letter", "span", "start", "added", "removed"]
     list_filter = ["letter"]
     list_select_related = ["letter"]

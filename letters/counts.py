@@ -102,7 +102,7 @@ class Tally:
             "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
             "by_level": by_level,
             "withdrawn": self.withdrawn,
-            "removed": self.rejected,
+            "rejected": self.rejected,
             "name_withheld": self.name_withheld,
         }
 
@@ -129,16 +129,16 @@ def _bucket_keys(at: datetime) -> tuple[tuple[str, datetime], ...]:
 def _merge_into_buckets(letter_id: int, per_bucket: dict[tuple[str, datetime], Tally]) -> None:
     starts = {start for _, start in per_bucket}
     existing = {
-        (b.span, b.minute): b
+        (b.span, b.start): b
         for b in LetterCountBucket.objects.select_for_update(of=("self",), no_key=True).filter(
-            letter_id=letter_id, minute__in=starts
+            letter_id=letter_id, start__in=starts
         )
     }
     new: list[LetterCountBucket] = []
     changed: list[LetterCountBucket] = []
     for (span, start), tally in per_bucket.items():
         bucket = existing.get((span, start)) or LetterCountBucket(
-            letter_id=letter_id, span=span, minute=start, by_level={}, by_organization={}
+            letter_id=letter_id, span=span, start=start, by_level={}, by_organization={}
         )
         bucket.added += tally.added
         bucket.removed += tally.removed
@@ -165,7 +165,7 @@ def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
     totals = Tally(
         added=count.public,
         withdrawn=count.withdrawn,
-        rejected=count.removed,
+        rejected=count.rejected,
         name_withheld=count.name_withheld,
         by_level=Counter(count.by_level),
         by_organization=Counter(count.by_organization),
@@ -185,7 +185,7 @@ def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
         count.verified = counts["verified"]
         count.by_level = counts["by_level"]
         count.withdrawn = counts["withdrawn"]
-        count.removed = counts["removed"]
+        count.rejected = counts["rejected"]
         count.name_withheld = counts["name_withheld"]
         count.by_organization = {k: v for k, v in totals.by_organization.items() if v > 0}
     return folded
@@ -240,7 +240,7 @@ def letter_count_rebuild(*, letter_id: int) -> LetterCount:
     """Recompute a letter's totals and buckets from all its events."""
     count, _ = LetterCount.objects.select_for_update(of=("self",), no_key=True).get_or_create(letter_id=letter_id)
     LetterCountBucket.objects.filter(letter_id=letter_id).delete()
-    count.public = count.verified = count.withdrawn = count.removed = count.name_withheld = 0
+    count.public = count.verified = count.withdrawn = count.rejected = count.name_withheld = 0
     count.by_level, count.by_organization, count.last_event_id = {}, {}, 0
     now = timezone.now()
     events = SignatureEvent.objects.filter(letter_id=letter_id).order_by("id").values(*EVENT_FIELDS)
@@ -283,9 +283,9 @@ def letter_counts_as_of(*, letter: Letter, as_of: datetime) -> dict[str, Any]:
     minute, hour, day = _minute(as_of), _hour(as_of), _day(as_of)
     tally = Tally()
     spans = (
-        Q(span=DAY, minute__lt=day)
-        | Q(span=HOUR, minute__gte=day, minute__lt=hour)
-        | Q(span=MINUTE, minute__gte=hour, minute__lt=minute)
+        Q(span=DAY, start__lt=day)
+        | Q(span=HOUR, start__gte=day, start__lt=hour)
+        | Q(span=MINUTE, start__gte=hour, start__lt=minute)
     )
     for bucket in LetterCountBucket.objects.filter(spans, letter=letter).only(
         "added", "removed", "withdrawn", "rejected", "name_withheld_delta", "by_level", "by_organization"

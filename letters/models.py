@@ -435,7 +435,7 @@ class LetterCount(models.Model):
     verified = models.PositiveIntegerField(default=0)
     by_level = models.JSONField(default=dict)
     withdrawn = models.PositiveIntegerField(default=0)
-    removed = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0, help_text="Signatures rejected after being public.")
     name_withheld = models.PositiveIntegerField(default=0)
     by_organization = models.JSONField(default=dict, help_text="Public count per organization key.")
     last_event_id = models.BigIntegerField(default=0)
@@ -460,7 +460,7 @@ class LetterCountBucket(models.Model):
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="count_buckets")
     span = models.CharField(max_length=6, choices=Span.choices, default=Span.MINUTE)
-    minute = models.DateTimeField(help_text="Start of the bucket.")
+    start = models.DateTimeField(help_text="Start of the bucket (a minute, an hour or a day, by span).")
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     withdrawn = models.PositiveIntegerField(default=0)
@@ -470,8 +470,8 @@ class LetterCountBucket(models.Model):
     by_organization = models.JSONField(default=dict, help_text="Change of the public count per organization key.")
 
     class Meta:
-        ordering = ["letter", "span", "minute"]
-        constraints = [models.UniqueConstraint(fields=["letter", "span", "minute"], name="count_bucket_unique")]
+        ordering = ["letter", "span", "start"]
+        constraints = [models.UniqueConstraint(fields=["letter", "span", "start"], name="count_bucket_unique")]
 
     def __str__(self) -> str:
-        return f"{self.letter_id} {self.span} {self.minute:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"
+        return f"{self.letter_id} {self.span} {self.start:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"

@@ -120,7 +120,7 @@ def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str,
         "verified": count.verified,
         "by_level": count.by_level,
         "withdrawn": count.withdrawn,
-        "removed": count.removed,
+        "rejected": count.rejected,
         "name_withheld": count.name_withheld,
         "as_of": None,
         "counted_at": count.counted_at,
@@ -218,8 +218,8 @@ def letter_timeline(*, letter: Letter, bucket: str = "hour") -> list[dict[str, A
     span = LetterCountBucket.Span.HOUR if bucket == "hour" else LetterCountBucket.Span.DAY
     rows = (
         LetterCountBucket.objects.filter(letter=letter, span=span)
-        .order_by("minute")
-        .values_list("minute", "added", "removed")
+        .order_by("start")
+        .values_list("start", "added", "removed")
     )
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     timeline, cumulative = [], 0

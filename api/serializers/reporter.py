@@ -31,8 +31,8 @@ class CountsSerializer(serializers.Serializer):
     public = serializers.IntegerField()
     verified = serializers.IntegerField()
     by_level = serializers.DictField(child=serializers.IntegerField())
-    withdrawn = serializers.IntegerField()
-    removed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField(help_text="Confirmed signatures later withdrawn by their signers.")
+    rejected = serializers.IntegerField(help_text="Public signatures later rejected by an admin.")
     name_withheld = serializers.IntegerField()
     as_of = serializers.DateTimeField(allow_null=True)
     counted_at = serializers.DateTimeField(allow_null=True)
@@ -54,7 +54,9 @@ class TimelineBucketSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     added = serializers.IntegerField()
-    removed = serializers.IntegerField()
+    removed = serializers.IntegerField(
+        help_text="Signatures that left the public list (withdrawn, rejected, merged, held)."
+    )
     cumulative = serializers.IntegerField()
 
 

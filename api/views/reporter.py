@@ -163,7 +163,7 @@ class LetterStatsView(PublicView):
     shared_response_cache = True
 
     @extend_schema(
-        summary="Counts: total, by level, by organization (top N plus other), withdrawn, removed",
+        summary="Counts: total, by level, by organization (top N plus other), withdrawn, rejected",
         parameters=[StatsParams],
         responses={200: StatsSerializer, **ERRORS},
     )

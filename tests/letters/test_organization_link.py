@@ -49,7 +49,7 @@ def test_linking_nvidea_to_nvidia_moves_counts_re_evaluates_the_domain_and_recor
     assert (rebuilt.by_organization, rebuilt.by_level) == ({"org:nvidia": 1}, {"domain": 1})
 
 
-def test_rejecting_a_signature_held_since_confirmation_does_not_count_as_removed(staff_user):
+def test_rejecting_a_signature_held_since_confirmation_does_not_count_as_rejected(staff_user):
     from letters.services.verification import signature_reject
 
     letter = LetterFactory()
@@ -60,5 +60,5 @@ def test_rejecting_a_signature_held_since_confirmation_does_not_count_as_removed
     assert held.hold_reason == "mixed_script"
     signature_reject(signature=held, reason="Impersonation", actor=staff_user)
     count = letter_count_rebuild(letter_id=letter.pk)
-    assert (count.public, count.removed, count.withdrawn) == (0, 0, 0)
+    assert (count.public, count.rejected, count.withdrawn) == (0, 0, 0)
     assert list(letter_changes(letter=letter)) == []

@@ -152,7 +152,7 @@ class Command(BaseCommand):
                     span_orgs[minute.replace(**cut)].update(by_org[minute])
                 rollups[span] = (span_buckets, span_orgs)
             with cursor.cursor.copy(
-                "COPY letters_lettercountbucket (letter_id, span, minute, added, removed, withdrawn, rejected, "
+                "COPY letters_lettercountbucket (letter_id, span, start, added, removed, withdrawn, rejected, "
                 "name_withheld_delta, by_level, by_organization) FROM STDIN"
             ) as copy:
                 for span, (span_buckets, span_orgs) in rollups.items():
