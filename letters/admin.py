@@ -179,10 +179,10 @@ class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
         "status",
         "verification_level",
         "hold_reason",
-        "is_public",
+        "name_shown",
         "confirmed_at",
     ]
-    list_filter = [ReviewQueueFilter, "status", "verification_level", "hold_reason", "source", "is_public", "letter"]
+    list_filter = [ReviewQueueFilter, "status", "verification_level", "hold_reason", "source", "name_shown", "letter"]
     search_fields = ["name", "organization_name", "title", "email_key", "public_id"]
     list_select_related = ["letter", "organization", "person"]
     date_hierarchy = "signed_at"
@@ -199,7 +199,7 @@ class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
         "verification_level",
         "verification",
         "hold_reason",
-        "is_public",
+        "name_shown",
         "comment",
         "rejection_reason",
         "public_removal_reason",

@@ -33,7 +33,7 @@ EVENT_FIELDS = (
     "level_after",
     "organization_before",
     "organization_after",
-    "signature__is_public",
+    "signature__name_shown",
     "signature__organization__slug",
     "signature__organization__status",
     "signature__organization_name",
@@ -76,10 +76,10 @@ class Tally:
             self.by_organization[_organization(event, "organization_after")] += 1
         if after and not before:
             self.added += 1
-            self.name_withheld += not event["signature__is_public"]
+            self.name_withheld += not event["signature__name_shown"]
         elif before and not after:
             self.removed += 1
-            self.name_withheld -= not event["signature__is_public"]
+            self.name_withheld -= not event["signature__name_shown"]
         was_confirmed = event["level_before"] != "none"
         if event["kind"] == SignatureEvent.Kind.WITHDRAWN and was_confirmed:
             self.withdrawn += 1
@@ -255,7 +255,7 @@ def _drifted(count: LetterCount) -> bool:
     actual = visible.aggregate(
         public=Count("id"),
         verified=Count("id", filter=Q(verification_level__in=LEVELS_WITH_RECORD)),
-        name_withheld=Count("id", filter=Q(is_public=False)),
+        name_withheld=Count("id", filter=Q(name_shown=False)),
     )
     return actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}
 

@@ -65,9 +65,9 @@ def export_row(signature: Signature) -> dict[str, Any]:
     org = signature.organization if signature.organization and signature.organization.status == "reviewed" else None
     return {
         "id": signature.public_id,
-        "name": as_seen(signature, "name") if signature.is_public else NAME_WITHHELD,
-        "name_withheld": not signature.is_public,
-        "title": as_seen(signature, "title") if signature.is_public else "",
+        "name": as_seen(signature, "name") if signature.name_shown else NAME_WITHHELD,
+        "name_withheld": not signature.name_shown,
+        "title": as_seen(signature, "title") if signature.name_shown else "",
         "organization": org.name if org else as_seen(signature, "organization_name"),
         "organization_slug": org.slug if org else None,
         "verification_level": level,

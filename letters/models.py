@@ -171,7 +171,9 @@ class Signature(models.Model):
     verification = models.ForeignKey(
         "VerificationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    is_public = models.BooleanField(default=True, help_text="Show the name publicly; withheld names still count.")
+    name_shown = models.BooleanField(
+        default=True, db_column="is_public", help_text="The signer lets the name be shown; withheld names still count."
+    )
     hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True, default="")
     rejection_reason = models.TextField(blank=True, help_text="Private.")
     public_removal_reason = models.CharField(max_length=200, blank=True)

@@ -27,7 +27,7 @@ def iso_utc(moment) -> str | None:
 def public_signature_row(row: Mapping[str, Any]) -> dict:
     """The public shape of a signature from a row of letters.selectors.PUBLIC_ROW_FIELDS (list pages read values,
     not model instances); PublicSignatureSerializer gives the same shape for an instance."""
-    public = row["is_public"]
+    public = row["name_shown"]
     return {
         "id": row["public_id"],
         "name": row["name"] if public else NAME_WITHHELD,
@@ -73,7 +73,7 @@ def signature_row(obj: Signature) -> dict[str, Any]:
     record = obj.verification if obj.verification_id is not None else None
     return {
         "public_id": obj.public_id, "name": as_seen(obj, "name"), "title": as_seen(obj, "title"),
-        "is_public": obj.is_public, "organization_name": as_seen(obj, "organization_name"),
+        "name_shown": obj.name_shown, "organization_name": as_seen(obj, "organization_name"),
         "organization_id": obj.organization_id,
         "organization__name": org and org.name, "organization__slug": org and org.slug,
         "organization__status": org and org.status, "verification_level": obj.verification_level,

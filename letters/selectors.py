@@ -27,13 +27,13 @@ STATS_CACHE_PAST = 60  # the past changes only when late events are folded
 PUBLIC_SIGNATURE_RELATED = ("organization", "verification", "version")
 # What public rows and exports read; everything else (emails, comments, IPs) is never even fetched.
 PUBLIC_SIGNATURE_FIELDS = (
-    "public_id", "letter_id", "name", "title", "is_public", "organization_name", "verification_level", "status",
+    "public_id", "letter_id", "name", "title", "name_shown", "organization_name", "verification_level", "status",
     "hold_reason", "confirmed_at", "organization__name", "organization__slug", "organization__status",
     "verification__level", "verification__method", "verification__verified_at", "version__number",
 )  # fmt: skip
 # The same, as values() for list pages (api.serializers.public.public_signature_row reads these keys).
 PUBLIC_ROW_FIELDS = (
-    "id", "public_id", "name", "title", "is_public", "organization_name", "organization_id", "organization__name",
+    "id", "public_id", "name", "title", "name_shown", "organization_name", "organization_id", "organization__name",
     "organization__slug", "organization__status", "verification_level", "verification_id", "verification__method",
     "verification__verified_at", "confirmed_at", "version__number", "public_name",
 )  # fmt: skip
@@ -155,15 +155,15 @@ def letter_signatures_public(
         rows = rows.filter(level_then=level) if as_of else rows.filter(verification_level=level)  # type: ignore[misc]
     if q:
         rows = rows.filter(
-            Q(is_public=True, name__icontains=q)
-            | Q(is_public=True, title__icontains=q)
+            Q(name_shown=True, name__icontains=q)
+            | Q(name_shown=True, title__icontains=q)
             | Q(organization_name__icontains=q)
         )
     if signed_after:
         rows = rows.filter(confirmed_at__gte=signed_after)
     if signed_before:
         rows = rows.filter(confirmed_at__lt=signed_before)
-    rows = rows.annotate(public_name=Case(When(is_public=True, then=Lower("name")), default=Value("~"))).order_by(
+    rows = rows.annotate(public_name=Case(When(name_shown=True, then=Lower("name")), default=Value("~"))).order_by(
         *ORDERINGS.get(ordering, ORDERINGS["signed_at"])
     )
     return (
@@ -272,7 +272,7 @@ def organization_public_signatures(*, organization: Organization) -> QuerySet[Si
 def person_public_signatures(*, person_ids: list[int]) -> QuerySet[Signature]:
     return (
         Signature.objects.visible()
-        .filter(person_id__in=person_ids, is_public=True)
+        .filter(person_id__in=person_ids, name_shown=True)
         .exclude(letter__status=Letter.Status.DRAFT)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")

@@ -19,7 +19,7 @@ def signed(
 ) -> Signature:
     """Sign `letter` as a signer would (no email sent, no rate limits), and confirm unless `confirm` is False.
 
-    `extra` goes to signature_create (title, organization_name, is_public, comment, source, ip_address)."""
+    `extra` goes to signature_create (title, organization_name, name_shown, comment, source, ip_address)."""
     created = signature_create(
         letter=letter, name=name, email=email, send_email=False, check_rate_limits=False, at=at, **extra
     ).signature

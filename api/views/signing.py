@@ -84,7 +84,7 @@ class SignView(AnonymousJSONView):
                 email=data["email"],
                 title=data.get("title", ""),
                 organization_name=data.get("organization", ""),
-                is_public=data.get("public", True),
+                name_shown=data.get("public", True),
                 comment=data.get("comment", ""),
                 source=Signature.Source.API,
                 ip_address=client_ip(request.META),

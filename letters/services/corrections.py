@@ -67,7 +67,7 @@ def _apply(*, signature: Signature, cleaned: dict[str, str], reason: str, actor:
         return signature
     before = signature_state(signature)
     seen = {"organization_name": signature.organization_name}
-    if signature.is_public:
+    if signature.name_shown:
         seen.update(name=signature.name, title=signature.title)
     old = {field: getattr(signature, field) for field in changed}
     for field, value in changed.items():

@@ -229,7 +229,7 @@ def test_no_public_endpoint_reveals_emails_ips_tokens_or_comments(client, open_l
     for n, kind in enumerate(kinds):
         made[kind] = signature_create(
             letter=open_letter, name=f"Person {kind}", email=f"{kind}@secret-domain.example", comment="private words",
-            is_public=kind != "withheld", organization_name="Nvidia", ip_address="203.0.113.7", send_email=False,
+            name_shown=kind != "withheld", organization_name="Nvidia", ip_address="203.0.113.7", send_email=False,
             check_rate_limits=False, at=T0 + timedelta(minutes=n),
         ).signature  # fmt: skip
         if kind != "pending":
@@ -340,7 +340,7 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
     call_command("load_demo", stdout=io.StringIO())
     letter = Letter.objects.get(slug=DEMO_SLUG)
     first, second = Signature.objects.filter(letter=letter, status="confirmed", hold_reason="").order_by("id")[:2]
-    Signature.objects.filter(pk__in=[first.pk, second.pk]).update(is_public=True, organization=None)
+    Signature.objects.filter(pk__in=[first.pk, second.pk]).update(name_shown=True, organization=None)
     Signature.objects.filter(pk=first.pk).update(name="=HYPERLINK(1)", title="-2", confirmed_at=T0)
     Signature.objects.filter(pk=second.pk).update(
         organization_name='Quote "Co", Ltd', confirmed_at=T0 + timedelta(microseconds=250000)

@@ -147,9 +147,9 @@ def test_status_and_people_cannot_be_edited_on_a_signature_in_admin(staff_client
     signature = confirmed(letter)
     url = reverse("admin:letters_signature_change", args=[signature.pk])
     staff_client.post(url, {"name": signature.name, "title": "Engineer", "organization_name": "", "status": "rejected",
-                            "is_public": "", "person": "", "hold_reason": "admin", **SIGNATURE_INLINES})  # fmt: skip
+                            "name_shown": "", "person": "", "hold_reason": "admin", **SIGNATURE_INLINES})  # fmt: skip
     signature.refresh_from_db()
-    assert (signature.status, signature.is_public, signature.hold_reason) == ("confirmed", True, "")
+    assert (signature.status, signature.name_shown, signature.hold_reason) == ("confirmed", True, "")
     assert signature.person_id is not None
     assert (
         staff_client.post(reverse("admin:letters_signature_delete", args=[signature.pk]), {"post": "yes"}).status_code

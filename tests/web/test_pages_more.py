@@ -60,7 +60,7 @@ def test_level_filter_lists_only_signers_at_that_level(client, open_letter, staf
 @pytest.mark.django_db
 def test_withheld_signers_are_counted_but_their_names_and_emails_never_shown(client, open_letter):
     sign_and_confirm(open_letter, "Visible Person", "visible@example.org")
-    sign_and_confirm(open_letter, "Secret Person", "secret@example.org", is_public=False, comment="private note")
+    sign_and_confirm(open_letter, "Secret Person", "secret@example.org", name_shown=False, comment="private note")
     letter_count_rebuild(letter_id=open_letter.pk)
     body = client.get(f"/letters/{open_letter.slug}/").content.decode()
     assert '<span data-testid="public-count">2</span>' in body

@@ -30,7 +30,7 @@ def test_an_unreviewed_organization_reads_as_typed_on_the_page_and_in_the_api(cl
 
 def test_a_withheld_name_hides_the_title_on_the_page_as_in_the_api(client):
     letter = LetterFactory()
-    signed(letter, name="Ada Lovelace", title="Engineer", organization_name="Acme", is_public=False)
+    signed(letter, name="Ada Lovelace", title="Engineer", organization_name="Acme", name_shown=False)
     body = client.get(f"/letters/{letter.slug}/").content.decode()
     assert "Ada Lovelace" not in body and "Engineer" not in body
     assert "<em>Name withheld</em>" in body

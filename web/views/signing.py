@@ -44,7 +44,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     title=form.cleaned_data["title"],
                     organization_name=form.cleaned_data["organization"],
-                    is_public=form.cleaned_data["public"],
+                    name_shown=form.cleaned_data["public"],
                     comment=form.cleaned_data["comment"],
                     source=Signature.Source.WEB,
                     ip_address=client_ip(request.META),

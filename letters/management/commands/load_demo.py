@@ -96,7 +96,7 @@ class DemoSigner:
     email: str
     title: str
     organization: str
-    is_public: bool
+    name_shown: bool
     signed_at: datetime
     confirmed_at: datetime | None
     withdrawn_at: datetime | None = None
@@ -144,7 +144,7 @@ def demo_signers(seed: int = 2026) -> list[DemoSigner]:
     for i in range(3):  # never confirmed
         add(day3 + timedelta(hours=2, minutes=50 * i), None)
     for index in (5, 40, 90):
-        signers[index].is_public = False
+        signers[index].name_shown = False
     signers[10].withdrawn_at = DEMO_DAY1_END + timedelta(hours=15)
     return signers
 
@@ -206,7 +206,7 @@ class Command(BaseCommand):
                     email=signer.email,
                     title=signer.title,
                     organization_name=signer.organization,
-                    is_public=signer.is_public,
+                    name_shown=signer.name_shown,
                     source=Signature.Source.WEB,
                     send_email=False,
                     check_rate_limits=False,
