@@ -16,7 +16,7 @@ from registry.models import (
     ProtectedName,
 )
 from registry.normalize import organization_name_key, skeleton
-from registry.protected import protected_name_save
+from registry.protected import protected_name_remove, protected_name_save
 from registry.services import (
     organization_alias_add,
     organization_alias_remove,
@@ -293,6 +293,13 @@ class ProtectedNameAdmin(admin.ModelAdmin):
         held = protected_name_save(protected=obj, actor=request.user)
         if held:
             messages.warning(request, f"{held} public signature(s) matching this name are now held for review.")
+
+    def delete_model(self, request, obj):
+        protected_name_remove(protected=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for protected in queryset:
+            protected_name_remove(protected=protected, actor=request.user)
 
 
 CANDIDATE_FIELDS = ["comparison", "person_a", "person_b", "score", "reasons", "status", "decided_by", "decided_at"]

@@ -61,3 +61,10 @@ def protected_name_save(*, protected: ProtectedName, actor: Actor = None, at: da
         participant.protected_name_saved(protected=protected, actor=actor, at=at)
         for participant in protected_name_participants
     )
+
+
+@transaction.atomic
+def protected_name_remove(*, protected: ProtectedName, actor: Actor = None) -> None:
+    """Stop protecting a name; signatures held because of it stay held until someone reviews them."""
+    audit_log(action="registry.protected_name.removed", target=protected, actor=actor, data={"name": protected.name})
+    protected.delete()

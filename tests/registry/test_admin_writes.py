@@ -355,3 +355,15 @@ def test_the_add_alias_or_domain_page_refuses_what_is_not_a_domain(staff_client,
     assert response.status_code == 200
     assert response.context["form"].errors == {"domain": ["Enter a valid domain."]}
     assert list(nvidia.domains.values_list("domain", flat=True)) == ["nvidia.com"]
+
+
+def test_removing_a_protected_name_in_admin_is_audited(staff_client, staff_user):
+    from registry.models import ProtectedName
+    from registry.protected import protected_name_add
+
+    protected = protected_name_add(name="Maximilian Thornbury")
+    url = reverse("admin:registry_protectedname_delete", args=[protected.pk])
+    assert staff_client.post(url, {"post": "yes"}).status_code == 302
+    assert not ProtectedName.objects.exists()
+    audit = AuditEvent.objects.get(action="registry.protected_name.removed")
+    assert (audit.actor, audit.data) == (staff_user, {"name": "Maximilian Thornbury"})
