@@ -3,7 +3,7 @@ audit rows and counts a signer would)."""
 
 from datetime import datetime
 
-from letters.models import Letter, Signature
+from letters.models import Letter, Signature, SignatureEvent
 from letters.services.signing import signature_confirm, signature_create
 
 
@@ -24,3 +24,14 @@ def signed(
         letter=letter, name=name, email=email, send_email=False, check_rate_limits=False, at=at, **extra
     ).signature
     return signature_confirm(signature=created, at=confirmed_at or at) if confirm else created
+
+
+def public_count(letter: Letter) -> int:
+    """The public count replayed from events, checked against the rows' own `is_visible`."""
+    from_events = sum(
+        int(after) - int(before)
+        for before, after in SignatureEvent.objects.filter(letter=letter).values_list("visible_before", "visible_after")
+    )
+    from_rows = sum(s.is_visible for s in Signature.objects.filter(letter=letter))
+    assert from_events == from_rows
+    return from_rows

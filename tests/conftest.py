@@ -1,8 +1,13 @@
+from datetime import datetime
+
 import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from tests.factories import LetterFactory, StaffFactory
+from letters.models import Letter, Signature
+from letters.services.signing import signature_confirm, signature_create
+from registry.services import organization_alias_add, organization_domain_add
+from tests.factories import LetterFactory, OrganizationFactory, StaffFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -70,3 +75,39 @@ def _fresh_cache():
     cache.clear()
     letter_copies_forget()
     near_copies.clear()
+
+
+@pytest.fixture
+def sign(open_letter):
+    """Sign and confirm through the signing services, as a real signer would (tests.builders.signed on open_letter)."""
+
+    def _sign(
+        name: str,
+        email: str,
+        *,
+        title: str = "",
+        organization: str = "",
+        letter: Letter | None = None,
+        at: datetime | None = None,
+    ) -> Signature:
+        result = signature_create(
+            letter=letter or open_letter,
+            name=name,
+            email=email,
+            title=title,
+            organization_name=organization,
+            send_email=False,
+            check_rate_limits=False,
+            at=at,
+        )
+        return signature_confirm(signature=result.signature, at=at)
+
+    return _sign
+
+
+@pytest.fixture
+def nvidia(db):
+    organization = OrganizationFactory(name="Nvidia", slug="nvidia", name_key="nvidia")
+    organization_alias_add(organization=organization, name="NVIDIA Corporation")
+    organization_domain_add(organization=organization, domain="nvidia.com")
+    return organization

@@ -211,7 +211,7 @@ def test_dismiss_endpoint_dismisses(staff_api, candidate):
 
 
 def test_merge_through_the_api_keeps_the_public_count_right(staff_api, open_letter):
-    from tests.registry.conftest import public_count
+    from tests.builders import public_count
 
     signatures = []
     for name, email in [("Katherine Lindqvist", "k@adobe.example"), ("Katie Lindqvist", "katie@gmail.com")]:

@@ -9,7 +9,7 @@ from letters.models import Letter, Signature, SignatureEvent
 from registry.emails import email_key
 from registry.merge import duplicate_merge
 from registry.models import AuditEvent, DuplicateCandidate, ProtectedName
-from tests.registry.conftest import public_count
+from tests.builders import public_count
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from letters.models import Signature, SignatureEvent
 from letters.services.verification import signature_reject
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_merge, person_unmerge
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, PersonEmail
+from tests.builders import public_count
 from tests.factories import LetterFactory, PersonFactory
-from tests.registry.conftest import public_count
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from letters.services.verification import (
 )
 from registry.models import AuditEvent, ProtectedName
 from registry.protected import protected_name_add, protected_name_match
+from tests.builders import public_count
 from tests.factories import SignatureFactory
-from tests.registry.conftest import public_count
 
 pytestmark = pytest.mark.django_db
 
