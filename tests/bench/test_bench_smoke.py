@@ -51,6 +51,9 @@ def test_bench_harness_produces_every_figure(tmp_path, settings):
         assert launch["read_mix"]["page"]["requests"] > 0
         assert launch["errors"] == launch["server_errors_5xx"] == 0
         assert isinstance(launch["deadlocks"], int)
+        paced = launch["paced"]  # the open-loop variant, beside the figure
+        assert paced["sign"]["requests"] > 0 and paced["errors"] == paced["server_errors_5xx"] == 0
+        assert paced["first_confirmations"] == paced["pending_confirmed_stored"] > 0
         for figure in sorted(FIGURES):
             assert f"\n{figure} " in result.stdout
     finally:
