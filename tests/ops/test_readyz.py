@@ -167,7 +167,9 @@ def test_readyz_checks_a_configured_broker_and_names_it_when_unreachable(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Both: once the app has connected (CI runs with a real broker), the write URL is what connections use.
     monkeypatch.setattr(current_app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setattr(current_app.conf, "broker_write_url", f"redis://127.0.0.1:{port}/0")
 
     assert readyz(probe_client) == (
         503,
@@ -187,5 +189,6 @@ def test_readyz_passes_a_reachable_broker(probe_client, folded_history, settings
         pytest.skip("needs Redis on 127.0.0.1:6379")
     settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr(current_app.conf, "broker_url", "redis://127.0.0.1:6379/15")
+    monkeypatch.setattr(current_app.conf, "broker_write_url", "redis://127.0.0.1:6379/15")
 
     assert readyz(probe_client) == (200, {"status": "ok", "checks": {**ALL_OK, "broker": "ok"}})
