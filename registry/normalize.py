@@ -100,7 +100,7 @@ def person_name(raw: str) -> PersonName:
         if left and right and fold(right) not in NAME_SUFFIXES:
             text = f"{right} {left}"
     words = [w for w in skeleton(text).split() if not _is_title(w)]
-    written = next((w for w in text.replace(",", " ").split() if not all(map(_is_title, skeleton(w).split()))), "")
+    written = next((w for w in text.replace(",", " ").split() if not _written_title(w)), "")
     if not words:
         return PersonName(given="", surname="", middle=(), initial_only=False)
     if len(words) == 1:
@@ -113,6 +113,12 @@ def person_name(raw: str) -> PersonName:
         initial_only=len(given) == 1,
         given_as_written=written,
     )
+
+
+@lru_cache(maxsize=65536)  # written words repeat (given names above all); a skeleton is costly
+def _written_title(word: str) -> bool:
+    """Whether a word as written is only honorifics or suffixes once folded ("Dr.", "Dг.", "PhD")."""
+    return all(map(_is_title, skeleton(word).split()))
 
 
 def _is_title(word: str) -> bool:

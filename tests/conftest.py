@@ -5,8 +5,8 @@ from django.core.cache import caches
 from django.db import connection
 
 from letters.models import Letter, Signature
-from letters.services.signing import signature_confirm, signature_create
 from registry.services import organization_alias_add, organization_domain_add
+from tests.builders import signed
 from tests.factories import LetterFactory, OrganizationFactory, StaffFactory
 
 
@@ -90,17 +90,7 @@ def sign(open_letter):
         letter: Letter | None = None,
         at: datetime | None = None,
     ) -> Signature:
-        result = signature_create(
-            letter=letter or open_letter,
-            name=name,
-            email=email,
-            title=title,
-            organization_name=organization,
-            send_email=False,
-            check_rate_limits=False,
-            at=at,
-        )
-        return signature_confirm(signature=result.signature, at=at)
+        return signed(letter or open_letter, name=name, email=email, title=title, organization_name=organization, at=at)
 
     return _sign
 

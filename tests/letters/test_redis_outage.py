@@ -19,16 +19,20 @@ def closed_port() -> int:
         return s.getsockname()[1]  # nothing listens there once the socket is closed
 
 
-@pytest.fixture
-def redis_down(settings):
+def cache_at(settings, port: int, timeout: float) -> None:
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
         }
     }
     local_counters.clear()
+
+
+@pytest.fixture
+def redis_down(settings):
+    cache_at(settings, closed_port(), 0.5)
     yield caches["default"]
     local_counters.clear()
 
@@ -52,14 +56,7 @@ def redis_hung(settings):
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{listener.getsockname()[1]}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
-        }
-    }
-    local_counters.clear()
+    cache_at(settings, listener.getsockname()[1], 0.3)
     yield caches["default"]
     stop.set()
     thread.join(2)
