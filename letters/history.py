@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.fields.json import KT
 
 from letters.models import Letter, Signature, SignatureEvent
 
@@ -12,22 +11,18 @@ def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
     """Signatures public at `as_of`: the last event at or before it left them visible.
 
     Annotates `level_then` (the verification level at that moment) and `removed_later` (not public now), so later
-    withdrawals and removals do not rewrite the past but are marked; and `name_then`, `title_then`,
-    `organization_name_then` from the first correction after `as_of` (NULL when there is none: the text is still
-    what it was), which letters.presentation.as_seen reads.
+    withdrawals and removals do not rewrite the past but are marked; and `seen_then`, what the first correction after
+    `as_of` recorded the public saw before it (NULL when there is none: the text is still what it was), which
+    letters.presentation.as_seen reads.
     """
     last = SignatureEvent.objects.filter(signature=OuterRef("pk"), at__lte=as_of).order_by("-at", "-id")
     corrected_later = SignatureEvent.objects.filter(
         signature=OuterRef("pk"), kind=SignatureEvent.Kind.CORRECTED, at__gt=as_of
     ).order_by("at", "id")
-    seen_then = {
-        f"{field}_then": Subquery(corrected_later.annotate(seen=KT(f"data__before__{field}")).values("seen")[:1])
-        for field in ("name", "title", "organization_name")
-    }
     return (
         Signature.objects.filter(letter=letter, confirmed_at__lte=as_of)
         .annotate(
-            **seen_then,
+            seen_then=Subquery(corrected_later.values("data__before")[:1]),
             visible_then=Subquery(last.values("visible_after")[:1]),
             level_then=Subquery(last.values("level_after")[:1]),
             removed_later=Case(
@@ -36,7 +31,7 @@ def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:
                 output_field=BooleanField(),
             ),
         )
-        .filter(visible_then=True)  # type: ignore[misc]  # the plugin loses annotations passed with **
+        .filter(visible_then=True)
     )
 
 

@@ -62,9 +62,9 @@ def shown_verification(row: Mapping[str, Any]) -> dict:
 
 def as_seen(obj: Signature, field: str) -> Any:
     """A typed field as the public saw it: the value before a later correction when the row was read as of an
-    earlier instant (letters.history annotates `<field>_then`), else the current one."""
-    then = getattr(obj, f"{field}_then", None)
-    return then if then is not None else getattr(obj, field)
+    earlier instant (letters.history annotates `seen_then`), else the current one."""
+    then = getattr(obj, "seen_then", None) or {}
+    return then[field] if field in then else getattr(obj, field)
 
 
 def signature_row(obj: Signature) -> dict[str, Any]:

@@ -19,13 +19,13 @@ def outbox_send(message_id: int) -> None:
 @shared_task(acks_late=True)
 def outbox_flush() -> int:
     """Send every due outbox email; published at most once a second per process after signing commits."""
-    return outbox.outbox_flush()
+    return outbox.outbox_send_due()
 
 
 @shared_task(acks_late=True)
 def outbox_resend_stale() -> int:
     """Beat: send every due outbox email (lost enqueues, retries whose time has come, crashed claims)."""
-    return outbox.outbox_resend_stale()
+    return outbox.outbox_send_due()
 
 
 @shared_task(acks_late=True)

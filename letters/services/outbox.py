@@ -191,7 +191,7 @@ def _refused_for_good(exc: smtplib.SMTPException) -> bool:
 def _record_failure(*, message: OutboxMessage, error: Exception, permanent: bool) -> None:
     now = timezone.now()
     error_text = f"{type(error).__name__}: {error}"[:1000]
-    attempts = OutboxMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    attempts = message.attempts  # read after the claim counted this try
     if permanent or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         with transaction.atomic():
             OutboxMessage.objects.filter(pk=message.pk, sent_at=None).update(
@@ -223,17 +223,9 @@ def outbox_message_retry(*, message: OutboxMessage, actor: Actor = None) -> bool
     return bool(retried)
 
 
-def outbox_flush() -> int:
-    """Send every due message (a batch task published at most once a second per process)."""
-    return _send_due()
-
-
-def outbox_resend_stale() -> int:
-    """Beat: send every due message — lost enqueues, retries whose time has come, rows of crashed workers."""
-    return _send_due()
-
-
-def _send_due() -> int:
+def outbox_send_due() -> int:
+    """Send every due message: the flush after signing (at most once a second per process) and beat (lost enqueues,
+    retries whose time has come, rows of crashed workers) both run this."""
     ids = list(
         OutboxMessage.objects.filter(_due(timezone.now())).order_by("created_at", "id").values_list("pk", flat=True)
     )[:BATCH_SIZE]

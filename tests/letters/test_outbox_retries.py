@@ -13,7 +13,7 @@ from letters.services.outbox import (
     claim_timeout,
     outbox_message_retry,
     outbox_message_send,
-    outbox_resend_stale,
+    outbox_send_due,
     retry_delay,
 )
 from letters.services.signing import signature_create
@@ -66,18 +66,18 @@ def test_a_failed_send_is_rescheduled_with_backoff_and_reuses_its_tokens_and_mes
     assert "/confirm/" in first_body and "ConnectionRefusedError" in message.last_error
     wait = message.next_attempt_at - timezone.now()
     assert timedelta(seconds=14) < wait <= timedelta(seconds=30)
-    assert outbox_resend_stale() == 0 and flaky.tries == 1  # not due yet
+    assert outbox_send_due() == 0 and flaky.tries == 1  # not due yet
     tokens = SignatureToken.objects.filter(signature=signature).count()
 
     make_due(message.pk)
-    assert outbox_resend_stale() == 0 and flaky.tries == 2
+    assert outbox_send_due() == 0 and flaky.tries == 2
     message.refresh_from_db()
     assert message.attempts == 2
     assert timedelta(seconds=29) < message.next_attempt_at - timezone.now() <= timedelta(seconds=60)
 
     flaky.failure = None
     make_due(message.pk)
-    assert outbox_resend_stale() == 1
+    assert outbox_send_due() == 1
     [delivered] = mail.outbox
     assert delivered.body == first_body and delivered.extra_headers["Message-ID"] == first_id
     assert SignatureToken.objects.filter(signature=signature).count() == tokens == 2  # confirm + withdraw, once
@@ -90,14 +90,14 @@ def test_attempts_used_up_make_the_message_undeliverable_audited_and_not_retried
     message = OutboxMessage.objects.get()
     for _ in range(3):
         make_due(message.pk)
-        outbox_resend_stale()
+        outbox_send_due()
     message.refresh_from_db()
     assert message.attempts == 4 and message.failed_at is not None and message.sent_at is None
     assert message.body_text == ""  # no live tokens kept for a message that will not go out
     audit = AuditEvent.objects.get(action="letters.outbox.undeliverable")
     assert audit.target_id == str(message.pk) and audit.data["attempts"] == 4
     make_due(message.pk)
-    assert outbox_resend_stale() == 0 and flaky.tries == 4
+    assert outbox_send_due() == 0 and flaky.tries == 4
 
 
 def test_an_admin_retry_of_an_undeliverable_message_delivers_it(open_letter, flaky, staff_user):
@@ -132,10 +132,10 @@ def test_an_unreachable_server_stops_the_batch_without_spending_the_others_attem
     monkeypatch.setattr("letters.services.outbox._enqueue_send", lambda message_id: None)  # the batch is the first try
     for n in range(3):
         sign(open_letter, email=f"s{n}@example.org")
-    assert outbox_resend_stale() == 0
+    assert outbox_send_due() == 0
     assert sorted(OutboxMessage.objects.values_list("attempts", flat=True)) == [0, 0, 1]
     flaky.failure = None
-    assert outbox_resend_stale() == 2  # the two untried ones; the failed one waits for its backoff
+    assert outbox_send_due() == 2  # the two untried ones; the failed one waits for its backoff
     assert len(mail.outbox) == 2
 
 
@@ -148,9 +148,9 @@ def test_a_crashed_claim_is_resent_within_a_minute_with_the_same_link_and_messag
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=None, claimed_at=timezone.now())
     flaky.failure = None
     assert claim_timeout() < timedelta(minutes=1)
-    assert outbox_resend_stale() == 0  # the claim still protects it
+    assert outbox_send_due() == 0  # the claim still protects it
     OutboxMessage.objects.filter(pk=message.pk).update(claimed_at=timezone.now() - claim_timeout())
-    assert outbox_resend_stale() == 1
+    assert outbox_send_due() == 1
     [delivered] = mail.outbox
     assert delivered.body == body and delivered.extra_headers["Message-ID"] == message_id
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from letters.models import OutboxMessage, Signature, SignatureEvent, SignatureToken
-from letters.services.outbox import outbox_message_send, outbox_resend_stale
+from letters.services.outbox import outbox_message_send, outbox_send_due
 from letters.services.signing import signature_create
 from tests.factories import LetterFactory
 
@@ -212,8 +212,8 @@ def test_an_unsent_message_is_resent_by_the_beat_task_and_only_once(open_letter,
     signature_create(letter=open_letter, name="Ada Lovelace", email="ada@example.org", check_rate_limits=False)
     assert mailoutbox == []
     message = OutboxMessage.objects.get()
-    assert outbox_resend_stale() == 1
-    assert outbox_resend_stale() == 0
+    assert outbox_send_due() == 1
+    assert outbox_send_due() == 0
     assert outbox_message_send(message_id=message.pk) is False
     assert len(mailoutbox) == 1
     message.refresh_from_db()
