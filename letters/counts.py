@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from letters.models import LEVELS_WITH_RECORD, Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
-from letters.presentation import organization_key
+from letters.presentation import shown_organization_key_of
 
 FOLD_MARGIN = timedelta(seconds=1)
 STALE_AFTER = timedelta(seconds=5)
@@ -44,9 +44,10 @@ def _organization(event: dict[str, Any], side: str) -> str:
     """The organization key the event recorded; for events from before keys were recorded, the one shown now."""
     if event[side] is not None:
         return event[side]
-    reviewed = event["signature__organization__status"] == "reviewed"
-    return organization_key(
-        event["signature__organization__slug"] if reviewed else None, event["signature__organization_name"]
+    return shown_organization_key_of(
+        slug=event["signature__organization__slug"],
+        status=event["signature__organization__status"],
+        typed=event["signature__organization_name"],
     )
 
 

@@ -113,9 +113,15 @@ def organization_key(slug: str | None, text: str | None) -> str:
     return f"text:{text}" if text else ""
 
 
+def shown_organization_key_of(*, slug: str | None, status: str | None, typed: str) -> str:
+    """The count key of the organization shown: the linked one once reviewed, else the text as typed."""
+    return organization_key(slug if status == Organization.Status.REVIEWED else None, typed)
+
+
 def shown_organization_key(signature: Signature) -> str:
     """The count key of the organization the public sees on `signature` (one query if its organization is not
     loaded yet)."""
     org = signature.organization if signature.organization_id is not None else None
-    reviewed = org is not None and org.status == Organization.Status.REVIEWED
-    return organization_key(org.slug if org is not None and reviewed else None, signature.organization_name)
+    return shown_organization_key_of(
+        slug=org and org.slug, status=org and org.status, typed=signature.organization_name
+    )
