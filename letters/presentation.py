@@ -122,6 +122,6 @@ def shown_organization_key(signature: Signature) -> str:
     """The count key of the organization the public sees on `signature` (one query if its organization is not
     loaded yet)."""
     org = signature.organization if signature.organization_id is not None else None
-    return shown_organization_key_of(
-        slug=org and org.slug, status=org and org.status, typed=signature.organization_name
-    )
+    if org is None:
+        return organization_key(None, signature.organization_name)
+    return shown_organization_key_of(slug=org.slug, status=org.status, typed=signature.organization_name)
