@@ -26,17 +26,11 @@ from letters.services.letters import (
     letter_version_publish,
 )
 from letters.services.outbox import outbox_message_retry
+from registry.admin import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 class LetterRecipientInline(admin.TabularInline):
@@ -63,6 +57,7 @@ class LetterVersionInline(admin.TabularInline):
 
 class LetterAdminForm(forms.ModelForm):
     body = forms.CharField(
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text="Markdown. Saving a changed text publishes it as a new version; signatures keep the one they signed.",
     )
@@ -75,6 +70,10 @@ class LetterAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.current_version_id:
             self.fields["body"].initial = self.instance.current_version.body
+
+    def clean_body(self) -> str:
+        """Browsers send a textarea's lines ending in CR LF; the stored text ends them in LF."""
+        return self.cleaned_data["body"].replace("\r\n", "\n")
 
 
 @admin.register(Letter)
@@ -97,10 +96,11 @@ class LetterAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            letter = letter_update(
-                letter=obj, changes={f: data[f] for f in LETTER_DETAILS if f in form.changed_data}, actor=request.user
-            )
-            if "body" in form.changed_data:
+            stored = Letter.objects.select_related("current_version").get(pk=obj.pk)  # obj holds the posted values
+            changes = {f: data[f] for f in LETTER_DETAILS if f in form.changed_data}
+            letter = letter_update(letter=stored, changes=changes, actor=request.user)
+            current = stored.current_version
+            if current is None or data["body"] != current.body:  # an unedited text publishes nothing
                 letter_version_publish(letter=letter, body=data["body"], actor=request.user)
         else:
             letter = letter_create(
@@ -165,6 +165,17 @@ class SignatureAdminForm(forms.ModelForm):
         model = Signature
         fields = list(CORRECTABLE)
 
+    def clean(self):
+        """The service's own checks, shown on the form's fields instead of failing the save."""
+        super().clean()
+        cleaned = self.cleaned_data
+        changes = {field: cleaned.get(field, "") for field in CORRECTABLE if field in self.changed_data}
+        if changes:
+            _values, errors = correction_errors(changes, cleaned.get("correction_reason", ""))
+            for field, messages in errors.items():
+                self.add_error(field if field in self.fields else "correction_reason", messages)
+        return cleaned
+
 
 @admin.register(Signature)
 class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
@@ -228,24 +239,6 @@ class SignatureAdmin(SignatureReviewMixin, admin.ModelAdmin):
                 signature=obj, changes=changes, reason=form.cleaned_data["correction_reason"], actor=request.user
             )
         obj.refresh_from_db()
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form, _CorrectionChecks), {})
-
-
-class _CorrectionChecks(forms.ModelForm):
-    """The service's own checks, shown on the form's fields instead of failing the save."""
-
-    def clean(self):
-        super().clean()
-        cleaned = self.cleaned_data
-        changes = {field: cleaned.get(field, "") for field in CORRECTABLE if field in self.changed_data}
-        if changes:
-            _values, errors = correction_errors(changes, cleaned.get("correction_reason", ""))
-            for field, messages in errors.items():
-                self.add_error(field if field in self.fields else "correction_reason", messages)
-        return cleaned
 
 
 @admin.register(SignatureEvent)

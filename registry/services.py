@@ -285,12 +285,12 @@ def person_for_confirmed_email(
 ) -> Person:
     """The person owning a just-confirmed address: an existing one with that verified email key, else a new one."""
     at = at or timezone.now()
-    existing = PersonEmail.objects.select_related("person").filter(email_key=email_key).first()
+    existing = PersonEmail.objects.filter(email_key=email_key).first()
     if existing is not None:
+        person = _person_lock_resolved(existing.person_id)  # the person before its email row (lock order)
         if existing.verified_at is None:
             existing.verified_at = at
             existing.save(update_fields=["verified_at"])
-        person = _person_lock_resolved(existing.person_id)
     else:
         person = Person.objects.create(**person_name_fields(name))
         PersonEmail.objects.create(person=person, email=email, email_key=email_key, verified_at=at)

@@ -107,6 +107,8 @@ def letter_update(
     if unknown:
         raise ValueError(f"Not a descriptive field of a letter: {', '.join(sorted(unknown))}")
     at = at or timezone.now()
+    if not changes:
+        return letter
     letter = letter_lock(pk=letter.pk)
     changed = {field: value for field, value in changes.items() if getattr(letter, field) != value}
     if not changed:

@@ -156,3 +156,14 @@ def test_status_and_people_cannot_be_edited_on_a_signature_in_admin(staff_client
         == 403
     )
     assert Signature.objects.filter(pk=signature.pk).exists()
+
+
+def test_saving_a_letter_without_editing_its_text_publishes_no_version(staff_client):
+    """A browser sends the textarea back with CR LF line ends: the same text, not a new version."""
+    letter = LetterFactory()
+    body = letter.current_version.body
+    url = reverse("admin:letters_letter_change", args=[letter.pk])
+    posted = {"title": "New title", "summary": letter.summary, "status": "paused", "body": body.replace("\n", "\r\n")}
+    assert staff_client.post(url, {**posted, **INLINES}).status_code == 302
+    letter.refresh_from_db()
+    assert (letter.title, letter.status, letter.current_version.number) == ("New title", "paused", 1)
