@@ -16,26 +16,35 @@ def _django_rule(rule, value, **kwargs):
         raise serializers.ValidationError(exc.messages) from exc
 
 
-@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "minLength": 1})
 class EmailText(serializers.CharField):
     """An address checked by registry.emails (the one home of the rule); the schema says it is an email."""
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_LENGTH})
+class LineText(serializers.CharField):
+    """A one-line field checked by letters.typed_text after NFKC and trimming; the raw text may be up to twice as
+    long (a decomposed "é" is two code points), and the schema states the rule's own limit."""
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_COMMENT_LENGTH})
+class CommentText(serializers.CharField):
+    """A comment, likewise checked by letters.typed_text."""
 
 
 class SignInputSerializer(FlatInputSerializer):
     """Fields like status, verified, letter or person are not declared, so they are ignored.
 
-    The declared lengths are the rules' own (letters.typed_text), so the schema advertises what is accepted; the rules
-    check again after normalization.
+    The declared lengths are a size guard on the raw text (twice the rule, as the web form); the rules
+    (letters.typed_text, registry.emails) decide after normalization, and the schema states their limits.
     """
 
-    name = serializers.CharField(max_length=MAX_LENGTH, trim_whitespace=False)
-    email = EmailText(max_length=254, trim_whitespace=False)
-    title = serializers.CharField(max_length=MAX_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
-    organization = serializers.CharField(max_length=MAX_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
+    name = LineText(max_length=MAX_LENGTH * 2, trim_whitespace=False)
+    email = EmailText(max_length=254 * 2, trim_whitespace=False)
+    title = LineText(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
+    organization = LineText(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
     public = serializers.BooleanField(required=False, default=True)
-    comment = serializers.CharField(
-        max_length=MAX_COMMENT_LENGTH, required=False, allow_blank=True, trim_whitespace=False
-    )
+    comment = CommentText(max_length=MAX_COMMENT_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
 
     def validate_name(self, value: str) -> str:
         return _django_rule(clean_line, value, required=True)

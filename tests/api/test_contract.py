@@ -137,3 +137,16 @@ def test_a_name_over_the_advertised_length_is_a_field_error(client, open_letter)
         "detail": "Invalid input.",
         "errors": {"name": ["Ensure this field has no more than 200 characters."]},
     }
+
+
+def test_a_decomposed_name_longer_than_the_limit_before_normalization_is_accepted(client, open_letter):
+    """Apple keyboards send "é" as e + a combining accent: 240 code points that normalize to 121 are a valid name."""
+    import unicodedata
+
+    name = unicodedata.normalize("NFD", "é" * 119 + " L")
+    response = client.post(
+        f"/api/v1/letters/{open_letter.slug}/signatures/",
+        {"name": name, "email": "ada@example.org"},
+        content_type="application/json",
+    )
+    assert (len(name), response.status_code) == (240, 202)
