@@ -83,6 +83,8 @@ def person_unmerge(*, duplicate: Person, actor: Actor = None, reason: str = "", 
     duplicate = _people_lock([duplicate.pk, current])[duplicate.pk]
     if duplicate.merged_into_id is None:
         raise MergeError("This person is not merged.")
+    if duplicate.merged_into_id != current:  # merged elsewhere meanwhile: the rows locked are not the right ones
+        raise MergeError("This person's merge changed meanwhile; try again.")
     record = _merge_record(duplicate)
     if record is None:
         raise MergeError("No merge record to undo.")
