@@ -1,0 +1,1 @@
+"""The organizer side: accounts, per-letter memberships and roles, permissions, authoring and the dashboard."""
