@@ -176,3 +176,17 @@ def naive_duplicates(records: list[PersonRecord]) -> list[Match]:
                 if match:
                     found.append(match)
     return found
+
+
+def blocked_pairs(records: list[PersonRecord]) -> set[tuple[int, int]]:
+    """Every pair that meets in a block, i.e. is ever compared (for measuring blocking recall)."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for record in records:
+        for key in blocking_keys(record):
+            blocks[key].append(record.id)
+    pairs = set()
+    for ids in blocks.values():
+        for start in range(0, len(ids), MAX_BLOCK):
+            part = sorted(ids[start : start + MAX_BLOCK])
+            pairs.update((a, b) for i, a in enumerate(part) for b in part[i + 1 :])
+    return pairs
