@@ -31,6 +31,12 @@ class StaffSignatureSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField()
 
 
+class StaffHeldSignatureSerializer(StaffSignatureSerializer):
+    letter = serializers.CharField(source="letter.slug")
+    hold_reason_label = serializers.CharField(source="get_hold_reason_display")
+    signed_at = serializers.DateTimeField()
+
+
 class PersonBriefSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField(source="display_name")

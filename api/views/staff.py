@@ -1,4 +1,5 @@
-"""Staff API: verify or reject signatures, review duplicate people. Token or session auth; staff only."""
+"""Staff API: the held queue (list, hold, release), verify or reject signatures, review duplicate people. Token or
+session auth; staff only."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -17,11 +18,19 @@ from api.serializers.signing import ErrorSerializer
 from api.serializers.staff import (
     DuplicateCandidateSerializer,
     RejectInputSerializer,
+    StaffHeldSignatureSerializer,
     StaffSignatureSerializer,
     VerifyInputSerializer,
 )
 from letters.models import Signature
-from letters.services.verification import VerificationError, signature_reject, signature_verify_manual
+from letters.services.verification import (
+    VerificationError,
+    signature_hold,
+    signature_reject,
+    signature_release,
+    signature_verify_manual,
+)
+from organizing.dashboard import signatures_held
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge
 from registry.models import DuplicateCandidate
 from registry.selectors import duplicate_candidates
@@ -90,6 +99,55 @@ class SignatureRejectView(StaffView):
         return Response(StaffSignatureSerializer(signature).data)
 
 
+class HeldListView(ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = StaffHeldSignatureSerializer
+    pagination_class = StaffPagePagination
+
+    def get_queryset(self):
+        letter = self.request.query_params.get("letter")
+        if letter == "":
+            raise ValidationError({"letter": ["This field may not be blank."]})
+        return signatures_held(letter_slug=letter)
+
+    @extend_schema(
+        summary="Held signatures (out of public view until reviewed), oldest first, with why each is held",
+        parameters=[OpenApiParameter("letter", str, description="Only this letter's (its slug).")],
+        responses={200: StaffHeldSignatureSerializer(many=True), **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SignatureHoldView(StaffView):
+    @extend_schema(
+        summary="Hold a signature for review (out of public view until released, verified or rejected)",
+        request=None,
+        responses={200: StaffSignatureSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        signature = get_object_or_404(Signature, public_id=public_id)
+        if signature.status not in Signature.LIVE_STATUSES:
+            return _conflict(VerificationError("Only pending or confirmed signatures can be held."))
+        return Response(StaffSignatureSerializer(signature_hold(signature=signature, actor=request.user)).data)
+
+
+class SignatureReleaseView(StaffView):
+    @extend_schema(
+        summary="Release a held signature without raising its level",
+        request=None,
+        responses={200: StaffSignatureSerializer, **STAFF_ERRORS},
+        tags=["staff"],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        signature = get_object_or_404(Signature, public_id=public_id)
+        if not signature.hold_reason:
+            return _conflict(VerificationError("This signature is not held."))
+        return Response(StaffSignatureSerializer(signature_release(signature=signature, actor=request.user)).data)
+
+
 class DuplicateListView(ListAPIView):
     permission_classes = [IsAdminUser]
     serializer_class = DuplicateCandidateSerializer
@@ -144,6 +202,9 @@ class DuplicateDismissView(StaffView):
 
 
 urlpatterns = [
+    path("signatures/held/", HeldListView.as_view(), name="api-signature-held"),
+    path("signatures/<public_id:public_id>/hold", SignatureHoldView.as_view(), name="api-signature-hold"),
+    path("signatures/<public_id:public_id>/release", SignatureReleaseView.as_view(), name="api-signature-release"),
     path("signatures/<public_id:public_id>/verify", SignatureVerifyView.as_view(), name="api-signature-verify"),
     path("signatures/<public_id:public_id>/reject", SignatureRejectView.as_view(), name="api-signature-reject"),
     path("duplicates/", DuplicateListView.as_view(), name="api-duplicate-list"),
