@@ -33,6 +33,7 @@ migrate: $(VENV)/.runtime var
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_dev_admin
+	DEBUG=$${DEBUG:-1} $(PY) manage.py transparency_keygen
 
 # Links in emails follow HOST and PORT unless SITE_URL is set in the environment or .env (which the environment beats).
 RUN_SITE_URL = $(if $(SITE_URL)$(shell grep -Es '^(export )?SITE_URL=.' .env),,SITE_URL=http://$(HOST):$(PORT) )

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "registry",
     "transparency",
     "letters",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -127,12 +131,39 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Django's users and staff, allauth's login by email, and per-letter object permissions (organizing/permissions.py).
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Organizer accounts (django-allauth): sign-up and login by email, verification mandatory, two-factor login (TOTP,
+# WebAuthn/passkeys, recovery codes). Rate limits stay at allauth's defaults (on: login failures, sign-ups, resets),
+# counted in the cache. Its emails go out through the outbox (organizing.accounts.AccountAdapter).
+ACCOUNT_ADAPTER = "organizing.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or "https"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Undersigned] "
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/manage/"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Undersigned"
+# Browsers allow WebAuthn on http://localhost only; a development server elsewhere needs this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Co-organizer invitations (organizing.services.organizer_invitation_create): how long a link stays valid.
+ORGANIZER_INVITATION_TTL = timedelta(days=env.int("ORGANIZER_INVITATION_TTL_DAYS", default=7))
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -194,6 +225,23 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": OUTBOX_RESEND_EVERY_SECONDS},
     "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 2.0},
     "counts-reconcile": {"task": "letters.tasks.letter_counts_reconcile", "schedule": 600.0},
+    "letters-open-due": {"task": "letters.tasks.letters_open_due", "schedule": 15.0},
+    "letters-reconsent-due": {"task": "letters.tasks.letter_reconsent_due", "schedule": 300.0},
+}
+
+# Transparency log (transparency/, docs/transparency.md): one per deployment, its checkpoints signed with this key
+# (note-signer form PRIVATE+KEY+<name>+<id>+<key>); without TRANSPARENCY_SIGNING_KEY the key file is read
+# (`make run` writes a development key there).
+TRANSPARENCY_LOG = env.bool("TRANSPARENCY_LOG", default=True)
+TRANSPARENCY_SIGNING_KEY = env.str("TRANSPARENCY_SIGNING_KEY", default="")
+TRANSPARENCY_SIGNING_KEY_FILE = env.str(
+    "TRANSPARENCY_SIGNING_KEY_FILE", default=str(BASE_DIR / "var" / "transparency-signing.key")
+)
+TRANSPARENCY_ORIGIN = env.str("TRANSPARENCY_ORIGIN", default="") or f"{urlsplit(SITE_URL).netloc or 'localhost'}/log"
+TRANSPARENCY_CHECKPOINT_EVERY_SECONDS = env.float("TRANSPARENCY_CHECKPOINT_EVERY_SECONDS", default=2.0)
+CELERY_BEAT_SCHEDULE["transparency-checkpoint"] = {
+    "task": "transparency.tasks.checkpoint_publish",
+    "schedule": TRANSPARENCY_CHECKPOINT_EVERY_SECONDS,
 }
 
 # Signing policy.

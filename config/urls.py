@@ -4,7 +4,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),
+    path("log/", include("transparency.urls")),
     path("", include("ops.urls")),
     path("", include("web.urls")),
 ]

@@ -1,0 +1,12 @@
+"""Celery tasks of the log (safe to run twice: a checkpoint is only made when the log grew)."""
+
+from celery import shared_task
+
+from transparency import services
+
+
+@shared_task(acks_late=True)
+def checkpoint_publish() -> int | None:
+    """Beat: sign a checkpoint of everything appended since the last one."""
+    checkpoint = services.checkpoint_publish()
+    return checkpoint.size if checkpoint else None
