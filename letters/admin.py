@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from letters.admin_review import ReviewQueueFilter, SignatureReviewMixin
 from letters.models import (
@@ -17,14 +18,18 @@ from letters.models import (
     VerificationRecord,
 )
 from letters.services.corrections import CORRECTABLE, correction_errors, signature_correct
+from letters.services.letter_input import body_errors, slug_errors, summary_errors, title_errors
 from letters.services.letters import (
     LETTER_DETAILS,
+    VERSION_KINDS,
     letter_create,
+    letter_draft_update,
     letter_parties_record,
     letter_status_set,
     letter_update,
     letter_version_publish,
 )
+from letters.services.lifecycle import letter_schedule, publish_at_errors, transition_allowed
 from letters.services.outbox import outbox_message_retry
 from registry.admin import ReadOnlyAdminMixin
 
@@ -47,7 +52,7 @@ class LetterSponsorInline(admin.TabularInline):
 class LetterVersionInline(admin.TabularInline):
     model = LetterVersion
     extra = 0
-    readonly_fields = ("number", "sha256", "published_at")
+    readonly_fields = ("number", "kind", "note", "sha256", "published_at")
     fields = readonly_fields
     can_delete = False
 
@@ -59,12 +64,21 @@ class LetterAdminForm(forms.ModelForm):
     body = forms.CharField(
         strip=False,
         widget=forms.Textarea(attrs={"rows": 16}),
-        help_text="Markdown. Saving a changed text publishes it as a new version; signatures keep the one they signed.",
+        help_text=(
+            "Markdown. A draft's text is edited in place; once scheduled or open, a changed text is published as a "
+            "new version of the kind chosen below."
+        ),
     )
+    version_kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *((k.value, k.label) for k in VERSION_KINDS)],
+        help_text="Needed when the text of a scheduled, open or paused letter changes.",
+    )
+    version_note = forms.CharField(required=False, max_length=500, help_text="What changed (public).")
 
     class Meta:
         model = Letter
-        fields = ["slug", "title", "summary", "status"]
+        fields = ["slug", "title", "summary", "status", "publish_at"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +88,31 @@ class LetterAdminForm(forms.ModelForm):
     def clean_body(self) -> str:
         """Browsers send a textarea's lines ending in CR LF; the stored text ends them in LF."""
         return self.cleaned_data["body"].replace("\r\n", "\n")
+
+    def clean(self) -> dict:
+        """The services' own checks, as form errors (the services raise them too, but admin shows them here)."""
+        data = super().clean() or {}
+        stored = self.instance if self.instance.pk else None
+        checks = {"title": title_errors(data.get("title", "")), "summary": summary_errors(data.get("summary", ""))}
+        if "body" in data:
+            checks["body"] = body_errors(data["body"])
+        if stored is None and "slug" in data:
+            checks["slug"] = slug_errors(data["slug"])
+        current = stored.status if stored else Letter.Status.DRAFT
+        status = data.get("status", current)
+        if status != current and not transition_allowed(current=current, target=status):
+            checks["status"] = [f"A {current} letter cannot become {status}."]
+        if status == Letter.Status.SCHEDULED and (stored is None or data.get("publish_at") != stored.publish_at):
+            checks["publish_at"] = publish_at_errors(data.get("publish_at"), now=timezone.now())
+        text_changed = (
+            stored is not None and stored.current_version_id and data.get("body") != stored.current_version.body
+        )
+        if text_changed and current != Letter.Status.DRAFT and not data.get("version_kind"):
+            checks["version_kind"] = ["Say whether the change is editorial or material."]
+        for field, messages in checks.items():
+            for message in messages:
+                self.add_error(field, message)
+        return data
 
 
 @admin.register(Letter)
@@ -101,7 +140,16 @@ class LetterAdmin(admin.ModelAdmin):
             letter = letter_update(letter=stored, changes=changes, actor=request.user)
             current = stored.current_version
             if current is None or data["body"] != current.body:  # an unedited text publishes nothing
-                letter_version_publish(letter=letter, body=data["body"], actor=request.user)
+                if letter.status == Letter.Status.DRAFT:
+                    letter_draft_update(letter=letter, changes={"body": data["body"]}, actor=request.user)
+                else:
+                    letter_version_publish(
+                        letter=letter,
+                        body=data["body"],
+                        kind=data["version_kind"],
+                        note=data.get("version_note", ""),
+                        actor=request.user,
+                    )
         else:
             letter = letter_create(
                 slug=data["slug"],
@@ -110,7 +158,10 @@ class LetterAdmin(admin.ModelAdmin):
                 body=data["body"],
                 created_by=request.user,
             )
-        if letter.status != data["status"]:
+        if data["status"] == Letter.Status.SCHEDULED:
+            if letter.status != data["status"] or letter.publish_at != data["publish_at"]:
+                letter_schedule(letter=letter, publish_at=data["publish_at"], actor=request.user)
+        elif letter.status != data["status"]:
             letter_status_set(letter=letter, status=data["status"], actor=request.user)
         obj.pk, obj._state.adding = letter.pk, False
         obj.refresh_from_db()
@@ -123,7 +174,7 @@ class LetterAdmin(admin.ModelAdmin):
 
 @admin.register(LetterVersion)
 class LetterVersionAdmin(ReadOnlyAdmin):
-    list_display = ["letter", "number", "sha256", "published_at"]
+    list_display = ["letter", "number", "kind", "sha256", "published_at"]
     list_select_related = ["letter"]
     search_fields = ["letter__slug", "sha256"]
 

@@ -9,16 +9,22 @@ from registry.models import Organization, Person, new_public_id
 
 class LetterQuerySet(models.QuerySet["Letter"]):
     def published(self) -> "LetterQuerySet":
-        """Letters the public can see: every status but draft."""
-        return self.exclude(status=Letter.Status.DRAFT)
+        """Letters the public can see: every status but draft and scheduled (under embargo until `publish_at`)."""
+        return self.exclude(status__in=Letter.UNPUBLISHED)
 
 
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled (embargoed until its publication time)"
         OPEN = "open", "Open for signatures"
         PAUSED = "paused", "Paused"
         CLOSED = "closed", "Closed"
+
+    # Not public yet: drafts, and scheduled letters before beat opens them (letters.services.lifecycle).
+    UNPUBLISHED = (Status.DRAFT, Status.SCHEDULED)
+    # Signing under embargo (invited signers, verification work) accepts these; the public form only OPEN.
+    EMBARGO_SIGNING = (Status.OPEN, Status.SCHEDULED)
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
@@ -29,6 +35,12 @@ class Letter(models.Model):
     )
     sponsors: "models.ManyToManyField[Organization, LetterSponsor]" = models.ManyToManyField(
         Organization, through="LetterSponsor", related_name="sponsored_letters"
+    )
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled letter opens (beat runs letters_open_due)."
+    )
+    material_version_number = models.PositiveIntegerField(
+        default=1, help_text="The latest material version: signatures of earlier versions are asked to re-consent."
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -46,6 +58,12 @@ class Letter(models.Model):
             # Signing, the letter page and exports all read the current version: only a draft may lack one.
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(current_version__isnull=False), name="letter_published_has_version"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(publish_at__isnull=False), name="letter_scheduled_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False), name="letter_closed_has_time"
             ),
         ]
 
@@ -88,15 +106,28 @@ class LetterSponsor(models.Model):
 
 
 class LetterVersion(models.Model):
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial text"
+        EDITORIAL = "editorial", "Editorial (signers stay bound to the version they signed)"
+        MATERIAL = "material", "Material (signers of earlier versions are asked to re-consent)"
+
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INITIAL)
+    note = models.CharField(max_length=500, blank=True, help_text="What changed, in the organizers' words (public).")
     body = models.TextField(help_text="Markdown.")
     sha256 = models.CharField(max_length=64)
     published_at = models.DateTimeField()
 
     class Meta:
         ordering = ["letter", "number"]
-        constraints = [models.UniqueConstraint(fields=["letter", "number"], name="letter_version_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="letter_version_number_unique"),
+            models.CheckConstraint(
+                condition=Q(number=1, kind="initial") | Q(number__gt=1, kind__in=["editorial", "material"]),
+                name="letter_version_kind_by_number",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.letter_id} v{self.number}"
@@ -289,6 +320,7 @@ class SignatureEvent(models.Model):
         RESENT = "resent", "Confirmation resent"
         ORGANIZATION_CHANGED = "organization", "Organization changed"
         CORRECTED = "corrected", "Corrected"
+        RECONSENTED = "reconsented", "Consented to a newer version"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events", db_index=False)
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events", db_index=False)
@@ -348,6 +380,7 @@ class SignatureToken(models.Model):
     class Purpose(models.TextChoices):
         CONFIRM = "confirm", "Confirm"
         WITHDRAW = "withdraw", "Withdraw"
+        RECONSENT = "reconsent", "Consent to a newer version"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
@@ -370,11 +403,21 @@ class OutboxMessage(models.Model):
         CONFIRM = "confirm", "Confirm your signature"
         ALREADY_SIGNED = "already_signed", "You have already signed"
         CONFIRMED = "confirmed", "Signature confirmed"
+        RECONSENT = "reconsent", "The letter changed: consent to the new text or withdraw"
 
     signature = models.ForeignKey(
         Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages", db_index=False
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    version = models.ForeignKey(
+        LetterVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="For a re-consent request: the material version it asks about.",
+    )
     sequence = models.PositiveSmallIntegerField(default=1, help_text="Nth email of this kind for the signature.")
     to_email = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -17,8 +17,10 @@ from letters.models import (
     LetterCountBucket,
     LetterRecipient,
     LetterSponsor,
+    LetterVersion,
     Signature,
     SignatureEvent,
+    VerificationLevel,
 )
 from registry.models import Organization
 
@@ -209,6 +211,8 @@ def _letter_stats(*, letter: Letter, as_of: datetime | None, top: int) -> dict[s
     described = _organization_names([k for _, k in shown])
     counts["by_organization"] = [{**described[k], "count": n} for n, k in shown]
     counts["other_organizations"] = sum(n for n, _ in ranked[top:])
+    # Versions are bound as signatures stand now (a re-consent moves one); the history keeps no past binding.
+    counts["by_version"] = None if as_of is not None else letter_signatures_by_version(letter=letter)
     return counts
 
 
@@ -263,7 +267,7 @@ def organization_public_signatures(*, organization: Organization) -> QuerySet[Si
     return (
         Signature.objects.visible()
         .filter(organization=organization)
-        .exclude(letter__status=Letter.Status.DRAFT)
+        .exclude(letter__status__in=Letter.UNPUBLISHED)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")
     )
@@ -273,7 +277,7 @@ def person_public_signatures(*, person_ids: list[int]) -> QuerySet[Signature]:
     return (
         Signature.objects.visible()
         .filter(person_id__in=person_ids, name_shown=True)
-        .exclude(letter__status=Letter.Status.DRAFT)
+        .exclude(letter__status__in=Letter.UNPUBLISHED)
         .select_related("letter", *PUBLIC_SIGNATURE_RELATED)
         .order_by("confirmed_at", "id")
     )
@@ -290,3 +294,60 @@ def verification_queue() -> QuerySet[Signature]:
         .select_related("letter", "organization")
         .order_by("held_first", "confirmed_at", "id")
     )
+
+
+def letter_versions_public(*, letter: Letter) -> QuerySet[LetterVersion]:
+    """Every version of a published letter, oldest first (readable forever)."""
+    return LetterVersion.objects.filter(letter=letter).order_by("number")
+
+
+def letter_version_public(*, letter: Letter, number: int) -> LetterVersion:
+    """One version of a published letter. Raises LetterVersion.DoesNotExist."""
+    return LetterVersion.objects.get(letter=letter, number=number)
+
+
+def letter_signatures_by_version(*, letter: Letter) -> list[dict[str, Any]]:
+    """Visible signatures per version, every version listed (0 when none); versions older than the latest material
+    one are `awaiting_reconsent` ("signed version N" until their signers answer)."""
+    counted = dict(
+        Signature.objects.visible()
+        .filter(letter=letter)
+        .values("version_id")
+        .annotate(n=Count("id"))
+        .values_list("version_id", "n")
+    )
+    return [
+        {
+            "number": number,
+            "kind": kind,
+            "count": counted.get(pk, 0),
+            "current": pk == letter.current_version_id,
+            "awaiting_reconsent": number < letter.material_version_number,
+        }
+        for pk, number, kind in LetterVersion.objects.filter(letter=letter)
+        .order_by("number")
+        .values_list("pk", "number", "kind")
+    ]
+
+
+def letter_dashboard_counts(*, letter: Letter) -> dict[str, Any]:
+    """Live counts for the letter's organizers, straight from the signatures (not the public aggregates): by
+    status, held, visible by level, per version, and how many visible signatures await re-consent."""
+    by_status = {status: 0 for status in Signature.Status.values}
+    by_status.update(
+        Signature.objects.filter(letter=letter).values("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    visible = Signature.objects.visible().filter(letter=letter)
+    by_level = {level: 0 for level in VerificationLevel.values if level != VerificationLevel.NONE}
+    by_level.update(visible.values("verification_level").annotate(n=Count("id")).values_list("verification_level", "n"))
+    held = Signature.objects.filter(letter=letter, status__in=Signature.LIVE_STATUSES).exclude(hold_reason="").count()
+    by_version = letter_signatures_by_version(letter=letter)
+    return {
+        "by_status": by_status,
+        "held": held,
+        "visible": sum(by_level.values()),
+        "by_level": by_level,
+        "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
+        "by_version": by_version,
+        "awaiting_reconsent": sum(v["count"] for v in by_version if v["awaiting_reconsent"]),
+    }

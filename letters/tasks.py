@@ -7,7 +7,7 @@ Tasks import their services; services that enqueue a task import this module ins
 from celery import shared_task
 
 from letters import counts
-from letters.services import outbox
+from letters.services import lifecycle, outbox, reconsent
 
 
 @shared_task(acks_late=True)
@@ -38,3 +38,21 @@ def letter_counts_refresh() -> int:
 def letter_counts_reconcile() -> int:
     """Beat: recompute aggregates from the signatures and repair any drift."""
     return counts.letter_counts_reconcile()
+
+
+@shared_task(acks_late=True)
+def letters_open_due() -> int:
+    """Beat (every 15 s): open scheduled letters whose publication time has come (each once, row locked)."""
+    return lifecycle.letters_open_due()
+
+
+@shared_task(acks_late=True)
+def letter_reconsent_request(version_id: int) -> int:
+    """After a material version commits: write its re-consent emails in batches (safe to run twice)."""
+    return reconsent.reconsent_requests_send(version_id=version_id)
+
+
+@shared_task(acks_late=True)
+def letter_reconsent_due() -> int:
+    """Beat: finish the re-consent requests of every letter's latest material version (a lost enqueue, a crash)."""
+    return reconsent.reconsent_requests_due()

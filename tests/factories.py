@@ -1,6 +1,7 @@
 """factory_boy factories for every model; services are the way to make realistic history, factories for fixtures."""
 
 import hashlib
+from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -105,7 +106,14 @@ class LetterFactory(factory.django.DjangoModelFactory):
             sha256=hashlib.sha256(BODY.encode()).hexdigest(),
             published_at=letter.opened_at or timezone.now(),
         )
-        Letter.objects.filter(pk=letter.pk).update(current_version=version, status=status)
+        # The database requires a closing time of a closed letter and a publication time of a scheduled one.
+        if status == Letter.Status.CLOSED and letter.closed_at is None:
+            letter.closed_at = timezone.now()
+        if status == Letter.Status.SCHEDULED and letter.publish_at is None:
+            letter.publish_at = timezone.now() + timedelta(hours=1)
+        Letter.objects.filter(pk=letter.pk).update(
+            current_version=version, status=status, closed_at=letter.closed_at, publish_at=letter.publish_at
+        )
         letter.current_version, letter.status = version, status
         LetterCount.objects.get_or_create(letter=letter)
         LetterRecipient.objects.create(letter=letter, position=0, name="Howard Lutnick", role="Secretary of Commerce")

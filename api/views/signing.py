@@ -18,6 +18,7 @@ from letters.services.ratelimit import client_ip
 from letters.services.signing import (
     SIGN_ACCEPTED_DETAIL,
     LetterNotAccepting,
+    not_accepting_message,
     signature_confirm_by_token,
     signature_create,
     signature_withdraw_by_token,
@@ -56,7 +57,7 @@ class SignView(AnonymousJSONView):
         responses={
             202: DetailSerializer,
             400: OpenApiResponse(ErrorSerializer, description="Invalid input, with field errors."),
-            404: OpenApiResponse(ErrorSerializer, description="Unknown or draft letter."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown, draft or scheduled (embargoed) letter."),
             409: OpenApiResponse(ErrorSerializer, description="The letter is paused or closed."),
             422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
         },
@@ -67,7 +68,7 @@ class SignView(AnonymousJSONView):
         if letter is None:
             raise Http404
         if not letter.is_accepting_signatures:
-            return _error(LetterNotAccepting.message, status.HTTP_409_CONFLICT)
+            return _error(not_accepting_message(letter.status), status.HTTP_409_CONFLICT)
         key = request.headers.get("Idempotency-Key", "")
         if len(key) > 200:
             return _error("Invalid input.", 400, {"Idempotency-Key": ["At most 200 characters."]})
@@ -96,9 +97,9 @@ class SignView(AnonymousJSONView):
                 code, body = idempotent_call(scope=f"sign:{letter.pk}", key=key, payload=request.data, call=sign)
             else:
                 code, body = sign()
-        except LetterNotAccepting:
+        except LetterNotAccepting as refused:
             letter_copies_forget(slug=slug)
-            return _error(LetterNotAccepting.message, status.HTTP_409_CONFLICT)
+            return _error(refused.message, status.HTTP_409_CONFLICT)
         except IdempotencyConflict:
             return _error(IdempotencyConflict.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(body, status=code)

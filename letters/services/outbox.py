@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from letters.models import OutboxMessage, Signature
+from letters.models import LetterVersion, OutboxMessage, Signature
 from letters.services.emails import SUBJECTS, email_compose
 from registry.audit import Actor, audit_log
 
@@ -47,10 +47,11 @@ def claim_timeout() -> timedelta:
     return timedelta(seconds=min(55, 2 * settings.EMAIL_TIMEOUT + 5))
 
 
-def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
+def outbox_enqueue(*, signature: Signature, kind: str, version: LetterVersion | None = None) -> OutboxMessage | None:
     """Write an email for `signature` unless it already had its five; send it after commit.
 
     Call inside the transaction that caused the email. Returns None when the per-signature cap is reached.
+    `version` is the version a re-consent request asks about.
     """
     allowed = Signature.objects.filter(pk=signature.pk, emails_sent__lt=settings.SIGNATURE_MAX_EMAILS).update(
         emails_sent=F("emails_sent") + 1
@@ -59,6 +60,7 @@ def outbox_enqueue(*, signature: Signature, kind: str) -> OutboxMessage | None:
         return None
     signature.emails_sent += 1  # the row was updated above; the caller holds it or just created it
     message = outbox_message_build(signature=signature, kind=kind)
+    message.version = version
     message.save(force_insert=True)
     outbox_send_after_commit(message.pk)
     return message
@@ -140,7 +142,9 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
     claimed = OutboxMessage.objects.filter(_due(now), pk=message_id).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
-    message = OutboxMessage.objects.select_related("signature__letter", "signature__version").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("signature__letter", "signature__version", "version").get(
+        pk=message_id
+    )
     if message.signature is None and not message.body_text:  # signature deleted before its email was composed
         _record_failure(message=message, error=LookupError("the signature no longer exists"), permanent=True)
         return False
@@ -175,7 +179,7 @@ def _compose(message: OutboxMessage) -> None:
     """Issue the tokens, render the body and make the Message-ID, once per message, committed before sending."""
     assert message.signature is not None  # outbox_message_send gives up on a message whose signature is gone
     with transaction.atomic():
-        rendered = email_compose(signature=message.signature, kind=message.kind)
+        rendered = email_compose(signature=message.signature, kind=message.kind, version=message.version)
         message.body_text, message.body_html = rendered.text, rendered.html
         message.message_id = make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
         message.save(update_fields=["body_text", "body_html", "message_id"])

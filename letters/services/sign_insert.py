@@ -91,11 +91,18 @@ def _insert(obj: models.Model, *, source: str, link: tuple[str, str] | None = No
 
 
 def signature_insert_new(
-    *, signature: Signature, event: SignatureEvent, audit: AuditEvent, message: OutboxMessage | None
+    *,
+    signature: Signature,
+    event: SignatureEvent,
+    audit: AuditEvent,
+    message: OutboxMessage | None,
+    statuses: tuple[str, ...] = (Letter.Status.OPEN,),
 ) -> bool:
-    """Insert all four rows, or none; True when inserted (the instances then carry their primary keys)."""
+    """Insert all four rows, or none; True when inserted (the instances then carry their primary keys).
+
+    `statuses`: the letter statuses that accept this signature (open; scheduled too for signing under embargo)."""
     letters = connection.ops.quote_name(Letter._meta.db_table)
-    guard = "id = %s AND status = %s AND current_version_id = %s"
+    guard = "id = %s AND status = ANY(%s) AND current_version_id = %s"
     letter_open = f"WHERE EXISTS (SELECT 1 FROM {letters} WHERE {guard})"  # noqa: S608 - a model's table name
     s_sql, s_values = _insert(signature, source=letter_open)
     e_sql, e_values = _insert(event, source="FROM s", link=("signature_id", "s.id"))
@@ -105,7 +112,7 @@ def signature_insert_new(
         f"e AS ({e_sql} RETURNING id)",
         f"a AS ({a_sql} RETURNING id)",
     ]
-    params = [*s_values, signature.letter_id, Letter.Status.OPEN, signature.version_id, *e_values, *a_values]
+    params = [*s_values, signature.letter_id, [str(s) for s in statuses], signature.version_id, *e_values, *a_values]
     returned = "s.id, (SELECT id FROM e), (SELECT id FROM a)"
     if message is not None:
         m_sql, m_values = _insert(message, source="FROM s", link=("signature_id", "s.id"))

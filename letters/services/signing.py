@@ -13,6 +13,7 @@ from letters.services.events import SignatureState, signature_event_build, signa
 from letters.services.locking import signature_lock
 from letters.services.outbox import outbox_enqueue, outbox_message_build, outbox_send_after_commit
 from letters.services.ratelimit import signing_rate_exceeded
+from letters.services.reconsent import signature_reconsent_request_on_confirm
 from letters.services.sign_insert import sign_insert_supported, signature_insert_new
 from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
@@ -26,8 +27,30 @@ logger = logging.getLogger(__name__)
 SIGN_ACCEPTED_DETAIL = "Check your inbox to confirm your signature."
 
 
+NOT_ACCEPTING_MESSAGES: dict[str, str] = {
+    Letter.Status.PAUSED: "Signing this letter is paused for now; please try again later.",
+    Letter.Status.CLOSED: "This letter is closed: it no longer accepts signatures, and its final count is frozen.",
+}
+
+
 class LetterNotAccepting(Exception):
+    """The letter is paused, closed (or not yet open to this caller); `message` says which, for a 409."""
+
     message = "This letter is not accepting signatures."
+
+    def __init__(self, status: str = "") -> None:
+        super().__init__(status)
+        self.message = not_accepting_message(status)
+
+
+def not_accepting_message(status: str) -> str:
+    """What a signer is told (409) when a letter in `status` refuses signatures."""
+    return NOT_ACCEPTING_MESSAGES.get(status, LetterNotAccepting.message)
+
+
+def accepts_signatures(letter: Letter, *, allow_embargoed: bool = False) -> bool:
+    """Open letters take signatures; trusted callers (invitations, verification work) may sign a scheduled one."""
+    return letter.status in (Letter.EMBARGO_SIGNING if allow_embargoed else (Letter.Status.OPEN,))
 
 
 class SignatureNotConfirmable(TokenInvalid):
@@ -56,6 +79,7 @@ def signature_create(
     ip_address: str | None = None,
     send_email: bool = True,
     check_rate_limits: bool = True,
+    allow_embargoed: bool = False,
     at: datetime | None = None,
 ) -> SignResult:
     """Record a pending signature, or re-send to the live one with the same email key.
@@ -63,9 +87,12 @@ def signature_create(
     Inputs are expected clean (letters.typed_text, registry.emails). The partial unique index on live
     (letter, email_key) decides races: a losing insert falls back to the row that won. On PostgreSQL a new
     signature costs one statement (letters.services.sign_insert); anything else takes the ORM path.
+
+    `allow_embargoed` lets a trusted caller (invited signers, verification work; never the public form or API) sign
+    a scheduled letter before it opens. Raises LetterNotAccepting otherwise.
     """
-    if not letter.is_accepting_signatures:
-        raise LetterNotAccepting
+    if not accepts_signatures(letter, allow_embargoed=allow_embargoed):
+        raise LetterNotAccepting(letter.status)
     assert letter.current_version_id is not None  # an open letter has a published version
     at = at or timezone.now()
     email, key = email_normalize(email)
@@ -97,11 +124,16 @@ def signature_create(
         audit_data={"hold_reason": hold} if hold else None,
     )
     message = outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) if send_email else None
-    if sign_insert_supported() and signature_insert_new(signature=signature, event=event, audit=audit, message=message):
+    statuses = Letter.EMBARGO_SIGNING if allow_embargoed else (Letter.Status.OPEN,)
+    if sign_insert_supported() and signature_insert_new(
+        signature=signature, event=event, audit=audit, message=message, statuses=statuses
+    ):
         if message is not None:
             outbox_send_after_commit(message.pk)
         return SignResult(signature=signature, outcome="created", email_sent=send_email)
-    return _signature_create_or_remind(signature=signature, event=event, audit=audit, message=message, at=at)
+    return _signature_create_or_remind(
+        signature=signature, event=event, audit=audit, message=message, at=at, allow_embargoed=allow_embargoed
+    )
 
 
 @transaction.atomic
@@ -112,11 +144,14 @@ def _signature_create_or_remind(
     audit: AuditEvent,
     message: OutboxMessage | None,
     at: datetime,
+    allow_embargoed: bool,
 ) -> SignResult:
     """The ORM path: the same rows as sign_insert, or the reason they cannot be written."""
     letter = Letter.objects.only("status", "current_version_id").filter(pk=signature.letter_id).first()
-    if letter is None or not letter.is_accepting_signatures:
+    if letter is None:
         raise LetterNotAccepting
+    if not accepts_signatures(letter, allow_embargoed=allow_embargoed):
+        raise LetterNotAccepting(letter.status)
     assert letter.current_version_id is not None  # an open letter has a published version
     signature.version_id = letter.current_version_id
     try:
@@ -196,6 +231,7 @@ def signature_confirm(*, signature: Signature, actor: Actor = None, at: datetime
         audit_data={"hold_reason": signature.hold_reason} if signature.hold_reason else None,
     )
     signature_verify_by_domain(signature=signature, at=at)
+    signature_reconsent_request_on_confirm(signature=signature)
     person_id = signature.person_id
     transaction.on_commit(lambda: _enqueue_duplicates_check(person_id))
     return signature

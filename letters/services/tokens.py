@@ -39,6 +39,29 @@ def token_issue(*, signature: Signature, purposes: list[str], at: datetime | Non
     return tokens
 
 
+def _valid(*, digest: str, purpose: str, at: datetime) -> SignatureToken | None:
+    found = (
+        SignatureToken.objects.filter(token_hash=digest, purpose=purpose, used_at=None)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=at))
+        .first()
+    )
+    # The lookup is by hash, so timing reveals nothing about the token; compare again in constant time anyway.
+    if found is None or not hmac.compare_digest(found.token_hash, digest):
+        return None
+    return found
+
+
+def token_peek(*, token: str, purpose: str, at: datetime | None = None) -> Signature | None:
+    """The signature a valid, unused token is for (with its letter and version), without using the token: a page
+    shows what a POST would do. None for anything invalid."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 128:
+        return None
+    found = _valid(digest=_hash(token), purpose=purpose, at=at or timezone.now())
+    if found is None:
+        return None
+    return Signature.objects.select_related("letter", "version").filter(pk=found.signature_id).first()
+
+
 def token_use(*, token: str, purpose: str, at: datetime | None = None) -> SignatureToken:
     """Mark a valid token used and return it, its signature row locked. Call inside a transaction.
 
@@ -49,14 +72,8 @@ def token_use(*, token: str, purpose: str, at: datetime | None = None) -> Signat
     at = at or timezone.now()
     if not isinstance(token, str) or not 20 <= len(token) <= 128:
         raise TokenInvalid
-    digest = _hash(token)
-    found = (
-        SignatureToken.objects.filter(token_hash=digest, purpose=purpose, used_at=None)
-        .filter(Q(expires_at=None) | Q(expires_at__gt=at))
-        .first()
-    )
-    # The lookup is by hash, so timing reveals nothing about the token; compare again in constant time anyway.
-    if found is None or not hmac.compare_digest(found.token_hash, digest):
+    found = _valid(digest=_hash(token), purpose=purpose, at=at)
+    if found is None:
         raise TokenInvalid
     signature_lock(pk=found.signature_id)
     if not SignatureToken.objects.filter(pk=found.pk, used_at=None).update(used_at=at):

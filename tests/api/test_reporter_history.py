@@ -346,7 +346,7 @@ def test_the_copy_export_is_byte_identical_to_the_python_export():
         organization_name='Quote "Co", Ltd', confirmed_at=T0 + timedelta(microseconds=250000)
     )
     # A second version and an unreviewed organization: the COPY path maps versions and joins reviewed ones only.
-    newer = letter_version_publish(letter=letter, body="Amended text.")
+    newer = letter_version_publish(letter=letter, body="Amended text.", kind="editorial")
     candidate = OrganizationFactory(name="Candidate Org", status="candidate")
     Signature.objects.filter(pk=first.pk).update(version=newer, organization=candidate)
     metadata = export_metadata(letter=letter, exported_at=T0, as_of=None)

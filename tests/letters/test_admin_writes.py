@@ -75,6 +75,9 @@ def test_a_changed_text_in_admin_publishes_a_new_version_and_title_changes_are_a
     old_title = letter.title
     url = reverse("admin:letters_letter_change", args=[letter.pk])
     data = {"title": "A better title", "summary": letter.summary, "status": "open", "body": "Second text."}
+    refused = staff_client.post(url, {**data, **INLINES})
+    assert refused.status_code == 200 and b"Say whether the change is editorial or material." in refused.content
+    data["version_kind"] = "editorial"
     assert staff_client.post(url, {**data, **INLINES}).status_code == 302
     letter.refresh_from_db()
     assert (letter.title, letter.current_version.number, letter.current_version.body) == (
@@ -82,6 +85,7 @@ def test_a_changed_text_in_admin_publishes_a_new_version_and_title_changes_are_a
         2,
         "Second text.",
     )
+    assert letter.current_version.kind == "editorial"
     changed = AuditEvent.objects.get(action="letters.letter.changed", target_id=str(letter.pk))
     assert changed.data == {
         "from": {"title": old_title},

@@ -114,7 +114,7 @@ def test_lines_follow_organizations_verification_records_and_versions(open_lette
     Signature.objects.filter(pk=signature.pk).update(verification=record, verification_level="domain")
     VerificationRecord.objects.filter(pk=record.pk).update(verified_at=T0 + timedelta(microseconds=250000))
     assert ",domain,domain,2026-03-01T09:00:00.25Z," in ExportLine.objects.get().line
-    LetterVersion.objects.filter(pk=signature.version_id).update(number=7)
+    LetterVersion.objects.filter(pk=signature.version_id).update(number=7, kind="editorial")
     assert ExportLine.objects.get().line.endswith(",7")
     assert_lines_follow(open_letter)
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from letters.models import Signature, SignatureToken
-from letters.services.letters import letter_status_set
+from letters.services.lifecycle import letter_pause
 from letters.services.signing import (
     signature_confirm,
     signature_confirm_by_token,
@@ -59,7 +59,7 @@ def test_a_new_signature_does_not_wait_for_a_withdrawal_a_verification_or_a_remi
 
 def test_a_new_signature_does_not_wait_for_the_letter_being_paused():
     letter = LetterFactory()
-    assert not second_waits_for_first(lambda: letter_status_set(letter=letter, status="open"), sign_new(letter, 1))
+    assert not second_waits_for_first(lambda: letter_pause(letter=letter), sign_new(letter, 1))
 
 
 def test_locks_name_only_the_signature_row():

@@ -106,10 +106,13 @@ def test_unknown_and_draft_letters_are_404_and_paused_or_closed_are_409(client, 
     )
     assert client.post("/api/v1/letters/nope/signatures/", {}, content_type="application/json").status_code == 404
     assert sign(client, draft).status_code == 404
-    for letter in (paused, closed):
+    for letter, detail in (
+        (paused, "Signing this letter is paused for now; please try again later."),
+        (closed, "This letter is closed: it no longer accepts signatures, and its final count is frozen."),
+    ):
         response = sign(client, letter)
         assert response.status_code == 409
-        assert response.json() == {"detail": "This letter is not accepting signatures.", "errors": {}}
+        assert response.json() == {"detail": detail, "errors": {}}
     assert not Signature.objects.exists()
     assert mailoutbox == []
 

@@ -94,7 +94,7 @@ def test_a_letter_paused_after_it_was_cached_refuses_and_stores_nothing(client):
         content_type="application/json",
     )
     assert response.status_code == 409
-    assert response.json() == {"detail": "This letter is not accepting signatures.", "errors": {}}
+    assert response.json() == {"detail": "Signing this letter is paused for now; please try again later.", "errors": {}}
     assert (Signature.objects.count(), SignatureEvent.objects.count(), OutboxMessage.objects.count()) == (0, 0, 0)
     assert letter_for_signing(slug=letter.slug).status == "paused"
 
@@ -103,7 +103,7 @@ def test_a_letter_paused_after_it_was_cached_refuses_and_stores_nothing(client):
 def test_a_version_published_after_the_letter_was_cached_is_the_one_signed():
     letter = LetterFactory(status="open")
     cached = letter_for_signing(slug=letter.slug)
-    newer = letter_version_publish(letter=Letter.objects.get(pk=letter.pk), body="Amended text.")
+    newer = letter_version_publish(letter=Letter.objects.get(pk=letter.pk), body="Amended text.", kind="editorial")
     result = create(cached, "ada@example.org")
     assert Signature.objects.get(pk=result.signature.pk).version_id == newer.pk
 

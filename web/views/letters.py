@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from letters.markdown import markdown_to_safe_html
 from letters.models import Letter
 from letters.presentation import shown_signature
 from letters.selectors import (
@@ -21,7 +22,6 @@ from letters.selectors import (
 )
 from web.charts import cumulative_chart_svg
 from web.forms import SignerFilterForm
-from web.rendering import markdown_to_safe_html
 
 PAGE_SIZE = 50
 

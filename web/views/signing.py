@@ -11,6 +11,7 @@ from letters.selectors import letter_public_lookup
 from letters.services.ratelimit import client_ip
 from letters.services.signing import (
     LetterNotAccepting,
+    not_accepting_message,
     signature_confirm_by_token,
     signature_create,
     signature_withdraw_by_token,
@@ -31,9 +32,8 @@ def _public_letter(slug: str) -> Letter:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _public_letter(slug)
     if not letter.is_accepting_signatures:
-        return render(
-            request, "web/sign_closed.html", {"letter": letter}, status=409 if request.method == "POST" else 200
-        )
+        context = {"letter": letter, "message": not_accepting_message(letter.status)}
+        return render(request, "web/sign_closed.html", context, status=409 if request.method == "POST" else 200)
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_bot:
@@ -49,8 +49,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                     source=Signature.Source.WEB,
                     ip_address=client_ip(request.META),
                 )
-            except LetterNotAccepting:
-                return render(request, "web/sign_closed.html", {"letter": letter}, status=409)
+            except LetterNotAccepting as refused:
+                context = {"letter": letter, "message": refused.message}
+                return render(request, "web/sign_closed.html", context, status=409)
         return redirect("web-check-inbox", slug=letter.slug)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/sign.html", {"letter": letter, "form": form}, status=status)
