@@ -1,12 +1,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api.views import reporter, signing, staff
+from api.views import manage, reporter, signing, staff, versions
 
 urlpatterns = [
     *signing.urlpatterns,
     *reporter.urlpatterns,
+    *versions.urlpatterns,
     *staff.urlpatterns,
+    *manage.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -1,49 +1,19 @@
-"""What a letter's dashboard reads: live counts by level and version, the held queue, recent signatures and the
-private exports made. Reads only; whether a member may see emails is decided by the caller
-(organizing.authoring.member_may with organizing.export_private)."""
+"""What a letter's dashboard reads: live counts by level and version (letters.selectors.letter_dashboard_counts), the
+held queue, recent signatures and the private exports made. Reads only; whether a member may see emails is the
+caller's question to organizing.permissions (organizing.export_private)."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from letters.models import Letter, Signature
+from letters.selectors import letter_dashboard_counts
 from letters.services.private_exports import private_exports_recorded
 from registry.models import AuditEvent
 
 RECENT_SIGNATURES = 20
 RECENT_EXPORTS = 20
-
-
-def letter_live_counts(*, letter: Letter) -> dict[str, Any]:
-    """Counts read from the signature rows now (not the public aggregates, which lag by a fold): visible by
-    verification level and by version number, held, pending, and every status."""
-    by_status: dict[str, int] = {status: 0 for status in Signature.Status.values}
-    by_level: dict[str, int] = {}
-    by_version: dict[str, int] = {}
-    held = 0
-    rows = (
-        Signature.objects.filter(letter=letter)
-        .values("status", "hold_reason", "verification_level", "version__number")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        n = row["n"]
-        by_status[row["status"]] += n
-        if row["status"] in Signature.LIVE_STATUSES and row["hold_reason"]:
-            held += n
-        elif row["status"] == Signature.Status.CONFIRMED:
-            by_level[row["verification_level"]] = by_level.get(row["verification_level"], 0) + n
-            version = str(row["version__number"])
-            by_version[version] = by_version.get(version, 0) + n
-    return {
-        "visible": sum(by_level.values()),
-        "held": held,
-        "by_level": dict(sorted(by_level.items())),
-        "by_version": dict(sorted(by_version.items(), key=lambda item: int(item[0]))),
-        "by_status": by_status,
-    }
 
 
 def signatures_held(*, letter_slug: str | None = None) -> QuerySet[Signature]:
@@ -80,7 +50,7 @@ class Dashboard:
 def letter_dashboard(*, letter: Letter) -> Dashboard:
     return Dashboard(
         letter=letter,
-        counts=letter_live_counts(letter=letter),
+        counts=letter_dashboard_counts(letter=letter),
         held=list(letter_held_signatures(letter=letter)),
         recent=letter_recent_signatures(letter=letter),
         exports=list(private_exports_recorded(letter=letter)[:RECENT_EXPORTS]),

@@ -1,0 +1,184 @@
+"""Serializers of the organizers' API (/api/v1/manage/). Emails appear only in the fields marked private, which the
+views fill for roles allowed to see them (organizing.export_private) and leave null otherwise."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from letters.models import Letter, Signature
+
+MAX_BODY = 100_000
+MAX_RECIPIENTS = 50
+MAX_SPONSORS = 50
+
+
+class RecipientSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True)
+    role = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LetterCreateInputSerializer(serializers.Serializer):
+    slug = serializers.CharField(max_length=100, help_text="The letter's public address, /letters/{slug}/.")
+    title = serializers.CharField(max_length=300)
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, help_text="Markdown.")
+    recipients = serializers.ListField(
+        child=RecipientSerializer(), required=False, default=list, max_length=MAX_RECIPIENTS
+    )
+    sponsors = serializers.ListField(
+        child=serializers.SlugField(max_length=200),
+        required=False,
+        default=list,
+        max_length=MAX_SPONSORS,
+        help_text="Slugs of reviewed organizations of the registry.",
+    )
+
+
+class LetterUpdateInputSerializer(serializers.Serializer):
+    """Any subset of a draft's fields; the slug does not change."""
+
+    title = serializers.CharField(max_length=300, required=False)
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=MAX_BODY, required=False, trim_whitespace=False, help_text="Markdown.")
+    recipients = serializers.ListField(child=RecipientSerializer(), required=False, max_length=MAX_RECIPIENTS)
+    sponsors = serializers.ListField(
+        child=serializers.SlugField(max_length=200), required=False, max_length=MAX_SPONSORS
+    )
+
+
+def recipient_pairs(recipients: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(recipient["name"], recipient.get("role", "")) for recipient in recipients]
+
+
+class PreviewInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, allow_blank=True, help_text="Markdown.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    html = serializers.CharField(help_text="Sanitized HTML, as the letter page shows it.")
+    problems = serializers.ListField(
+        child=serializers.CharField(), help_text="What saving this body would be refused for."
+    )
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    publish_at = serializers.DateTimeField(help_text="When the letter opens to the public (in the future).")
+
+
+class VersionInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, help_text="Markdown.")
+    kind = serializers.ChoiceField(
+        choices=["editorial", "material"],
+        help_text="editorial: signers stay bound to the version they signed; material: they are asked to re-consent.",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class VersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    note = serializers.CharField()
+
+
+class ManagedLetterSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    status = serializers.ChoiceField(choices=Letter.Status.choices)
+    role = serializers.SerializerMethodField(help_text="Your role in this letter (null for staff who are not members).")
+    version = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+    recipients = serializers.SerializerMethodField()
+    sponsors = serializers.SerializerMethodField()
+    publish_at = serializers.DateTimeField(allow_null=True)
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_role(self, letter: Letter) -> str | None:
+        return self.context.get("roles", {}).get(letter.pk)
+
+    def get_version(self, letter: Letter) -> int | None:
+        return letter.current_version.number if letter.current_version else None
+
+    def get_body(self, letter: Letter) -> str:
+        return letter.current_version.body if letter.current_version else ""
+
+    def get_recipients(self, letter: Letter) -> list[dict[str, str]]:
+        return [{"name": r.name, "role": r.role} for r in letter.recipients.all()]
+
+    def get_sponsors(self, letter: Letter) -> list[str]:
+        return [s.organization.slug for s in letter.sponsorships.select_related("organization")]
+
+
+class ManagedLetterBriefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Letter.Status.choices)
+    role = serializers.SerializerMethodField()
+
+    def get_role(self, letter: Letter) -> str | None:
+        return self.context.get("roles", {}).get(letter.pk)
+
+
+class ManagedSignatureSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    title = serializers.CharField()
+    organization_name = serializers.CharField()
+    email = serializers.SerializerMethodField(help_text="Private: null unless your role may export private columns.")
+    status = serializers.ChoiceField(choices=Signature.Status.choices)
+    verification_level = serializers.CharField()
+    hold_reason = serializers.CharField()
+    hold_reason_label = serializers.CharField(source="get_hold_reason_display")
+    version = serializers.IntegerField(source="version.number")
+    name_shown = serializers.BooleanField()
+    signed_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_email(self, signature: Signature) -> str | None:
+        return signature.email if self.context.get("private") else None
+
+
+class ExportRecordSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    by = serializers.SerializerMethodField()
+    rows = serializers.SerializerMethodField()
+    format = serializers.SerializerMethodField()
+
+    def get_by(self, event: Any) -> str | None:
+        return event.actor.get_username() if event.actor else None
+
+    def get_rows(self, event: Any) -> int:
+        return int(event.data.get("rows", 0))
+
+    def get_format(self, event: Any) -> str:
+        return str(event.data.get("format", ""))
+
+
+class VersionCountSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    count = serializers.IntegerField(help_text="Visible signatures bound to this version.")
+    current = serializers.BooleanField()
+    awaiting_reconsent = serializers.BooleanField(help_text="Older than the latest material version.")
+
+
+class CountsSerializer(serializers.Serializer):
+    visible = serializers.IntegerField()
+    held = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    awaiting_reconsent = serializers.IntegerField()
+    by_level = serializers.DictField(child=serializers.IntegerField(), help_text="Visible signatures per level.")
+    by_version = VersionCountSerializer(many=True)
+    by_status = serializers.DictField(child=serializers.IntegerField())
+
+
+class DashboardSerializer(serializers.Serializer):
+    letter = ManagedLetterBriefSerializer()
+    counts = CountsSerializer()
+    held = ManagedSignatureSerializer(many=True)
+    recent = ManagedSignatureSerializer(many=True)
+    exports = ExportRecordSerializer(many=True)
+    private = serializers.BooleanField(help_text="Whether emails are shown (owners, editors and staff).")
