@@ -8,7 +8,8 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # A fixed key for the transparency log's checkpoints (tests only; never a deployment's key).
 os.environ.setdefault(
-    "TRANSPARENCY_SIGNING_KEY", "PRIVATE+KEY+test.undersigned.invalid/log+d60c9b4b+AbfICVcJ7Jcs+IReuZMguG1MxGZPtyE6gvlDBqigheFk"
+    "TRANSPARENCY_SIGNING_KEY",
+    "PRIVATE+KEY+test.undersigned.invalid/log+d60c9b4b+AbfICVcJ7Jcs+IReuZMguG1MxGZPtyE6gvlDBqigheFk",
 )
 
 from config.settings import *  # noqa: F403

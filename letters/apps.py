@@ -6,7 +6,10 @@ class LettersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Signatures take part in registry writes through registry.hooks (registry never imports letters)."""
+        """Signatures take part in registry writes through registry.hooks (registry never imports letters); public
+        changes reach the transparency log through transparency.hooks."""
+        from django.conf import settings
+
         from letters.services.merge import SignatureMerge
         from letters.services.organizations import (
             SignatureDomainProof,
@@ -14,10 +17,14 @@ class LettersConfig(AppConfig):
             SignatureOrganizationReview,
         )
         from letters.services.verification import ProtectedNameHolds
+        from letters.transparency_log import transparency_log_drain
         from registry import hooks
+        from transparency import hooks as log_hooks
 
         hooks.register(hooks.person_merge_participants, SignatureMerge())
         hooks.register(hooks.organization_link_participants, SignatureOrganizationLink())
         hooks.register(hooks.protected_name_participants, ProtectedNameHolds())
         hooks.register(hooks.organization_review_participants, SignatureOrganizationReview())
         hooks.register(hooks.organization_domain_participants, SignatureDomainProof())
+        if settings.TRANSPARENCY_LOG:
+            log_hooks.producer_register(transparency_log_drain)

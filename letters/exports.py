@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from letters.models import Letter, Signature
+from letters.models import Letter, Signature, SignatureCommitment
 from letters.presentation import NAME_WITHHELD, as_seen
 from letters.selectors import letter_signatures_public
 
@@ -174,11 +174,16 @@ def export_lines_differences(*, letter_id: int | None = None) -> int:
 
 
 def export_json(*, rows: QuerySet[Signature], metadata: dict[str, Any]) -> Iterator[str]:
+    """The JSON export; a shown name carries `name_salt`, which opens the transparency log's commitment to it."""
     head = json.dumps(metadata, cls=DjangoJSONEncoder)
     yield head[:-1] + ', "signatures": ['
     first = True
-    for signature in rows.iterator(chunk_size=CHUNK):
-        yield ("" if first else ",") + "\n" + json.dumps(export_row(signature), cls=DjangoJSONEncoder)
+    salts = SignatureCommitment.objects.filter(signature=OuterRef("pk")).values("salt")[:1]
+    for signature in rows.annotate(commitment_salt=Subquery(salts)).iterator(chunk_size=CHUNK):
+        row = export_row(signature)
+        salt = signature.commitment_salt if signature.name_shown else None
+        row["name_salt"] = bytes(salt).hex() if salt else None
+        yield ("" if first else ",") + "\n" + json.dumps(row, cls=DjangoJSONEncoder)
         first = False
     yield "\n]}\n"
 

@@ -520,3 +520,28 @@ class LetterCountBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter_id} {self.span} {self.start:%Y-%m-%d %H:%M} +{self.added} -{self.removed}"
+
+
+class LogQueue(models.Model):
+    """A public change waiting for the transparency log: written by database triggers in the transaction of the
+    SignatureEvent (one that touches the public list) or LetterVersion it names (migration 0018), deleted by the batch
+    that logs it (letters.transparency_log). Never written from Python."""
+
+    event_id = models.BigIntegerField(null=True)
+    version_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"queued event {self.event_id}" if self.event_id else f"queued version {self.version_id}"
+
+
+class SignatureCommitment(models.Model):
+    """The salt of the commitment SHA-256(salt ‖ name) the transparency log holds for a signature, published with
+    the public list, and the index of the entry that logged it entering the list (for the signer's receipt).
+    Erasure sets the salt to NULL: the leaf stays, the name can no longer be proved from it."""
+
+    signature = models.OneToOneField(Signature, primary_key=True, on_delete=models.CASCADE, related_name="commitment")
+    salt = models.BinaryField(max_length=16, null=True)
+    entered_index = models.BigIntegerField(null=True, help_text="Log index of the entry `entered`, once logged.")
+
+    def __str__(self) -> str:
+        return f"commitment of {self.signature_id}"

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from transparency import merkle
+from transparency import hooks, merkle
 from transparency.keys import origin, signing_key
 from transparency.models import Checkpoint, Entry, LogHead, TileHash
 from transparency.note import Checkpoint as CheckpointBody
@@ -28,6 +28,11 @@ def _head_lock() -> LogHead:
     except LogHead.DoesNotExist:  # a test flush removed the row migration 0002 made
         LogHead.objects.bulk_create([LogHead(pk=1, size=Entry.objects.count())], ignore_conflicts=True)
         return LogHead.objects.select_for_update().get(pk=1)
+
+
+def log_lock() -> None:
+    """Take the log's lock for the rest of the caller's transaction (a producer reading its own queue first)."""
+    _head_lock()
 
 
 @transaction.atomic
@@ -87,3 +92,10 @@ def checkpoint_publish(*, at: datetime | None = None) -> Checkpoint | None:
             raise LogInconsistent(f"the log does not extend checkpoint {latest.size}: {error}") from error
     note = signer.sign(CheckpointBody(origin=origin(), size=head.size, root=root).text())
     return Checkpoint.objects.create(size=head.size, root=root, note=note, created_at=at or timezone.now())
+
+
+def log_sync() -> Checkpoint | None:
+    """Run every registered producer (transparency.hooks), then sign a checkpoint when the log grew: beat's task."""
+    for producer in hooks.producers():
+        producer()
+    return checkpoint_publish()

@@ -112,3 +112,26 @@ def test_checkpoint_tiles_and_key_are_served_in_the_tlog_tiles_layout(client):
     for missing in ("/log/tile/0/001", "/log/tile/0/001.p/45", "/log/tile/entries/001", "/log/tile/1/000",
                     "/log/tile/0/01", "/log/tile/9/000"):  # fmt: skip
         assert client.get(missing).status_code == 404, missing
+
+
+def test_verify_log_recomputes_the_stored_log_and_names_a_rewritten_row(is_postgres):
+    from django.core.management import CommandError, call_command
+
+    append(ENTRIES[:300])
+    services.checkpoint_publish()
+    call_command("verify_log")
+    with connection.cursor() as cursor:
+        if is_postgres:
+            cursor.execute("ALTER TABLE transparency_entry DISABLE TRIGGER transparency_entry_append_only")
+        else:
+            cursor.execute("DROP TRIGGER transparency_entry_append_only_update")
+    Entry.objects.filter(index=7).update(data=b"rewritten")
+    with pytest.raises(CommandError, match="problems in the transparency log"):
+        call_command("verify_log")
+    from transparency.integrity import log_problems
+
+    assert log_problems() == [
+        "entry 7: its stored leaf hash is not the hash of its data",
+        "tile hash of level 8 at 0 differs from its entries",
+        "checkpoint 300: the entries do not hash to its root",
+    ]

@@ -1,0 +1,159 @@
+"""What letters writes to the transparency log, and the batch that writes it.
+
+Database triggers (migration letters/0018) put a `LogQueue` row in the same transaction as every SignatureEvent that
+touches the public list and every LetterVersion, so a late-committed change is never skipped: the batch takes the
+queue in id order while holding the log's lock, appends one entry per public change and deletes the rows it logged.
+Nothing of this runs on a request.
+
+Entries are compact JSON (keys sorted), one of:
+- `{"t":"version","letter":slug,"number":n,"sha256":hex,"at":iso}` — a version of the text was published;
+- `{"t":"entered","letter":slug,"id":public id,"version":sha256 of its text,"level":..,"org":..,"withheld":bool,
+  "name":hex SHA-256(salt ‖ name),"at":iso}` — a signature entered the public list;
+- `{"t":"changed",…same fields as entered but version}` — its level, organization or name changed while public;
+- `{"t":"left","letter":slug,"id":public id,"reason":code,"at":iso}` — it left the public list.
+
+`org` is the count key of the shown organization (letters.presentation.organization_key). Never an email, an IP or
+a raw name: the name is a salted commitment whose salt (SignatureCommitment) is published with the public list and
+deleted when the signer is erased.
+"""
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+
+from letters.models import Letter, LetterVersion, LogQueue, Signature, SignatureCommitment, SignatureEvent
+from transparency import services as log
+
+BATCH = 2000
+LEFT_REASONS = {
+    SignatureEvent.Kind.WITHDRAWN: "withdrawn",
+    SignatureEvent.Kind.REJECTED: "rejected",
+    SignatureEvent.Kind.MERGED: "merged",
+    SignatureEvent.Kind.HELD: "held",
+}
+
+
+def entry_encode(entry: dict[str, Any]) -> bytes:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def name_commitment(salt: bytes, name: str) -> str:
+    return hashlib.sha256(salt + name.encode()).hexdigest()
+
+
+def _at(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _signature_entry(kind: str, event: SignatureEvent, salt: bytes | None) -> dict[str, Any]:
+    signature = event.signature
+    entry = {
+        "t": kind,
+        "letter": event.letter.slug,
+        "id": signature.public_id,
+        "level": event.level_after,
+        "org": event.organization_after or "",
+        "withheld": not signature.name_shown,
+        "name": None if salt is None else name_commitment(salt, signature.name),
+        "at": _at(event.at),
+    }
+    if kind == "entered":
+        entry["version"] = signature.version.sha256
+    return entry
+
+
+def _event_entry(event: SignatureEvent, salts: dict[int, SignatureCommitment]) -> tuple[str, dict[str, Any]] | None:
+    """The entry of a queued event (and its kind), or None when the public saw nothing change."""
+    if event.visible_before and not event.visible_after:
+        reason = LEFT_REASONS.get(event.kind, "removed")  # type: ignore[call-overload]
+        return "left", {"t": "left", "letter": event.letter.slug, "id": event.signature.public_id, "reason": reason,
+                        "at": _at(event.at)}  # fmt: skip
+    commitment = salts[event.signature_id]
+    # Erased before it was logged: the count still moves, but no commitment to the name is made.
+    salt = None if commitment.salt is None else bytes(commitment.salt)
+    if event.visible_after and not event.visible_before:
+        return "entered", _signature_entry("entered", event, salt)
+    if event.visible_before and event.visible_after:
+        changed = (
+            event.level_before != event.level_after
+            or event.organization_before != event.organization_after
+            or event.kind == SignatureEvent.Kind.CORRECTED
+        )
+        return ("changed", _signature_entry("changed", event, salt)) if changed else None
+    return None
+
+
+def _commitments(signature_ids: Iterable[int]) -> dict[int, SignatureCommitment]:
+    ids = set(signature_ids)
+    existing = {c.signature_id: c for c in SignatureCommitment.objects.filter(signature_id__in=ids)}
+    missing = [SignatureCommitment(signature_id=i, salt=secrets.token_bytes(16)) for i in ids - existing.keys()]
+    SignatureCommitment.objects.bulk_create(missing)
+    return {**existing, **{c.signature_id: c for c in missing}}
+
+
+@transaction.atomic
+def transparency_log_append(*, limit: int = BATCH) -> int:
+    """Log up to `limit` queued public changes in queue order; returns how many queue rows were consumed.
+
+    Holds the log's lock (transparency.services.log_lock) before reading the queue, so two batches never log one
+    change twice. Versions of letters not yet published wait in the queue.
+    """
+    log.log_lock()
+    queued = list(LogQueue.objects.order_by("id")[:limit])
+    if not queued:
+        return 0
+    events = {
+        e.pk: e
+        for e in SignatureEvent.objects.filter(pk__in=[q.event_id for q in queued if q.event_id]).select_related(
+            "letter", "signature__version"
+        )
+    }
+    versions = {
+        v.pk: v
+        for v in LetterVersion.objects.filter(pk__in=[q.version_id for q in queued if q.version_id]).select_related(
+            "letter"
+        )
+    }
+    salts = _commitments(e.signature_id for e in events.values() if e.visible_after)
+    entries: list[bytes] = []
+    entered: dict[int, int] = {}  # signature id → position in `entries`
+    done: list[int] = []
+    for row in queued:
+        if row.version_id is not None:
+            version = versions.get(row.version_id)
+            if version is not None and not Letter.objects.published().filter(pk=version.letter_id).exists():
+                continue  # logged once the letter is published
+            if version is not None:
+                entries.append(entry_encode({"t": "version", "letter": version.letter.slug, "number": version.number,
+                                             "sha256": version.sha256, "at": _at(version.published_at)}))  # fmt: skip
+        elif (event := events.get(row.event_id or 0)) is not None and (made := _event_entry(event, salts)) is not None:
+            kind, entry = made
+            if kind == "entered":
+                entered[event.signature_id] = len(entries)
+            entries.append(entry_encode(entry))
+        done.append(row.pk)
+    first = log.entries_append(entries=entries) if entries else 0
+    for signature_id, position in entered.items():
+        SignatureCommitment.objects.filter(signature_id=signature_id).update(entered_index=first + position)
+    LogQueue.objects.filter(pk__in=done).delete()
+    return len(done)
+
+
+def transparency_log_drain() -> int:
+    """Drain the queue in batches (the producer letters registers with transparency.hooks)."""
+    total = 0
+    while consumed := transparency_log_append():
+        total += consumed
+        if consumed < BATCH:
+            break
+    return total
+
+
+def signature_salt_erase(*, signature: Signature) -> None:
+    """Forget the salt of `signature`'s name commitment: the logged leaf stays, the name can no longer be proved."""
+    SignatureCommitment.objects.filter(signature=signature).update(salt=None)

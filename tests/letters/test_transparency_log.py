@@ -1,0 +1,73 @@
+"""Public changes reach the transparency log: queued by triggers in the transaction of the change, logged in batches
+off the request path, never with an email, an IP or a raw name."""
+
+import json
+
+import pytest
+
+from letters.models import LogQueue, SignatureCommitment
+from letters.services.signing import signature_withdraw
+from letters.transparency_log import name_commitment, transparency_log_drain
+from tests.builders import signed
+from transparency import services as log
+from transparency.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def logged() -> list[dict]:
+    return [json.loads(bytes(e.data)) for e in Entry.objects.order_by("index")]
+
+
+def test_a_confirmed_signature_is_queued_with_its_event_and_logged_by_the_batch_with_a_salted_name(open_letter):
+    signature = signed(open_letter, name="Grace Hopper", email="grace@example.org", ip_address="198.51.100.7")
+    assert LogQueue.objects.count() == 2  # the letter's version and the confirmation
+    assert Entry.objects.count() == 0  # nothing on the request path
+
+    assert transparency_log_drain() == 2
+    version = open_letter.current_version
+    commitment = SignatureCommitment.objects.get(signature=signature)
+    assert logged() == [
+        {"t": "version", "letter": open_letter.slug, "number": version.number, "sha256": version.sha256,
+         "at": version.published_at.isoformat().replace("+00:00", "Z")},
+        {"t": "entered", "letter": open_letter.slug, "id": signature.public_id, "version": version.sha256,
+         "level": "email", "org": "", "withheld": False,
+         "name": name_commitment(bytes(commitment.salt), "Grace Hopper"),
+         "at": signature.confirmed_at.isoformat().replace("+00:00", "Z")},
+    ]  # fmt: skip
+    assert commitment.entered_index == 1
+    assert not LogQueue.objects.exists()
+    raw = b"".join(bytes(e.data) for e in Entry.objects.all())
+    for private in (b"grace@example.org", b"198.51.100.7", b"Grace Hopper"):
+        assert private not in raw
+
+
+def test_a_withdrawal_is_logged_as_leaving_the_list_and_a_pending_signature_is_never_queued(open_letter):
+    signature = signed(open_letter)
+    signed(open_letter, email="pending@example.org", confirm=False)
+    transparency_log_drain()
+    signature_withdraw(signature=signature)
+    assert transparency_log_drain() == 1
+    left = logged()[-1]
+    assert left == {"t": "left", "letter": open_letter.slug, "id": signature.public_id, "reason": "withdrawn",
+                    "at": left["at"]}  # fmt: skip
+    assert len(logged()) == 3
+
+
+def test_a_change_committed_after_later_ones_were_logged_is_still_logged(open_letter):
+    first = signed(open_letter, email="one@example.org")
+    # As if the first confirmation's transaction had not committed yet: its queue row is not visible to the batch.
+    LogQueue.objects.filter(event_id=first.events.get(kind="confirmed").pk).delete()
+    transparency_log_drain()
+    second = signed(open_letter, email="two@example.org")
+    transparency_log_drain()
+    LogQueue.objects.create(event_id=first.events.get(kind="confirmed").pk)  # it commits now
+    assert transparency_log_drain() == 1
+    assert [e["id"] for e in logged() if e["t"] == "entered"] == [second.public_id, first.public_id]
+
+
+def test_the_beat_task_drains_the_queue_and_signs_a_checkpoint(open_letter):
+    signed(open_letter)
+    checkpoint = log.log_sync()
+    assert checkpoint is not None and checkpoint.size == 2
+    assert log.log_sync() is None
