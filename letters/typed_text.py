@@ -2,8 +2,11 @@
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+
+from registry.emails import email_normalize
 
 MAX_LENGTH = 200
 MAX_COMMENT_LENGTH = 2000
@@ -60,3 +63,34 @@ def clean_comment(value: str | None) -> str:
     if len(text) > MAX_COMMENT_LENGTH:
         raise ValidationError(f"Ensure this field has no more than {MAX_COMMENT_LENGTH} characters.", code="max_length")
     return text
+
+
+SIGNER_FIELDS = ("name", "email", "title", "organization", "comment")
+
+
+def signer_input_clean(values: dict[str, str | None]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Apply the rules of public signing to one signer's fields at once (an import row, an invitation).
+
+    Returns the cleaned fields and the errors by field; a field with an error is left out of the cleaned ones.
+    Name and email are required; the email is normalized by registry.emails (the one home of that rule).
+    """
+    rules: dict[str, Callable[[str | None], str]] = {
+        "name": lambda v: clean_line(v, required=True),
+        "title": clean_line,
+        "organization": clean_line,
+        "comment": clean_comment,
+    }
+    cleaned: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for field in SIGNER_FIELDS:
+        value = values.get(field)
+        try:
+            if field == "email":
+                if not (value or "").strip():
+                    raise ValidationError("This field is required.", code="required")
+                cleaned[field] = email_normalize(value or "")[0]
+            else:
+                cleaned[field] = rules[field](value)
+        except ValidationError as exc:
+            errors[field] = list(exc.messages)
+    return cleaned, errors

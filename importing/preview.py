@@ -1,0 +1,194 @@
+"""The preview of an import: every row checked with the rules of public signing before anything is stored.
+
+Per row: field errors (by the file's row number), the organization it links to in the registry (by name, by alias, or
+a new candidate), whether the letter already has a live signature from that address, whether the file repeats the
+address, and people in the registry it may be (same name key), with the reason. Reads only; writes nothing.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from importing.files import Table
+from importing.mapping import row_values
+from letters.models import Letter, Signature
+from letters.typed_text import signer_input_clean
+from registry.emails import email_key
+from registry.models import Organization, OrganizationAlias, Person
+from registry.normalize import organization_name_key, person_name_key
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LOOKUP_CHUNK = 2000
+
+
+class RowStatus:
+    NEW = "new"
+    ALREADY_SIGNED = "already_signed"
+    DUPLICATE_IN_FILE = "duplicate_in_file"
+    INVALID = "invalid"
+    ALL = (NEW, ALREADY_SIGNED, DUPLICATE_IN_FILE, INVALID)
+
+
+@dataclass
+class RowCheck:
+    number: int  # the row's number in the file (the header is row 1)
+    values: dict[str, str]  # as typed, by field
+    cleaned: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    status: str = RowStatus.NEW
+    email_key: str = ""
+    signed_at: datetime | None = None
+    organization_match: str = ""  # "name", "alias", "new" or "" (no organization given)
+    organization_slug: str = ""
+    duplicate_of_row: int | None = None
+    possible_people: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        if self.status == RowStatus.INVALID:
+            return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in self.errors.items())
+        if self.status == RowStatus.DUPLICATE_IN_FILE:
+            return f"The same address as row {self.duplicate_of_row}."
+        if self.status == RowStatus.ALREADY_SIGNED:
+            return "This address has already signed the letter."
+        if self.possible_people:
+            return "; ".join(f"Possibly {p['name']} ({p['reason']})" for p in self.possible_people)
+        return ""
+
+
+@dataclass
+class Preview:
+    rows: list[RowCheck]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(row.status for row in self.rows)
+        return {status: counts.get(status, 0) for status in RowStatus.ALL} | {"total": len(self.rows)}
+
+
+def signed_at_parse(text: str, *, now: datetime) -> datetime:
+    """An ISO 8601 date or date-time (as spreadsheets write it); naive times are UTC; never in the future."""
+    text = text.strip()
+    value = parse_datetime(text.replace("/", "-")) if "T" in text or ":" in text else None
+    if value is None:
+        day = parse_date(text.replace("/", "-")) if len(text) >= 8 and text[:4].isdigit() else None
+        if day is None:
+            raise ValidationError("Write the date as YYYY-MM-DD (optionally with a time, HH:MM).", code="invalid")
+        value = datetime.combine(day, time(0, 0))
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    if value > now:
+        raise ValidationError("The signing date is in the future.", code="future")
+    return value
+
+
+def row_check(*, number: int, row: list[str], mapping: dict[str, int], now: datetime) -> RowCheck:
+    """One row on its own: the rules of public signing, formula-leading cells refused, the date parsed."""
+    values = row_values(row, mapping)
+    check = RowCheck(number=number, values=values)
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if value[:1] in FORMULA_START:
+            errors[name] = ["Must not start with =, +, -, @, a tab or a carriage return (spreadsheet formulas)."]
+    cleaned, rule_errors = signer_input_clean(
+        {
+            "name": values.get("name"),
+            "email": values.get("email"),
+            "title": values.get("title"),
+            "organization": values.get("organization"),
+            "comment": values.get("note"),
+        }
+    )
+    for name, messages in rule_errors.items():
+        errors.setdefault("note" if name == "comment" else name, messages)
+    if values.get("signed_at", "").strip() and "signed_at" not in errors:
+        try:
+            check.signed_at = signed_at_parse(values["signed_at"], now=now)
+        except ValidationError as exc:
+            errors["signed_at"] = list(exc.messages)
+    check.cleaned = cleaned
+    check.errors = errors
+    if errors:
+        check.status = RowStatus.INVALID
+    else:
+        check.email_key = email_key(cleaned["email"])
+    return check
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        yield items[start : start + LOOKUP_CHUNK]
+
+
+def _live_keys(letter: Letter, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        found.update(
+            Signature.objects.filter(letter=letter, email_key__in=chunk, status__in=Signature.LIVE_STATUSES)
+            .values_list("email_key", flat=True)
+            .iterator()
+        )
+    return found
+
+
+def _organizations(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """{name key: (how it matched, organization slug)} for keys the registry knows by name or alias."""
+    found: dict[str, tuple[str, str]] = {}
+    ordered = sorted(set(keys))
+    for chunk in _chunks(ordered):
+        for key, slug in Organization.objects.filter(name_key__in=chunk).values_list("name_key", "slug"):
+            found[key] = ("name", slug)
+        for key, slug in OrganizationAlias.objects.filter(name_key__in=chunk).values_list(
+            "name_key", "organization__slug"
+        ):
+            found.setdefault(key, ("alias", slug))
+    return found
+
+
+def _people_by_name(keys: Iterable[str]) -> dict[str, list[str]]:
+    """{person name key: display names of people (not merged away) with that key}, at most three each."""
+    found: dict[str, list[str]] = {}
+    for chunk in _chunks(sorted(k for k in set(keys) if k)):
+        people = Person.objects.filter(name_key__in=chunk, merged_into__isnull=True)
+        for key, display in people.values_list("name_key", "display_name"):
+            names = found.setdefault(key, [])
+            if len(names) < 3:
+                names.append(display)
+    return found
+
+
+def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now: datetime | None = None) -> Preview:
+    """Check every row of `table` under `mapping` against the letter and the registry (reads only)."""
+    now = now or timezone.now()
+    rows = [
+        row_check(number=number, row=row, mapping=mapping, now=now)
+        for number, row in zip(table.numbers, table.rows, strict=True)
+    ]
+    first_row_of: dict[str, int] = {}
+    for row in rows:
+        if row.status != RowStatus.INVALID:
+            if row.email_key in first_row_of:
+                row.status = RowStatus.DUPLICATE_IN_FILE
+                row.duplicate_of_row = first_row_of[row.email_key]
+            else:
+                first_row_of[row.email_key] = row.number
+    valid = [row for row in rows if row.status == RowStatus.NEW]
+    signed = _live_keys(letter, (row.email_key for row in valid))
+    org_keys = {row.number: organization_name_key(row.cleaned.get("organization", "")) for row in valid}
+    orgs = _organizations(key for key in org_keys.values() if key)
+    name_keys = {row.number: person_name_key(row.cleaned["name"]) for row in valid}
+    people = _people_by_name(name_keys.values())
+    for row in valid:
+        if row.email_key in signed:
+            row.status = RowStatus.ALREADY_SIGNED
+            continue
+        key = org_keys[row.number]
+        if key:
+            row.organization_match, row.organization_slug = orgs.get(key, ("new", ""))
+        row.possible_people = [{"name": name, "reason": "same name"} for name in people.get(name_keys[row.number], [])]
+    return Preview(rows=rows)
