@@ -243,6 +243,8 @@ TRANSPARENCY_SIGNING_KEY_FILE = env.str(
 )
 TRANSPARENCY_ORIGIN = env.str("TRANSPARENCY_ORIGIN", default="") or f"{urlsplit(SITE_URL).netloc or 'localhost'}/log"
 TRANSPARENCY_CHECKPOINT_EVERY_SECONDS = env.float("TRANSPARENCY_CHECKPOINT_EVERY_SECONDS", default=2.0)
+# Without a broker there is no beat: in development the log is brought up to date after each public change commits.
+TRANSPARENCY_SYNC_ON_COMMIT = env.bool("TRANSPARENCY_SYNC_ON_COMMIT", default=DEBUG and not CELERY_BROKER_URL)
 CELERY_BEAT_SCHEDULE["transparency-checkpoint"] = {
     "task": "transparency.tasks.checkpoint_publish",
     "schedule": TRANSPARENCY_CHECKPOINT_EVERY_SECONDS,

@@ -22,3 +22,4 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "redis://127.0.0.1:6379/15"  # noqa: F4
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 PUBLIC_RESPONSE_CACHE_SECONDS = 0  # tests read their own writes; a shared-cache test turns it on
+TRANSPARENCY_SYNC_ON_COMMIT = False  # tests log explicitly (letters.transparency_log, transparency.services.log_sync)

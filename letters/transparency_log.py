@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from letters.models import Letter, LetterVersion, LogQueue, Signature, SignatureCommitment, SignatureEvent
@@ -157,3 +158,10 @@ def transparency_log_drain() -> int:
 def signature_salt_erase(*, signature: Signature) -> None:
     """Forget the salt of `signature`'s name commitment: the logged leaf stays, the name can no longer be proved."""
     SignatureCommitment.objects.filter(signature=signature).update(salt=None)
+
+
+def transparency_log_soon() -> None:
+    """With TRANSPARENCY_SYNC_ON_COMMIT (development without beat: `make run`), log and checkpoint right after the
+    caller's transaction commits; otherwise beat does it within TRANSPARENCY_CHECKPOINT_EVERY_SECONDS."""
+    if settings.TRANSPARENCY_SYNC_ON_COMMIT:
+        transaction.on_commit(log.log_sync)

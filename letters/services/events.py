@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from letters.models import Signature, SignatureEvent
 from letters.presentation import shown_organization_key
+from letters.transparency_log import transparency_log_soon
 from registry.audit import Actor, actor_user, audit_event_build
 from registry.models import AuditEvent
 
@@ -49,6 +50,8 @@ def signature_event_record(
     )
     event.save(force_insert=True)
     audit.save(force_insert=True)
+    if event.visible_before or event.visible_after:
+        transparency_log_soon()
     return event
 
 
