@@ -29,6 +29,7 @@ from django.db import transaction
 
 from letters.models import Letter, LetterVersion, LogQueue, Signature, SignatureCommitment, SignatureEvent
 from transparency import services as log
+from transparency.selectors import entry_proof
 
 BATCH = 2000
 LEFT_REASONS = {
@@ -165,3 +166,10 @@ def transparency_log_soon() -> None:
     caller's transaction commits; otherwise beat does it within TRANSPARENCY_CHECKPOINT_EVERY_SECONDS."""
     if settings.TRANSPARENCY_SYNC_ON_COMMIT:
         transaction.on_commit(log.log_sync)
+
+
+def signature_receipt(*, signature: Signature) -> str | None:
+    """The signer's receipt: a tlog-proof that the log holds the entry of `signature` entering the public list
+    (None until that entry is logged and checkpointed)."""
+    index = SignatureCommitment.objects.filter(signature=signature).values_list("entered_index", flat=True).first()
+    return None if index is None else entry_proof(index=index)

@@ -1,5 +1,7 @@
 """Reads of the log: hashes from the stored rows, tiles as served, proofs for receipts."""
 
+import base64
+
 from transparency import merkle
 from transparency.models import Checkpoint, Entry, TileHash
 from transparency.tiles import TILE_HEIGHT, TILE_WIDTH
@@ -65,3 +67,16 @@ def consistency_proof(*, size1: int, size2: int) -> list[bytes]:
 
 def entry_leaf_hash(*, index: int) -> bytes:
     return bytes(Entry.objects.values_list("leaf_hash", flat=True).get(index=index))
+
+
+def entry_proof(*, index: int) -> str | None:
+    """A c2sp.org/tlog-proof@v1 proof that entry `index` is in the latest checkpoint (None until one covers it).
+    Its `extra` line is the entry itself (base64), so the proof verifies with no other data."""
+    checkpoint = checkpoint_latest()
+    if checkpoint is None or checkpoint.size <= index:
+        return None
+    data = bytes(Entry.objects.values_list("data", flat=True).get(index=index))
+    hashes = merkle.inclusion_proof(StoredHashes(), index, checkpoint.size)
+    lines = ["c2sp.org/tlog-proof@v1", f"extra {base64.b64encode(data).decode()}", f"index {index}"]
+    lines += [base64.b64encode(h).decode() for h in hashes]
+    return "\n".join(lines) + "\n\n" + checkpoint.note

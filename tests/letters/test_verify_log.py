@@ -104,3 +104,32 @@ def test_the_verifier_fails_when_the_log_does_not_extend_the_saved_checkpoint(mo
     state.write_text(json.dumps({**saved, "root": "A" * 43 + "="}))
     assert run(monkeypatch, client, "--state", str(state)) == 1
     assert "does not extend the checkpoint of size" in capsys.readouterr().err
+
+
+def test_a_signer_receipt_is_served_once_logged_and_verifies_offline(client, open_letter, tmp_path, capsys):
+    signature = signed(open_letter, name="Grace Hopper", email="grace@example.org")
+    url = f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof"
+    assert client.get(url).status_code == 404  # not logged yet
+    log.log_sync()
+    response = client.get(url)
+    assert response.status_code == 200 and response.content.startswith(b"c2sp.org/tlog-proof@v1\nextra ")
+    receipt = tmp_path / "r.tlog-proof"
+    receipt.write_bytes(response.content)
+    salt = bytes(signature.commitment.salt).hex()
+    key = signing_key().verifier_key
+    assert verify.main(["receipt", str(receipt), "--key", key, "--name", "Grace Hopper", "--salt", salt]) == 0
+    assert "the logged commitment opens to the name given" in capsys.readouterr().out
+    assert verify.main(["receipt", str(receipt), "--key", key, "--name", "Grace Hoper", "--salt", salt]) == 1
+    tampered = tmp_path / "t.tlog-proof"
+    tampered.write_text(response.content.decode().replace("index 1", "index 0"))
+    assert verify.main(["receipt", str(tampered), "--key", key]) == 1
+    assert "FAILED: the inclusion proof does not lead to the checkpoint's root" in capsys.readouterr().err
+
+
+def test_the_confirmation_page_links_the_receipt(client, open_letter):
+    from letters.services.tokens import token_issue
+
+    signature = signed(open_letter, confirm=False)
+    token = token_issue(signature=signature, purposes=["confirm"])["confirm"]
+    page = client.post(f"/confirm/{token}/").content.decode()
+    assert f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof" in page
