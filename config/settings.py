@@ -255,6 +255,7 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20_000_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=200_000_000)
+CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {"task": "importing.tasks.imports_resume_stalled", "schedule": 60}
 
 # Signing policy.
 SIGNATURE_CONFIRM_TOKEN_TTL = timedelta(days=env.int("SIGNATURE_CONFIRM_TOKEN_TTL_DAYS", default=7))

@@ -139,11 +139,17 @@ class VerificationLevel(models.TextChoices):
     DOMAIN = "domain", "Organization domain"
     MANUAL = "manual", "Manually verified"
     INVITED = "invited", "Invited by organizers"
+    VOUCHED = "vouched", "Vouched for by organizers"
 
 
 # Levels a person or a proof vouches for: each needs its VerificationRecord (a database check), and these are the
 # levels counted as "verified".
-LEVELS_WITH_RECORD = (VerificationLevel.DOMAIN, VerificationLevel.MANUAL, VerificationLevel.INVITED)
+LEVELS_WITH_RECORD = (
+    VerificationLevel.DOMAIN,
+    VerificationLevel.MANUAL,
+    VerificationLevel.INVITED,
+    VerificationLevel.VOUCHED,
+)
 
 
 class SignatureQuerySet(models.QuerySet["Signature"]):
@@ -282,6 +288,7 @@ class VerificationRecord(models.Model):
         DOMAIN = "domain", "Email domain of the organization"
         MANUAL = "manual", "Manual check with evidence"
         INVITED = "invited", "Invitation from the organizers"
+        IMPORT = "import", "Imported and vouched for by an organizer"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="verification_records")
     level = models.CharField(max_length=20, choices=VerificationLevel.choices)

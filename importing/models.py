@@ -1,0 +1,85 @@
+"""An import of signatures from a spreadsheet: the file, its column mapping, its mode, its progress, its rows."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from letters.models import Letter, Signature
+from registry.models import new_public_id
+
+
+class SignatureImport(models.Model):
+    class Mode(models.TextChoices):
+        CONFIRM = "confirm", "Confirm by email (each signer confirms before appearing)"
+        VOUCHED = "vouched", "Vouched for by the organizer (public at once, level “vouched”)"
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        DISCARDED = "discarded", "Discarded"
+        UNDONE = "undone", "Undone"
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    # The upload itself, kept while the import can still run (a worker resumes from it); emptied when it ends.
+    content = models.BinaryField(blank=True)
+    mapping = models.JSONField(default=dict)
+    mode = models.CharField(max_length=10, choices=Mode.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    summary = models.JSONField(default=dict, help_text="The preview's counts by row status.")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0, help_text="Data rows processed (committed), in file order.")
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rows_done__lte=F("rows_total")), name="import_done_within_total"),
+            models.CheckConstraint(
+                condition=Q(status__in=["preview", "discarded"]) | ~Q(mode=""), name="import_started_has_mode"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+
+class SignatureImportRow(models.Model):
+    """A row of the file that made a signature (so undo removes exactly those), or found the address signed."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created"
+        ALREADY_SIGNED = "already_signed", "Already signed"
+
+    signature_import = models.ForeignKey(SignatureImport, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(help_text="The row's number in the file (the header is row 1).")
+    signature = models.ForeignKey(Signature, null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["signature_import", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["signature_import", "number"], name="import_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.number}: {self.outcome}"

@@ -1,0 +1,325 @@
+"""Imports: upload and preview, mapping, start in a chosen mode, run in resumable batches, discard, undo.
+
+Lock order (docs/architecture.md): the import's own row first, then what letters' services lock for each row (the
+signature, its tokens and outbox rows, people, organizations). One batch is one transaction: its signatures, their
+import rows and the import's watermark (`rows_done`) commit together, so a worker killed mid-batch leaves nothing
+half-done and the next run starts again at the first row not committed. The unique (import, row number) and the
+letter's one live signature per address make a second run of the same rows, or a second upload of the same file,
+create nothing twice.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from importing.files import FileRefused, Table, table_read
+from importing.mapping import MappingInvalid, mapping_check, mapping_guess
+from importing.models import SignatureImport, SignatureImportRow
+from importing.preview import Preview, RowStatus, preview_build, row_check
+from letters.models import Letter, Signature
+from letters.services.imports import signature_create_imported
+from letters.services.verification import signature_reject
+from registry.audit import Actor, actor_user, audit_log
+
+BATCH_ROWS = 250
+UNDO_REASON = "The organizers undid the import this signature came from."
+
+
+class ImportNotAllowed(Exception):
+    """The import is not in a state where this applies; `message` says why (a 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Uploaded:
+    signature_import: SignatureImport
+    preview: Preview | None  # None while the mapping is incomplete
+    mapping_errors: dict[str, list[str]]
+
+
+def import_table(signature_import: SignatureImport) -> Table:
+    return table_read(data=bytes(signature_import.content), filename=signature_import.filename)
+
+
+def _preview(signature_import: SignatureImport, table: Table) -> tuple[Preview | None, dict[str, list[str]]]:
+    try:
+        mapping = mapping_check(signature_import.mapping, table.headers)
+    except MappingInvalid as exc:
+        return None, exc.errors
+    return preview_build(letter=signature_import.letter, table=table, mapping=mapping), {}
+
+
+@transaction.atomic
+def import_upload(
+    *, letter: Letter, data: bytes, filename: str, actor: Actor, mapping: dict[str, int] | None = None
+) -> Uploaded:
+    """Read the file (refused with {"file": [...]} when it cannot be imported; nothing stored then), guess or check
+    the mapping, and keep the upload as an import in preview, with the preview's counts."""
+    try:
+        table = table_read(data=data, filename=filename)
+    except FileRefused as exc:
+        raise ValidationError({"file": [exc.message]}) from exc
+    signature_import = SignatureImport(
+        letter=letter,
+        created_by=actor_user(actor),
+        filename=filename[:255] or "upload",
+        sha256=table.sha256,
+        size_bytes=len(data),
+        content=data,
+        mapping=mapping if mapping is not None else mapping_guess(table.headers),
+        rows_total=len(table.rows),
+    )
+    preview, errors = _preview(signature_import, table)
+    signature_import.summary = preview.summary if preview else {}
+    signature_import.save(force_insert=True)
+    audit_log(
+        action="importing.import.uploaded",
+        target=signature_import,
+        actor=actor,
+        data={
+            "letter": letter.slug,
+            "filename": signature_import.filename,
+            "sha256": table.sha256,
+            "rows": len(table.rows),
+        },
+    )
+    return Uploaded(signature_import=signature_import, preview=preview, mapping_errors=errors)
+
+
+def import_preview(*, signature_import: SignatureImport) -> Uploaded:
+    """The preview as it stands now (the letter and registry may have changed since the upload). Reads only."""
+    if not signature_import.content:
+        return Uploaded(signature_import=signature_import, preview=None, mapping_errors={})
+    preview, errors = _preview(signature_import, import_table(signature_import))
+    return Uploaded(signature_import=signature_import, preview=preview, mapping_errors=errors)
+
+
+def _lock(signature_import: SignatureImport) -> SignatureImport:
+    return (
+        SignatureImport.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("letter")
+        .get(pk=signature_import.pk)
+    )
+
+
+@transaction.atomic
+def import_mapping_set(*, signature_import: SignatureImport, mapping: dict[str, Any], actor: Actor) -> Uploaded:
+    """Change the column mapping of an import still in preview; a bad mapping is refused with field errors."""
+    signature_import = _lock(signature_import)
+    if signature_import.status != SignatureImport.Status.PREVIEW:
+        raise ImportNotAllowed("This import has started; its mapping can no longer change.")
+    table = import_table(signature_import)
+    try:
+        checked = mapping_check(mapping, table.headers)
+    except MappingInvalid as exc:
+        raise ValidationError(exc.errors) from exc
+    before = signature_import.mapping
+    signature_import.mapping = checked
+    preview, errors = _preview(signature_import, table)
+    signature_import.summary = preview.summary if preview else {}
+    signature_import.save(update_fields=["mapping", "summary"])
+    audit_log(
+        action="importing.import.mapping_changed",
+        target=signature_import,
+        actor=actor,
+        data={"from": before, "to": checked},
+    )
+    return Uploaded(signature_import=signature_import, preview=preview, mapping_errors=errors)
+
+
+@transaction.atomic
+def import_start(
+    *, signature_import: SignatureImport, mode: str, actor: Actor, at: datetime | None = None
+) -> SignatureImport:
+    """Queue the import in the mode the organizer chose explicitly; the job runs after commit."""
+    at = at or timezone.now()
+    if mode not in SignatureImport.Mode.values:
+        raise ValidationError({"mode": ["Choose how the signers are confirmed: “confirm” (by email) or “vouched”."]})
+    signature_import = _lock(signature_import)
+    if signature_import.status != SignatureImport.Status.PREVIEW:
+        raise ImportNotAllowed("This import has already started.")
+    table = import_table(signature_import)
+    preview, errors = _preview(signature_import, table)
+    if preview is None:
+        raise ValidationError(errors)
+    if not any(row.status == RowStatus.NEW for row in preview.rows):
+        raise ImportNotAllowed("No row of this file would add a signature.")
+    signature_import.mode = mode
+    signature_import.status = SignatureImport.Status.QUEUED
+    signature_import.summary = preview.summary
+    signature_import.heartbeat_at = at
+    signature_import.save(update_fields=["mode", "status", "summary", "heartbeat_at"])
+    audit_log(
+        action="importing.import.started",
+        target=signature_import,
+        actor=actor,
+        at=at,
+        data={"mode": mode, "summary": preview.summary},
+    )
+    import_id = signature_import.pk
+    transaction.on_commit(lambda: _enqueue(import_id))
+    return signature_import
+
+
+def _enqueue(import_id: int) -> None:
+    from importing import tasks  # tasks import this module
+
+    tasks.import_run.delay(import_id)
+
+
+@transaction.atomic
+def import_discard(*, signature_import: SignatureImport, actor: Actor) -> SignatureImport:
+    """Drop an import still in preview (and its stored file)."""
+    signature_import = _lock(signature_import)
+    if signature_import.status != SignatureImport.Status.PREVIEW:
+        raise ImportNotAllowed("Only an import in preview can be discarded.")
+    signature_import.status = SignatureImport.Status.DISCARDED
+    signature_import.content = b""
+    signature_import.save(update_fields=["status", "content"])
+    audit_log(action="importing.import.discarded", target=signature_import, actor=actor)
+    return signature_import
+
+
+def _evidence(signature_import: SignatureImport, number: int) -> str:
+    return (
+        f"Import {signature_import.public_id}: row {number} of “{signature_import.filename}” "
+        f"(sha256 {signature_import.sha256}), vouched for by the organizer who ran it."
+    )
+
+
+def import_run_batch(
+    *, signature_import_id: int, table: Table | None = None, batch_rows: int = BATCH_ROWS, at: datetime | None = None
+) -> bool:
+    """Process the next batch of rows in one transaction. Returns True while rows remain.
+
+    Safe to run twice or concurrently: the import row is locked for the batch, and rows already committed are
+    skipped by the watermark (and by the unique import row, should the watermark ever lag)."""
+    with transaction.atomic():
+        signature_import = (
+            SignatureImport.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("letter", "created_by")
+            .get(pk=signature_import_id)
+        )
+        if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
+            return False
+        at = at or timezone.now()
+        if signature_import.status == SignatureImport.Status.QUEUED:
+            signature_import.status = SignatureImport.Status.RUNNING
+            signature_import.started_at = at
+        table = table or import_table(signature_import)
+        start = signature_import.rows_done
+        numbers = table.numbers[start : start + batch_rows]
+        rows = table.rows[start : start + batch_rows]
+        done_before = set(
+            SignatureImportRow.objects.filter(signature_import=signature_import, number__in=numbers).values_list(
+                "number", flat=True
+            )
+        )
+        mapping = signature_import.mapping
+        made: list[SignatureImportRow] = []
+        for number, row in zip(numbers, rows, strict=True):
+            if number in done_before:
+                continue
+            check = row_check(number=number, row=row, mapping=mapping, now=at)
+            if check.status == RowStatus.INVALID:
+                signature_import.rows_skipped += 1
+                continue
+            signature, outcome = signature_import_row(signature_import=signature_import, check=check, at=at)
+            made.append(
+                SignatureImportRow(
+                    signature_import=signature_import, number=number, signature=signature, outcome=outcome
+                )
+            )
+            if outcome == SignatureImportRow.Outcome.CREATED:
+                signature_import.rows_created += 1
+            else:
+                signature_import.rows_skipped += 1
+        SignatureImportRow.objects.bulk_create(made)
+        signature_import.rows_done = start + len(rows)
+        signature_import.heartbeat_at = at
+        more = signature_import.rows_done < len(table.rows)
+        if not more:
+            signature_import.status = SignatureImport.Status.DONE
+            signature_import.finished_at = at
+            signature_import.content = b""
+            audit_log(
+                action="importing.import.finished",
+                target=signature_import,
+                actor=signature_import.created_by,
+                at=at,
+                data={"created": signature_import.rows_created, "skipped": signature_import.rows_skipped},
+            )
+        signature_import.save()
+        return more
+
+
+def signature_import_row(*, signature_import: SignatureImport, check: Any, at: datetime) -> tuple[Signature, str]:
+    cleaned = check.cleaned
+    return signature_create_imported(
+        letter=signature_import.letter,
+        name=cleaned["name"],
+        email=cleaned["email"],
+        title=cleaned.get("title", ""),
+        organization_name=cleaned.get("organization", ""),
+        comment=cleaned.get("comment", ""),
+        signed_at=check.signed_at,
+        vouched=signature_import.mode == SignatureImport.Mode.VOUCHED,
+        evidence=_evidence(signature_import, check.number),
+        verifier=signature_import.created_by,
+        at=at,
+    )
+
+
+def import_run(*, signature_import_id: int, batch_rows: int = BATCH_ROWS) -> None:
+    """Run the import to its end, batch after batch (the file is read once)."""
+    signature_import = SignatureImport.objects.get(pk=signature_import_id)
+    if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
+        return
+    table = import_table(signature_import)
+    while import_run_batch(signature_import_id=signature_import_id, table=table, batch_rows=batch_rows):
+        pass
+
+
+@transaction.atomic
+def import_undo(*, signature_import: SignatureImport, actor: Actor, at: datetime | None = None) -> int:
+    """Take every signature this import created, and that is still live, off the letter (rejected with a public
+    reason: events, audit and counts follow). Signatures from elsewhere, and the import's other rows, are untouched.
+    Returns how many were removed."""
+    at = at or timezone.now()
+    signature_import = _lock(signature_import)
+    if signature_import.status != SignatureImport.Status.DONE:
+        raise ImportNotAllowed("Only a finished import can be undone.")
+    live = Signature.objects.filter(
+        pk__in=SignatureImportRow.objects.filter(
+            signature_import=signature_import, outcome=SignatureImportRow.Outcome.CREATED
+        ).values("signature_id"),
+        status__in=Signature.LIVE_STATUSES,
+    ).order_by("pk")
+    removed = 0
+    for signature in _iterate(live):
+        signature_reject(
+            signature=signature,
+            reason=f"Import {signature_import.public_id} undone.",
+            public_reason=UNDO_REASON,
+            actor=actor,
+            at=at,
+        )
+        removed += 1
+    signature_import.status = SignatureImport.Status.UNDONE
+    signature_import.undone_at = at
+    signature_import.undone_by = actor_user(actor)
+    signature_import.save(update_fields=["status", "undone_at", "undone_by"])
+    audit_log(action="importing.import.undone", target=signature_import, actor=actor, at=at, data={"removed": removed})
+    return removed
+
+
+def _iterate(queryset: Any) -> Iterable[Signature]:
+    return list(queryset.only("pk"))

@@ -1,0 +1,203 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from importing.models import SignatureImport, SignatureImportRow
+from importing.services import (
+    ImportNotAllowed,
+    import_discard,
+    import_mapping_set,
+    import_run_batch,
+    import_start,
+    import_undo,
+    import_upload,
+)
+from letters.models import OutboxMessage, Signature, VerificationRecord
+from registry.models import AuditEvent
+from tests.builders import public_count, signed
+from tests.factories import LetterFactory, UserFactory
+
+CSV = b"""name,email,title,organization,signed at
+Ada Lovelace,ada@example.org,Analyst,Nvidia,2026-11-30
+Grace Hopper,grace@example.org,Admiral,Navy,
+Alan Turing,alan@example.org,,,
+Bad Row,,,,
+Ada Again,ADA@example.org,,,
+Katie Moussouris,katie@example.org,CEO,Luta Security,
+"""
+
+
+@pytest.fixture
+def organizer(db):
+    return UserFactory(username="organizer")
+
+
+def upload(letter, organizer, data=CSV, **kwargs):
+    return import_upload(letter=letter, data=data, filename="founders.csv", actor=organizer, **kwargs)
+
+
+@pytest.fixture
+def start(django_capture_on_commit_callbacks):
+    """import_start with its after-commit job run (eager Celery), as in `make run`."""
+
+    def _start(signature_import, mode, actor):
+        with django_capture_on_commit_callbacks(execute=True):
+            return import_start(signature_import=signature_import, mode=mode, actor=actor)
+
+    return _start
+
+
+def run_all(signature_import, batch_rows=2):
+    while import_run_batch(signature_import_id=signature_import.pk, batch_rows=batch_rows):
+        pass
+    signature_import.refresh_from_db()
+    return signature_import
+
+
+def test_upload_stores_the_preview_counts_and_nothing_else(open_letter, organizer):
+    signed(open_letter, name="Katie Moussouris", email="katie@example.org")
+    before = Signature.objects.count()
+    uploaded = upload(open_letter, organizer)
+    imp = uploaded.signature_import
+    assert imp.status == "preview"
+    assert imp.summary == {"new": 3, "already_signed": 1, "duplicate_in_file": 1, "invalid": 1, "total": 6}
+    assert imp.mapping == {"name": 0, "email": 1, "title": 2, "organization": 3, "signed_at": 4}
+    assert Signature.objects.count() == before
+    assert AuditEvent.objects.filter(action="importing.import.uploaded", target_id=str(imp.pk)).count() == 1
+
+
+def test_a_refused_file_stores_nothing(open_letter, organizer):
+    with pytest.raises(ValidationError) as caught:
+        upload(open_letter, organizer, data=b"name,email\n")
+    assert caught.value.message_dict == {"file": ["The file has a header row but no data rows."]}
+    assert SignatureImport.objects.count() == 0
+
+
+def test_mapping_without_email_is_kept_for_editing_then_fixed(open_letter, organizer):
+    uploaded = upload(open_letter, organizer, data=b"Who,Address\nAda,ada@example.org\n")
+    assert uploaded.preview is None
+    assert uploaded.mapping_errors == {
+        "mapping.name": ["Map the column that holds the signer's name."],
+        "mapping.email": ["Map the column that holds the signer's email address."],
+    }
+    with pytest.raises(ValidationError) as caught:
+        import_mapping_set(signature_import=uploaded.signature_import, mapping={"name": 0, "email": 0}, actor=organizer)
+    assert "mapping.email" in caught.value.message_dict
+    fixed = import_mapping_set(
+        signature_import=uploaded.signature_import, mapping={"name": 0, "email": 1}, actor=organizer
+    )
+    assert fixed.preview.summary["new"] == 1
+    assert SignatureImport.objects.get().mapping == {"name": 0, "email": 1}
+
+
+def test_start_needs_an_explicit_mode(open_letter, organizer):
+    imp = upload(open_letter, organizer).signature_import
+    with pytest.raises(ValidationError) as caught:
+        import_start(signature_import=imp, mode="", actor=organizer)
+    assert list(caught.value.message_dict) == ["mode"]
+    imp.refresh_from_db()
+    assert imp.status == "preview"
+
+
+def test_confirm_mode_creates_pending_signatures_with_confirmation_emails(open_letter, organizer, start):
+    imp = upload(open_letter, organizer).signature_import
+    start(imp, "confirm", organizer)
+    imp.refresh_from_db()
+    assert (imp.status, imp.rows_done, imp.rows_created, imp.rows_skipped) == ("done", 6, 4, 2)
+    assert imp.content == b""
+    created = Signature.objects.filter(source="import").order_by("email_key")
+    assert [(s.email_key, s.status) for s in created] == [
+        ("ada@example.org", "pending"),
+        ("alan@example.org", "pending"),
+        ("grace@example.org", "pending"),
+        ("katie@example.org", "pending"),
+    ]
+    assert OutboxMessage.objects.filter(signature__in=created, kind="confirm").count() == 4
+    assert public_count(open_letter) == 0
+    ada = created.get(email_key="ada@example.org")
+    assert ada.signed_at.date().isoformat() == "2026-11-30"
+
+
+def test_vouched_mode_makes_public_signatures_backed_by_records(open_letter, organizer, start):
+    imp = upload(open_letter, organizer).signature_import
+    start(imp, "vouched", organizer)
+    imp.refresh_from_db()
+    signatures = Signature.objects.filter(source="import")
+    assert {s.verification_level for s in signatures} == {"vouched"}
+    assert public_count(open_letter) == 4  # the CEO title is what the organizer vouches for: no hold
+    record = VerificationRecord.objects.get(signature__email_key="grace@example.org")
+    assert (record.method, record.level, record.verifier) == ("import", "vouched", organizer)
+    assert record.evidence == (
+        f"Import {imp.public_id}: row 3 of “founders.csv” (sha256 {imp.sha256}), "
+        "vouched for by the organizer who ran it."
+    )
+    assert OutboxMessage.objects.filter(signature__in=signatures).count() == 0
+
+
+def test_a_batch_that_fails_leaves_nothing_and_the_import_resumes(open_letter, organizer, monkeypatch):
+    imp = upload(open_letter, organizer).signature_import
+    SignatureImport.objects.filter(pk=imp.pk).update(status="queued", mode="vouched")
+    assert import_run_batch(signature_import_id=imp.pk, batch_rows=2) is True
+    from importing import services
+
+    real = services.signature_create_imported
+    calls = {"n": 0}
+
+    def dies_on_second(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "signature_create_imported", dies_on_second)
+    with pytest.raises(RuntimeError):  # Alan Turing's signature is written, then the batch dies at the next row
+        import_run_batch(signature_import_id=imp.pk, batch_rows=3)
+    imp.refresh_from_db()
+    assert (imp.rows_done, Signature.objects.count()) == (2, 2)
+    monkeypatch.setattr(services, "signature_create_imported", real)
+    imp = run_all(imp)
+    assert (imp.status, imp.rows_created, Signature.objects.count()) == ("done", 4, 4)
+    assert SignatureImportRow.objects.filter(signature_import=imp).count() == 5  # 4 created + the repeated address
+
+
+def test_the_same_file_again_doubles_nothing(open_letter, organizer, start):
+    first = upload(open_letter, organizer).signature_import
+    start(first, "vouched", organizer)
+    second = upload(open_letter, organizer).signature_import
+    assert second.summary["new"] == 0
+    with pytest.raises(ImportNotAllowed):
+        start(second, "vouched", organizer)
+    assert Signature.objects.count() == 4
+
+
+def test_undo_removes_exactly_the_imports_signatures(open_letter, organizer, start):
+    signed(open_letter, name="Katie Moussouris", email="katie@example.org")
+    imp = upload(open_letter, organizer).signature_import
+    start(imp, "vouched", organizer)
+    assert public_count(open_letter) == 4
+    withdrawn_meanwhile = Signature.objects.get(email_key="alan@example.org")
+    from letters.services.signing import signature_withdraw
+
+    signature_withdraw(signature=withdrawn_meanwhile)
+    imp.refresh_from_db()
+    assert import_undo(signature_import=imp, actor=organizer) == 2
+    assert public_count(open_letter) == 1
+    assert Signature.objects.get(email_key="katie@example.org").status == "confirmed"
+    assert set(Signature.objects.filter(source="import").values_list("status", flat=True)) == {"rejected", "withdrawn"}
+    imp.refresh_from_db()
+    assert imp.status == "undone"
+    with pytest.raises(ImportNotAllowed):
+        import_undo(signature_import=imp, actor=organizer)
+
+
+def test_imports_work_under_embargo(organizer, start):
+    letter = LetterFactory(status="scheduled")
+    imp = upload(letter, organizer).signature_import
+    start(imp, "vouched", organizer)
+    assert Signature.objects.filter(letter=letter).count() == 4
+
+
+def test_discard_drops_the_file(open_letter, organizer):
+    imp = upload(open_letter, organizer).signature_import
+    import_discard(signature_import=imp, actor=organizer)
+    imp.refresh_from_db()
+    assert (imp.status, bytes(imp.content)) == ("discarded", b"")
