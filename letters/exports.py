@@ -15,6 +15,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from letters.models import Letter, Signature, SignatureCommitment
 from letters.presentation import NAME_WITHHELD, as_seen
 from letters.selectors import letter_signatures_public
+from letters.transparency_log import transparency_log_position
 
 COLUMNS = [
     "id",
@@ -88,6 +89,7 @@ def export_metadata(*, letter: Letter, exported_at: datetime, as_of: datetime | 
         "version_sha256": version.sha256,
         "exported_at": exported_at,
         "as_of": as_of,
+        **transparency_log_position(),
     }
 
 

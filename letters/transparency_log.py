@@ -17,6 +17,7 @@ a raw name: the name is a salted commitment whose salt (SignatureCommitment) is 
 deleted when the signer is erased.
 """
 
+import base64
 import hashlib
 import json
 import secrets
@@ -29,7 +30,7 @@ from django.db import transaction
 
 from letters.models import Letter, LetterVersion, LogQueue, Signature, SignatureCommitment, SignatureEvent
 from transparency import services as log
-from transparency.selectors import entry_proof
+from transparency.selectors import checkpoint_latest, entry_proof
 
 BATCH = 2000
 LEFT_REASONS = {
@@ -173,3 +174,14 @@ def signature_receipt(*, signature: Signature) -> str | None:
     (None until that entry is logged and checkpointed)."""
     index = SignatureCommitment.objects.filter(signature=signature).values_list("entered_index", flat=True).first()
     return None if index is None else entry_proof(index=index)
+
+
+def transparency_log_position() -> dict[str, Any]:
+    """Which checkpoint an answer corresponds to: the latest tree (size, base64 root) and how many public changes
+    were still waiting to be logged when it was read (0: everything the answer shows is in that tree)."""
+    checkpoint = checkpoint_latest()
+    return {
+        "log_tree_size": checkpoint.size if checkpoint else None,
+        "log_root_hash": base64.b64encode(bytes(checkpoint.root)).decode() if checkpoint else None,
+        "log_unlogged_changes": LogQueue.objects.count(),
+    }

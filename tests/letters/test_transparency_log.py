@@ -1,6 +1,7 @@
 """Public changes reach the transparency log: queued by triggers in the transaction of the change, logged in batches
 off the request path, never with an email, an IP or a raw name."""
 
+import base64
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from letters.services.signing import signature_withdraw
 from letters.transparency_log import name_commitment, transparency_log_drain
 from tests.builders import signed
 from transparency import services as log
-from transparency.models import Entry
+from transparency.models import Checkpoint, Entry
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,15 @@ def test_the_beat_task_drains_the_queue_and_signs_a_checkpoint(open_letter):
     checkpoint = log.log_sync()
     assert checkpoint is not None and checkpoint.size == 2
     assert log.log_sync() is None
+
+
+def test_exports_state_the_checkpoint_they_correspond_to(client, open_letter):
+    signed(open_letter)
+    log.log_sync()
+    checkpoint = log.checkpoint_publish() or Checkpoint.objects.get()
+    export = json.loads(b"".join(client.get(f"/api/v1/letters/{open_letter.slug}/export.json").streaming_content))
+    root = base64.b64encode(bytes(checkpoint.root)).decode()
+    assert (export["log_tree_size"], export["log_root_hash"], export["log_unlogged_changes"]) == (2, root, 0)
+    signed(open_letter, email="second@example.org")
+    csv_head = next(iter(client.get(f"/api/v1/letters/{open_letter.slug}/export.csv").streaming_content)).decode()
+    assert f"log_tree_size=2; log_root_hash={root}; log_unlogged_changes=1" in csv_head
