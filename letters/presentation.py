@@ -24,9 +24,21 @@ def iso_utc(moment) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def public_signature_row(row: Mapping[str, Any]) -> dict:
+def awaiting_reconsent(version_number: int, reconsent_from: int) -> bool:
+    """A signature of a version older than the letter's latest material one (Letter.material_version_number): its
+    signer was asked to re-consent, and it is listed as "signed version N" until they answer."""
+    return version_number < reconsent_from
+
+
+def signed_version_label(version_number: int, reconsent_from: int) -> str:
+    """How a list shows the version a signature stands for: "" for the text in force, else "signed version N"."""
+    return f"signed version {version_number}" if awaiting_reconsent(version_number, reconsent_from) else ""
+
+
+def public_signature_row(row: Mapping[str, Any], *, reconsent_from: int = 1) -> dict:
     """The public shape of a signature from a row of letters.selectors.PUBLIC_ROW_FIELDS (list pages read values,
-    not model instances); PublicSignatureSerializer gives the same shape for an instance."""
+    not model instances); PublicSignatureSerializer gives the same shape for an instance. `reconsent_from` is the
+    letter's material_version_number."""
     public = row["name_shown"]
     return {
         "id": row["public_id"],
@@ -37,6 +49,7 @@ def public_signature_row(row: Mapping[str, Any]) -> dict:
         "verification": shown_verification(row),
         "signed_at": iso_utc(row["confirmed_at"]),
         "version": row["version__number"],
+        "awaiting_reconsent": awaiting_reconsent(row["version__number"], reconsent_from),
     }
 
 
@@ -95,10 +108,10 @@ def verification_as_of(obj: Signature, as_of: datetime) -> dict:
     return {"level": level, "method": None, "verified_at": None}
 
 
-def shown_signature(obj: Signature, *, as_of: datetime | None = None) -> dict:
+def shown_signature(obj: Signature, *, as_of: datetime | None = None, reconsent_from: int = 1) -> dict:
     """A signature as the public sees it now, or saw it at `as_of` (then with `removed_later`): what the API's list,
     and the letter page, show."""
-    row = public_signature_row(signature_row(obj))
+    row = public_signature_row(signature_row(obj), reconsent_from=reconsent_from)
     if as_of is None:
         return row
     removed_later = obj.removed_later  # type: ignore[attr-defined]  # annotated by letters.history.signatures_as_of

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
+from letters.diff import unified_diff, word_diff, words_changed
 from letters.history import PUBLIC_CHANGE, signatures_as_of
 from letters.models import (
     LEVELS_WITH_RECORD,
@@ -316,13 +317,17 @@ def letter_signatures_by_version(*, letter: Letter) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values_list("version_id", "n")
     )
+    # Read fresh: a caller's letter may predate the version just published.
+    current_id, reconsent_from = (
+        Letter.objects.filter(pk=letter.pk).values_list("current_version_id", "material_version_number").get()
+    )
     return [
         {
             "number": number,
             "kind": kind,
             "count": counted.get(pk, 0),
-            "current": pk == letter.current_version_id,
-            "awaiting_reconsent": number < letter.material_version_number,
+            "current": pk == current_id,
+            "awaiting_reconsent": number < reconsent_from,
         }
         for pk, number, kind in LetterVersion.objects.filter(letter=letter)
         .order_by("number")
@@ -350,4 +355,21 @@ def letter_dashboard_counts(*, letter: Letter) -> dict[str, Any]:
         "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
         "by_version": by_version,
         "awaiting_reconsent": sum(v["count"] for v in by_version if v["awaiting_reconsent"]),
+    }
+
+
+def letter_version_diff(*, letter: Letter, old: int, new: int) -> dict[str, Any]:
+    """What changed from version `old` to version `new` (any two, either order): word pieces, a unified line diff
+    and word counts. Raises LetterVersion.DoesNotExist."""
+    versions = {v.number: v for v in LetterVersion.objects.filter(letter=letter, number__in=(old, new))}
+    if old not in versions or new not in versions:
+        raise LetterVersion.DoesNotExist
+    before, after = versions[old], versions[new]
+    pieces = word_diff(before.body, after.body)
+    return {
+        "from": before,
+        "to": after,
+        "pieces": pieces,
+        "unified": unified_diff(before.body, after.body, old_name=f"version {old}", new_name=f"version {new}"),
+        **words_changed(pieces),
     }

@@ -1,12 +1,13 @@
 """Output serializers and query-parameter validators for the public read API."""
 
+from django.utils.http import urlencode
 from rest_framework import serializers
 
 from api.serializers.base import QueryParams
 from api.serializers.public import PublicSignatureSerializer
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
-from letters.presentation import shown_signature
+from letters.presentation import iso_utc, shown_signature
 from letters.selectors import ORDERINGS
 
 
@@ -24,7 +25,7 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
     )
 
     def to_representation(self, obj) -> dict:
-        return shown_signature(obj, as_of=self.context["as_of"])
+        return shown_signature(obj, as_of=self.context["as_of"], reconsent_from=self.context.get("reconsent_from", 1))
 
 
 class CountsSerializer(serializers.Serializer):
@@ -45,9 +46,24 @@ class OrganizationCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class VersionCountSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.CharField(help_text="initial, editorial or material.")
+    count = serializers.IntegerField(help_text="Public signatures bound to this version now.")
+    current = serializers.BooleanField()
+    awaiting_reconsent = serializers.BooleanField(
+        help_text="Older than the latest material version: its signers were asked to re-consent."
+    )
+
+
 class StatsSerializer(CountsSerializer):
     by_organization = OrganizationCountSerializer(many=True)
     other_organizations = serializers.IntegerField()
+    by_version = VersionCountSerializer(
+        many=True,
+        allow_null=True,
+        help_text="Public signatures per version of the text, as they are bound now; null with as_of.",
+    )
 
 
 class TimelineBucketSerializer(serializers.Serializer):
@@ -74,6 +90,8 @@ class VersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     sha256 = serializers.CharField()
     published_at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="initial, editorial (signers stay bound) or material (signers re-consent).")
+    note = serializers.CharField(help_text="What changed, in the organizers' words.")
 
 
 class LetterSerializer(serializers.Serializer):
@@ -109,7 +127,12 @@ class LetterSerializer(serializers.Serializer):
             "export_csv": f"{base}export.csv",
             "export_json": f"{base}export.json",
             "sign": f"{base}signatures/",
+            "versions": f"{base}versions/",
             "page": self.context["request"].build_absolute_uri(letter.get_absolute_url()),
+            # A closed letter's final count, citable: the stats as of the instant it closed.
+            "final_stats": f"{base}stats/?{urlencode({'as_of': iso_utc(letter.closed_at) or ''})}"
+            if letter.closed_at
+            else None,
         }
 
 

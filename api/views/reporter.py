@@ -151,10 +151,12 @@ class LetterSignaturesView(PublicView, SignView):
         }
         if params.get("as_of"):
             page = self.paginate_queryset(letter_signatures_public(as_of=params["as_of"], **filters))
-            data: Any = AsOfSignatureSerializer(page, many=True, context={"as_of": params["as_of"]}).data
+            context = {"as_of": params["as_of"], "reconsent_from": letter.material_version_number}
+            data: Any = AsOfSignatureSerializer(page, many=True, context=context).data
         else:
             rows = self.paginate_queryset(letter_signatures_public(as_rows=True, **filters))
-            data = [public_signature_row(row) for row in rows or []]
+            reconsent_from = letter.material_version_number
+            data = [public_signature_row(row, reconsent_from=reconsent_from) for row in rows or []]
         return self.get_paginated_response(data)
 
 
@@ -163,7 +165,11 @@ class LetterStatsView(PublicView):
     shared_response_cache = True
 
     @extend_schema(
-        summary="Counts: total, by level, by organization (top N plus other), withdrawn, rejected",
+        summary="Counts: total, by level, by organization (top N plus other), by version, withdrawn, rejected",
+        description=(
+            "A closed letter's final count is the stats as of its `closed_at` (the letter's `links.final_stats`): "
+            "it does not change afterwards."
+        ),
         parameters=[StatsParams],
         responses={200: StatsSerializer, **ERRORS},
     )
@@ -210,7 +216,8 @@ class LetterChangesView(PublicView):
         params = _params(ChangesParams, request)
         events = letter_changes(letter=letter, since=params.get("since"), until=params.get("until"))
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(ChangeSerializer(page, many=True).data)
+        context = {"reconsent_from": letter.material_version_number}
+        return self.get_paginated_response(ChangeSerializer(page, many=True, context=context).data)
 
 
 class ExportView(APIView):

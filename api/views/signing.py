@@ -15,6 +15,7 @@ from letters.models import Signature
 from letters.selectors import letter_copies_forget, letter_for_signing
 from letters.services.idempotency import IdempotencyConflict, idempotent_call
 from letters.services.ratelimit import client_ip
+from letters.services.reconsent import signature_reconsent_by_token
 from letters.services.signing import (
     SIGN_ACCEPTED_DETAIL,
     LetterNotAccepting,
@@ -143,8 +144,34 @@ class WithdrawView(AnonymousJSONView):
         return Response({"detail": WITHDRAWN_DETAIL})
 
 
+class ReconsentView(AnonymousJSONView):
+    @extend_schema(
+        operation_id="signatures_reconsent",
+        summary="Sign the current text of a letter whose text changed materially, with the token from the email",
+        description=(
+            'Binds the signature to the letter\'s current version (it stops being listed as "signed version N"). '
+            "To refuse the new text, withdraw instead."
+        ),
+        request=TokenInputSerializer,
+        responses={200: PublicSignatureSerializer, 400: ErrorSerializer},
+        tags=["signing"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            signature = signature_reconsent_by_token(token=serializer.validated_data["token"])
+        except TokenInvalid:
+            return _error(TokenInvalid.message, status.HTTP_400_BAD_REQUEST, {"token": [TokenInvalid.message]})
+        signature = Signature.objects.select_related("organization", "verification", "version", "letter").get(
+            pk=signature.pk
+        )
+        return Response(PublicSignatureSerializer(signature).data)
+
+
 # POST letters/{slug}/signatures/ shares its URL with the public list: see api.views.reporter.LetterSignaturesView.
 urlpatterns = [
     path("signatures/confirm/", ConfirmView.as_view(), name="api-signature-confirm"),
     path("signatures/withdraw/", WithdrawView.as_view(), name="api-signature-withdraw"),
+    path("signatures/reconsent/", ReconsentView.as_view(), name="api-signature-reconsent"),
 ]

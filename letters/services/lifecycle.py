@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from letters.counts import letter_count_refresh
 from letters.models import Letter
 from letters.selectors import letter_copies_forget
 from letters.services.locking import letter_lock
@@ -138,7 +139,11 @@ def letter_open(*, letter: Letter, actor: Actor = None, at: datetime | None = No
 
 def _open_locked(*, letter: Letter, actor: Actor, at: datetime) -> Letter:
     fields: dict[str, object] = {"opened_at": letter.opened_at or at}
-    return _move(letter=letter, target=Status.OPEN, actor=actor, at=at, fields=fields)
+    opened = _move(letter=letter, target=Status.OPEN, actor=actor, at=at, fields=fields)
+    # The first public read after launch shows everyone who signed under embargo, not the count of the last fold.
+    letter_id = letter.pk
+    transaction.on_commit(lambda: letter_count_refresh(letter_id=letter_id))
+    return opened
 
 
 @transaction.atomic

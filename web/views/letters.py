@@ -11,7 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from letters.markdown import markdown_to_safe_html
 from letters.models import Letter
-from letters.presentation import shown_signature
+from letters.presentation import iso_utc, shown_signature
 from letters.selectors import (
     letter_counts,
     letter_public_get,
@@ -70,7 +70,11 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "as_of": as_of,
         "export_query": f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else "",
         "form": form,
-        "signatures": [shown_signature(s, as_of=as_of) for s in page[:PAGE_SIZE]],
+        "signatures": [
+            shown_signature(s, as_of=as_of, reconsent_from=letter.material_version_number) for s in page[:PAGE_SIZE]
+        ],
+        "final_stats": letter_stats(letter=letter, as_of=letter.closed_at) if letter.closed_at else None,
+        "closed_at_iso": iso_utc(letter.closed_at),
         "offset": offset,
         "has_next": has_next,
         "next_query": next_query.urlencode(),

@@ -6,9 +6,11 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from letters.markdown import markdown_to_safe_html
 from letters.models import Letter, Signature
 from letters.selectors import letter_public_lookup
 from letters.services.ratelimit import client_ip
+from letters.services.reconsent import reconsent_token_signature, signature_reconsent_by_token
 from letters.services.signing import (
     LetterNotAccepting,
     not_accepting_message,
@@ -85,9 +87,38 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "web/withdraw_done.html", {"letter": signature.letter})
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reconsent(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the current text and what changed since the signed version (without using the link); POST signs
+    the current text."""
+    if request.method == "GET":
+        signature = reconsent_token_signature(token=token)
+        if signature is None:
+            return render(request, "web/link_invalid.html", status=400)
+        letter = signature.letter
+        current = letter.current_version
+        assert current is not None  # a letter with signatures has a text
+        context = {
+            "token": token,
+            "letter": letter,
+            "signed": signature.version,
+            "current": current,
+            "body": markdown_to_safe_html(current.body),
+            "already_current": signature.version_id == current.pk,
+        }
+        return render(request, "web/reconsent.html", context)
+    try:
+        signature = signature_reconsent_by_token(token=token)
+    except TokenInvalid:
+        return render(request, "web/link_invalid.html", status=400)
+    return render(request, "web/reconsent_done.html", {"letter": signature.letter, "version": signature.version})
+
+
 urlpatterns = [
     path("letters/<slug:slug>/sign/", sign, name="web-sign"),
     path("letters/<slug:slug>/sign/check-your-inbox/", check_inbox, name="web-check-inbox"),
     path("confirm/<str:token>/", confirm, name="web-confirm"),
     path("withdraw/<str:token>/", withdraw, name="web-withdraw"),
+    path("reconsent/<str:token>/", reconsent, name="web-reconsent"),
 ]
