@@ -72,10 +72,10 @@ def membership_of_letter(*, letter: Letter, membership_id: int | str) -> Members
     try:
         pk = int(membership_id)
     except (TypeError, ValueError):
-        raise Http404("No such member.") from None
+        raise Http404("Not found.") from None
     membership = Membership.objects.filter(letter=letter, pk=pk).select_related("user", "letter").first()
     if membership is None:
-        raise Http404("No such member.")
+        raise Http404("Not found.")
     return membership
 
 
@@ -98,8 +98,24 @@ def invitation_of_letter(*, letter: Letter, public_id: str) -> OrganizerInvitati
     """One invitation of this letter by its public id; Http404 for another letter's or none."""
     invitation = OrganizerInvitation.objects.filter(letter=letter, public_id=public_id).first()
     if invitation is None:
-        raise Http404("No such invitation.")
+        raise Http404("Not found.")
     return invitation
+
+
+INVITATION_USED = "This invitation was used already."
+INVITATION_REVOKED = "This invitation was revoked."
+INVITATION_EXPIRED = "This invitation has expired: ask an owner of the letter for a new one."
+
+
+def invitation_unusable_reason(*, invitation: OrganizerInvitation, now: datetime | None = None) -> str:
+    """Why the link no longer works (used, revoked, expired), or "" while it does."""
+    if invitation.accepted_at is not None:
+        return INVITATION_USED
+    if invitation.revoked_at is not None:
+        return INVITATION_REVOKED
+    if invitation.expires_at <= (now or timezone.now()):
+        return INVITATION_EXPIRED
+    return ""
 
 
 def token_hash(token: str) -> str:

@@ -24,7 +24,7 @@ from letters.models import Letter
 from organizing.emails import invitation_email_enqueue
 from organizing.models import ROLE_VALUES, Membership, OrganizerInvitation, Role
 from organizing.permissions import MANAGE_MEMBERS, forget_role, is_signed_in, permission_require
-from organizing.selectors import invitation_by_token, token_hash
+from organizing.selectors import invitation_by_token, invitation_unusable_reason, token_hash
 from registry.audit import Actor, audit_log
 from registry.emails import email_normalize
 
@@ -281,12 +281,9 @@ def organizer_invitation_accept(*, token: str, user: Any, at: datetime | None = 
         .select_related("letter")
         .get()
     )
-    if invitation.accepted_at is not None:
-        raise ValidationError({"token": ["This invitation was used already."]})
-    if invitation.revoked_at is not None:
-        raise ValidationError({"token": ["This invitation was revoked."]})
-    if invitation.expires_at <= now:
-        raise ValidationError({"token": ["This invitation has expired: ask an owner of the letter for a new one."]})
+    unusable = invitation_unusable_reason(invitation=invitation, now=now)
+    if unusable:
+        raise ValidationError({"token": [unusable]})
     if invitation.email_key not in _verified_email_keys(user):
         raise ValidationError(
             {

@@ -1,9 +1,11 @@
-from web.views import letters, manage, manage_dashboard, signing, versions
+from web.views import letters, manage, manage_dashboard, manage_members, receipts, signing, versions
 
 urlpatterns = [
     *letters.urlpatterns,
     *signing.urlpatterns,
+    *receipts.urlpatterns,
     *versions.urlpatterns,
     *manage.urlpatterns,  # before the dashboard's manage/<slug>/, so manage/new/ is the form
+    *manage_members.urlpatterns,
     *manage_dashboard.urlpatterns,
 ]

@@ -154,6 +154,52 @@ CASES: dict[str, list[Case]] = {
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/release": _moderation_api("release"),
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/verify": _moderation_api("verify"),
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/reject": _moderation_api("reject"),
+    # Members and invitations (H3a)
+    "api/v1/manage/letters/<slug:slug>/members/": [
+        ask("get", "/api/v1/manage/letters/{b}/members/"),
+        ask("get", "/api/v1/manage/letters/{a}/members/?letter={b}&member={b_member}", expect=200),
+    ],
+    "api/v1/manage/letters/<slug:slug>/members/<int:member_id>/": [
+        ask("patch", "/api/v1/manage/letters/{b}/members/{b_member}/", {"role": "viewer"}),
+        ask("patch", "/api/v1/manage/letters/{a}/members/{b_member}/", {"role": "viewer"}),  # B's id through A
+        ask("delete", "/api/v1/manage/letters/{b}/members/{b_member}/"),
+        ask("delete", "/api/v1/manage/letters/{a}/members/{b_member}/"),
+    ],
+    "api/v1/manage/letters/<slug:slug>/invitations/": [
+        ask("get", "/api/v1/manage/letters/{b}/invitations/"),
+        ask("post", "/api/v1/manage/letters/{b}/invitations/", {"email": "mole@a.example", "role": "owner"}),
+        ask("get", "/api/v1/manage/letters/{a}/invitations/?letter={b}&invitation={b_invitation}", expect=200),
+    ],
+    "api/v1/manage/letters/<slug:slug>/invitations/<public_id:invitation_id>/": [
+        ask("delete", "/api/v1/manage/letters/{b}/invitations/{b_invitation}/"),
+        ask("delete", "/api/v1/manage/letters/{a}/invitations/{b_invitation}/"),
+    ],
+    # B's invitation id is not its token: the answer is a refusal that names nothing of B.
+    "api/v1/manage/invitations/accept": [
+        ask("post", "/api/v1/manage/invitations/accept", {"token": "{b_invitation}"}, expect=400)
+    ],
+    "manage/<slug:slug>/members/": [
+        ask("get", "/manage/{b}/members/", json=False),
+        ask("get", "/manage/{a}/members/?letter={b}", expect=200, json=False),
+    ],
+    "manage/<slug:slug>/members/invite/": [
+        ask("post", "/manage/{b}/members/invite/", {"email": "mole@a.example", "role": "owner"}, json=False),
+    ],
+    "manage/<slug:slug>/members/<int:member_id>/role/": [
+        ask("post", "/manage/{b}/members/{b_member}/role/", {"role": "viewer"}, json=False),
+        ask("post", "/manage/{a}/members/{b_member}/role/", {"role": "viewer"}, json=False),
+    ],
+    "manage/<slug:slug>/members/<int:member_id>/remove/": [
+        ask("post", "/manage/{b}/members/{b_member}/remove/", json=False),
+        ask("post", "/manage/{a}/members/{b_member}/remove/", json=False),
+    ],
+    "manage/<slug:slug>/invitations/<slug:invitation_id>/revoke/": [
+        ask("post", "/manage/{b}/invitations/{b_invitation}/revoke/", json=False),
+        ask("post", "/manage/{a}/invitations/{b_invitation}/revoke/", json=False),
+    ],
+    "manage/invitations/<invitation_token:token>/": [
+        ask("get", "/manage/invitations/" + "{b_invitation}" * 4 + "/", expect=400, json=False),
+    ],
     # Pages
     "manage/": [ask("get", "/manage/", expect=200, json=False)],
     "manage/new/": [ask("get", "/manage/new/", expect=200, json=False)],
@@ -258,7 +304,15 @@ EDIT = {"owner", "editor"}
 RUN = {"owner"}
 MODERATE = {"owner", "editor", "moderator"}
 EXPORT = {"owner", "editor"}
-NOT_OF_A_LETTER = {"api/v1/manage/letters/", "api/v1/manage/preview", "manage/", "manage/new/"}
+NOT_OF_A_LETTER = {
+    "api/v1/manage/letters/",
+    "api/v1/manage/preview",
+    "manage/",
+    "manage/new/",
+    "api/v1/manage/invitations/accept",  # the token names the letter (test_members_api, test_members_pages)
+    "manage/invitations/<invitation_token:token>/",
+}
+OWNER = {"owner"}
 SIG_API = "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/"
 SIG_PAGE = "manage/<slug:slug>/signatures/<slug:public_id>/"
 ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
@@ -281,6 +335,34 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     SIG_API + "release": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/signatures/{a_sig}/release")),
     SIG_API + "verify": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/signatures/{a_sig}/verify", VERIFY)),
     SIG_API + "reject": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/signatures/{a_sig}/reject", REJECT)),
+    # Members (H3a): any member reads them and may leave (DELETE of oneself); only owners change, invite, revoke.
+    "api/v1/manage/letters/<slug:slug>/members/": (ALL, None),
+    "api/v1/manage/letters/<slug:slug>/members/<int:member_id>/": (
+        OWNER,
+        ask("patch", "/api/v1/manage/letters/{a}/members/0/", {"role": "viewer"}),
+    ),
+    "api/v1/manage/letters/<slug:slug>/invitations/": (
+        OWNER,
+        ask("post", "/api/v1/manage/letters/{a}/invitations/", {"email": "new@a.example", "role": "viewer"}),
+    ),
+    "api/v1/manage/letters/<slug:slug>/invitations/<public_id:invitation_id>/": (
+        OWNER,
+        ask("delete", "/api/v1/manage/letters/{a}/invitations/none/"),
+    ),
+    "manage/<slug:slug>/members/": (ALL, None),
+    "manage/<slug:slug>/members/invite/": (
+        OWNER,
+        ask("post", "/manage/{a}/members/invite/", {"email": "new@a.example", "role": "viewer"}, json=False),
+    ),
+    "manage/<slug:slug>/members/<int:member_id>/role/": (
+        OWNER,
+        ask("post", "/manage/{a}/members/0/role/", {"role": "viewer"}, json=False),
+    ),
+    "manage/<slug:slug>/members/<int:member_id>/remove/": (ALL, None),
+    "manage/<slug:slug>/invitations/<slug:invitation_id>/revoke/": (
+        OWNER,
+        ask("post", "/manage/{a}/invitations/none/revoke/", json=False),
+    ),
     "manage/<slug:slug>/": (ALL, None),
     "manage/<slug:slug>/edit/": (
         EDIT,
