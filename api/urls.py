@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api.views import manage, manage_members, reporter, signing, staff, versions
+from api.views import manage, manage_imports, manage_members, reporter, signing, staff, versions
 
 urlpatterns = [
     *signing.urlpatterns,
@@ -10,6 +10,7 @@ urlpatterns = [
     *staff.urlpatterns,
     *manage.urlpatterns,
     *manage_members.urlpatterns,
+    *manage_imports.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -1,0 +1,90 @@
+"""Organizers' imports: input and output serializers (the rules live in importing/)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from importing.mapping import FIELDS
+from importing.models import SignatureImport
+from importing.selectors import import_progress
+
+
+class ImportUploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (any delimiter, encoding, with or without BOM) or XLSX.")
+    mapping = serializers.JSONField(
+        required=False, help_text='Optional: {field: column index}, e.g. {"name": 0, "email": 1}.'
+    )
+
+
+class ImportMappingInputSerializer(serializers.Serializer):
+    mapping = serializers.DictField(
+        child=serializers.IntegerField(min_value=0), help_text=f"{{field: column index}}; fields: {', '.join(FIELDS)}."
+    )
+
+
+class ImportStartInputSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=SignatureImport.Mode.choices)
+
+
+class ImportProgressSerializer(serializers.Serializer):
+    rows_total = serializers.IntegerField()
+    rows_done = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    rows_per_second = serializers.FloatField(allow_null=True)
+    seconds_left = serializers.IntegerField(allow_null=True)
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    created_by = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SignatureImport
+        fields = [
+            "id",
+            "filename",
+            "sha256",
+            "size_bytes",
+            "mapping",
+            "mode",
+            "status",
+            "summary",
+            "rows_total",
+            "rows_done",
+            "rows_created",
+            "rows_skipped",
+            "progress",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "undone_at",
+        ]
+
+    def get_created_by(self, obj: SignatureImport) -> str | None:
+        return obj.created_by.get_username() if obj.created_by else None
+
+    def get_progress(self, obj: SignatureImport) -> dict[str, Any]:
+        return ImportProgressSerializer(import_progress(obj)).data
+
+
+class ImportRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(source="number")
+    status = serializers.CharField()
+    values = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    # A declared field, taken off the class by the serializer metaclass: it does not shadow Serializer.errors.
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+    organization_match = serializers.CharField()
+    organization_slug = serializers.CharField()
+    duplicate_of_row = serializers.IntegerField(allow_null=True)
+    possible_people = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    explanation = serializers.CharField()
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    signature_import = ImportSerializer(source="signature_import_obj")
+    headers = serializers.ListField(child=serializers.CharField())
+    mapping_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    rows = ImportRowSerializer(many=True)
+    rows_shown = serializers.IntegerField()

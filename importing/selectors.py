@@ -1,0 +1,67 @@
+"""Reading imports: a letter's imports, one of them (404 when it is another letter's), progress, rejected rows."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from importing.models import SignatureImport
+from letters.models import Letter
+from importing.preview import Preview, RowStatus
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def imports_of_letter(*, letter: Letter) -> QuerySet[SignatureImport]:
+    return SignatureImport.objects.filter(letter=letter).select_related("created_by").defer("content")
+
+
+def import_of_letter(*, letter: Letter, public_id: str) -> SignatureImport:
+    """The import of `letter` with that id; Http404 for any other (another letter's import included)."""
+    found = SignatureImport.objects.filter(letter=letter, public_id=public_id).select_related("letter").first()
+    if found is None:
+        raise Http404("No such import.")
+    return found
+
+
+@dataclass(frozen=True)
+class Progress:
+    rows_total: int
+    rows_done: int
+    percent: int
+    rows_per_second: float | None
+    seconds_left: int | None
+
+
+def import_progress(signature_import: SignatureImport) -> Progress:
+    total, done = signature_import.rows_total, signature_import.rows_done
+    rate: float | None = None
+    left: int | None = None
+    if signature_import.started_at and done:
+        end = signature_import.finished_at or signature_import.heartbeat_at or timezone.now()
+        elapsed = max((end - signature_import.started_at).total_seconds(), 0.001)
+        rate = round(done / elapsed, 1)
+        left = 0 if done >= total else int((total - done) / (done / elapsed)) + 1
+    percent = 100 if total and done >= total else (done * 100 // total if total else 0)
+    return Progress(rows_total=total, rows_done=done, percent=percent, rows_per_second=rate, seconds_left=left)
+
+
+def _safe(cell: str) -> str:
+    """A cell as written to a CSV a spreadsheet will open: formula-leading text is quoted with an apostrophe."""
+    return f"'{cell}" if cell[:1] in FORMULA_START else cell
+
+
+def rejected_rows_csv(*, headers: list[str], rows: list[list[str]], numbers: list[int], preview: Preview) -> str:
+    """The rows that will not be imported, as the file had them, with their row number and why."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "problem", *headers])
+    cells = dict(zip(numbers, rows, strict=True))
+    for check in preview.rows:
+        if check.status == RowStatus.NEW:
+            continue
+        writer.writerow([str(check.number), _safe(check.explanation), *(_safe(c) for c in cells[check.number])])
+    return out.getvalue()
