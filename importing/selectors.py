@@ -9,8 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from importing.models import SignatureImport
-from letters.models import Letter
 from importing.preview import Preview, RowStatus
+from letters.models import Letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
