@@ -36,9 +36,16 @@ from web.views.manage import dashboard_url, member_page
 @member_page(VIEW_LETTER)
 def dashboard(request: HttpRequest, letter: Letter) -> HttpResponse:
     user = request.user
+    made = letter_dashboard(letter=letter)
+    # One pair of forms per held signature, each with its own ids, so every label names its own field.
+    held = [
+        (s, VerifyForm(auto_id=f"id_{s.public_id}_%s"), RejectForm(auto_id=f"id_{s.public_id}_reject_%s"))
+        for s in made.held
+    ]
     context = {
         "letter": letter,
-        "dashboard": letter_dashboard(letter=letter),
+        "dashboard": made,
+        "held": held,
         "role": member_role(user, letter),
         "may": {
             "edit": can(user, EDIT_LETTER, letter),
@@ -48,8 +55,6 @@ def dashboard(request: HttpRequest, letter: Letter) -> HttpResponse:
             "members": can(user, MANAGE_MEMBERS, letter),
         },
         "second_factor_recommended": second_factor_recommended(user),
-        "verify_form": VerifyForm(),
-        "reject_form": RejectForm(),
     }
     return render(request, "web/manage/dashboard.html", context)
 
