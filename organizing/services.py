@@ -47,6 +47,15 @@ def _role_checked(role: str, field: str = "role") -> str:
     return role
 
 
+def membership_change_refusal(*, membership: Membership, role: str | None) -> str:
+    """Why giving `membership` the `role` (None: removing it) is refused — it would leave the letter without an
+    owner — or "" when it is not. The services ask it under the owner locks; admin forms ask it to show the error."""
+    if membership.role != Role.OWNER or role == Role.OWNER:
+        return ""
+    others = Membership.objects.filter(letter_id=membership.letter_id, role=Role.OWNER).exclude(pk=membership.pk)
+    return "" if others.exists() else LAST_OWNER_MESSAGE
+
+
 def _owners_locked(letter: Letter) -> list[int]:
     """Lock the letter's owner memberships (ascending id) and return their ids."""
     return list(
@@ -108,9 +117,9 @@ def membership_role_change(*, membership: Membership, role: str, actor: Actor) -
     _role_checked(role)
     letter = membership.letter
     permission_require(user=actor, letter=letter, permission=MANAGE_MEMBERS)
-    owners = _owners_locked(letter)
+    _owners_locked(letter)
     current = _membership_locked(membership)
-    if current.role == Role.OWNER and role != Role.OWNER and len(owners) <= 1:
+    if membership_change_refusal(membership=current, role=role):
         raise ValidationError({"role": [LAST_OWNER_MESSAGE]})
     if current.role == role:
         return current
@@ -138,9 +147,9 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
     leaving = is_signed_in(actor) and getattr(actor, "pk", None) == membership.user_id
     if not leaving:
         permission_require(user=actor, letter=letter, permission=MANAGE_MEMBERS)
-    owners = _owners_locked(letter)
+    _owners_locked(letter)
     current = _membership_locked(membership)
-    if current.role == Role.OWNER and len(owners) <= 1:
+    if membership_change_refusal(membership=current, role=None):
         raise ValidationError({"membership": [LAST_OWNER_MESSAGE]})
     audit_log(
         action="organizing.membership.left" if leaving else "organizing.membership.removed",
