@@ -1,4 +1,4 @@
-from web.views import letters, manage, manage_dashboard, manage_members, receipts, signing, versions
+from web.views import letters, manage, manage_dashboard, manage_imports, manage_members, receipts, signing, versions
 
 urlpatterns = [
     *letters.urlpatterns,
@@ -7,5 +7,6 @@ urlpatterns = [
     *versions.urlpatterns,
     *manage.urlpatterns,  # before the dashboard's manage/<slug>/, so manage/new/ is the form
     *manage_members.urlpatterns,
+    *manage_imports.urlpatterns,
     *manage_dashboard.urlpatterns,
 ]

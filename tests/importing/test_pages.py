@@ -1,0 +1,90 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from importing.models import SignatureImport
+from letters.models import Signature
+from organizing.models import Membership
+from tests.factories import LetterFactory
+from tests.organizing.conftest import member
+
+CSV = (
+    b"Full name;E-mail;Company\nAda Lovelace;ada@example.org;Nvidia\n;nobody@example.org;\nAda Again;ada@example.org;\n"
+)
+
+
+@pytest.fixture
+def letter(db):
+    return LetterFactory(slug="founders", status="scheduled")
+
+
+@pytest.fixture
+def editor(client, letter):
+    client.force_login(member(letter, Membership.Role.EDITOR, username="editor"))
+    return client
+
+
+def test_upload_preview_start_and_undo_without_javascript(editor, letter, django_capture_on_commit_callbacks):
+    page = editor.get("/manage/founders/imports/")
+    assert page.status_code == 200
+    assert b'enctype="multipart/form-data"' in page.content
+    response = editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", CSV)})
+    imp = SignatureImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/manage/founders/imports/{imp.public_id}/"
+    detail = editor.get(response["Location"]).content.decode()
+    assert "<li><strong>1</strong> new</li>" in detail
+    assert "<li><strong>1</strong> invalid</li>" in detail
+    assert "The same address as row 2." in detail
+    assert "name: This field is required." in detail
+    missing_mode = editor.post(f"/manage/founders/imports/{imp.public_id}/start/", {})
+    assert missing_mode.status_code == 400
+    assert "This field is required." in missing_mode.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        editor.post(f"/manage/founders/imports/{imp.public_id}/start/", {"mode": "vouched"})
+    done = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
+    assert '<progress id="import-progress" max="3" value="3"' in done
+    assert "1 signature added, 2 rows skipped" in done
+    assert Signature.objects.filter(letter=letter, verification_level="vouched").count() == 1
+    editor.post(f"/manage/founders/imports/{imp.public_id}/undo/")
+    assert Signature.objects.get(letter=letter).status == "rejected"
+
+
+def test_a_running_import_refreshes_itself(editor, letter):
+    editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", CSV)})
+    imp = SignatureImport.objects.get()
+    SignatureImport.objects.filter(pk=imp.pk).update(status="running", mode="confirm")
+    page = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert 'data-live="1"' in page
+
+
+def test_a_refused_upload_shows_the_reason(editor):
+    response = editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", b"name,name\na,b\n")})
+    assert response.status_code == 400
+    assert "Columns A and B have the same header “name”: rename one of them." in response.content.decode()
+    assert SignatureImport.objects.count() == 0
+
+
+def test_mapping_form_changes_the_mapping(editor):
+    editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", b"Who,Where\nAda,ada@example.org\n")})
+    imp = SignatureImport.objects.get()
+    assert (
+        "Map the column that holds the signer"
+        in editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
+    )
+    editor.post(f"/manage/founders/imports/{imp.public_id}/mapping/", {"map_name": "0", "map_email": "1"})
+    imp.refresh_from_db()
+    assert imp.mapping == {"name": 0, "email": 1}
+
+
+def test_another_letters_import_pages_are_not_found(editor, client):
+    other = LetterFactory(slug="other")
+    owner = member(other, Membership.Role.OWNER, second_factor=True, username="owner-other")
+    other_client = client.__class__()
+    other_client.force_login(owner)
+    other_client.post("/manage/other/imports/", {"file": SimpleUploadedFile("f.csv", CSV)})
+    theirs = SignatureImport.objects.get(letter=other).public_id
+    for url in (f"/manage/founders/imports/{theirs}/", f"/manage/other/imports/{theirs}/", "/manage/other/imports/"):
+        assert editor.get(url).status_code == 404
+    assert editor.post(f"/manage/founders/imports/{theirs}/start/", {"mode": "vouched"}).status_code == 404
+    assert SignatureImport.objects.get(letter=other).status == "preview"
