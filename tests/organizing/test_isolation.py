@@ -11,10 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from importing.models import SignatureImport
+from importing.services import import_upload
 from letters.models import Letter, Signature, SignatureEvent
 from organizing.models import Membership, OrganizerInvitation
 from organizing.services import organizer_invitation_create
@@ -25,7 +28,17 @@ from tests.organizing.conftest import member
 
 pytestmark = pytest.mark.django_db
 PREFIXES = ("api/v1/manage/", "manage/")
-B_SECRETS = ("Secret letter B", "Bernard Secretson", "bernard@b.example", "Held Bea", "bea@b.example")
+B_SECRETS = (
+    "Secret letter B",
+    "Bernard Secretson",
+    "bernard@b.example",
+    "Held Bea",
+    "bea@b.example",
+    "Imported Ivo",
+    "ivo@b.example",
+    "b-founders.csv",
+)
+IMPORT_CSV = b"Name,Email\nImported Ivo,ivo@b.example\n"
 
 
 def organizer_routes() -> set[str]:
@@ -51,6 +64,7 @@ class World:
     a_visible: Signature
     b_membership: Membership
     b_invitation: OrganizerInvitation
+    b_import: SignatureImport
 
 
 @pytest.fixture
@@ -67,7 +81,8 @@ def world(db) -> World:
     invitation = organizer_invitation_create(
         letter=b, email="invitee@b.example", role=Membership.Role.EDITOR, actor=b_owner
     ).invitation
-    return World(a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation)
+    b_import = import_upload(letter=b, data=IMPORT_CSV, filename="b-founders.csv", actor=b_owner).signature_import
+    return World(a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import)
 
 
 FUTURE = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
@@ -76,10 +91,11 @@ FUTURE = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
 @dataclass(frozen=True)
 class Case:
     method: str
-    url: str  # formatted with the world: {a}, {b}, {b_sig}, {b_held}, {b_member}, {b_invitation}
+    url: str  # formatted with the world: {a}, {b}, {b_sig}, {b_held}, {b_member}, {b_invitation}, {b_import}
     data: dict[str, Any] | None = None
     expect: int = 404  # 200: the answer is about A (or the user's own letters) and holds nothing of B
     json: bool = True
+    upload: bool = False  # a multipart POST with a spreadsheet in `file`
 
 
 def ask(method: str, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Case:
@@ -116,6 +132,10 @@ def _moderation_page(action: str) -> list[Case]:
     ]
 
 
+IMPORT_API = "api/v1/manage/letters/<slug:slug>/imports/<public_id:import_id>/"
+IMPORT_PAGE = "manage/<slug:slug>/imports/<str:import_id>/"
+# The same words whether the letter or object exists elsewhere or nowhere.
+NOT_FOUND = {"Not found.", "No such letter.", "No such import.", "No such member.", "No such invitation."}
 CASES: dict[str, list[Case]] = {
     # API
     "api/v1/manage/letters/": [
@@ -200,6 +220,65 @@ CASES: dict[str, list[Case]] = {
     "manage/invitations/<invitation_token:token>/": [
         ask("get", "/manage/invitations/" + "{b_invitation}" * 4 + "/", expect=400, json=False),
     ],
+    # Imports (issue 15): B's imports by B's slug, and B's import ids through A's URLs
+    "api/v1/manage/letters/<slug:slug>/imports/": [
+        ask("get", "/api/v1/manage/letters/{b}/imports/"),
+        ask("post", "/api/v1/manage/letters/{b}/imports/", upload=True),
+        ask("get", "/api/v1/manage/letters/{a}/imports/?letter={b}&import={b_import}", expect=200),
+    ],
+    IMPORT_API: [
+        ask("get", "/api/v1/manage/letters/{b}/imports/{b_import}/"),
+        ask("get", "/api/v1/manage/letters/{a}/imports/{b_import}/"),
+    ],
+    IMPORT_API + "mapping": [
+        ask("put", "/api/v1/manage/letters/{b}/imports/{b_import}/mapping", {"mapping": {"name": 1, "email": 0}}),
+        ask("put", "/api/v1/manage/letters/{a}/imports/{b_import}/mapping", {"mapping": {"name": 1, "email": 0}}),
+    ],
+    IMPORT_API + "start": [
+        ask("post", "/api/v1/manage/letters/{b}/imports/{b_import}/start", {"mode": "vouched"}),
+        ask("post", "/api/v1/manage/letters/{a}/imports/{b_import}/start", {"mode": "vouched"}),
+    ],
+    IMPORT_API + "discard": [
+        ask("post", "/api/v1/manage/letters/{b}/imports/{b_import}/discard"),
+        ask("post", "/api/v1/manage/letters/{a}/imports/{b_import}/discard"),
+    ],
+    IMPORT_API + "undo": [
+        ask("post", "/api/v1/manage/letters/{b}/imports/{b_import}/undo"),
+        ask("post", "/api/v1/manage/letters/{a}/imports/{b_import}/undo"),
+    ],
+    IMPORT_API + "rejected.csv": [
+        ask("get", "/api/v1/manage/letters/{b}/imports/{b_import}/rejected.csv"),
+        ask("get", "/api/v1/manage/letters/{a}/imports/{b_import}/rejected.csv"),
+    ],
+    "manage/<slug:slug>/imports/": [
+        ask("get", "/manage/{b}/imports/", json=False),
+        ask("post", "/manage/{b}/imports/", upload=True, json=False),
+        ask("get", "/manage/{a}/imports/?letter={b}&import={b_import}", expect=200, json=False),
+    ],
+    IMPORT_PAGE: [
+        ask("get", "/manage/{b}/imports/{b_import}/", json=False),
+        ask("get", "/manage/{a}/imports/{b_import}/", json=False),
+    ],
+    IMPORT_PAGE + "mapping/": [
+        ask("post", "/manage/{b}/imports/{b_import}/mapping/", {"map_name": "1", "map_email": "0"}, json=False),
+        ask("post", "/manage/{a}/imports/{b_import}/mapping/", {"map_name": "1", "map_email": "0"}, json=False),
+    ],
+    IMPORT_PAGE + "start/": [
+        ask("post", "/manage/{b}/imports/{b_import}/start/", {"mode": "vouched"}, json=False),
+        ask("post", "/manage/{a}/imports/{b_import}/start/", {"mode": "vouched"}, json=False),
+    ],
+    IMPORT_PAGE + "discard/": [
+        ask("post", "/manage/{b}/imports/{b_import}/discard/", json=False),
+        ask("post", "/manage/{a}/imports/{b_import}/discard/", json=False),
+    ],
+    IMPORT_PAGE + "undo/": [
+        ask("post", "/manage/{b}/imports/{b_import}/undo/", json=False),
+        ask("post", "/manage/{a}/imports/{b_import}/undo/", json=False),
+    ],
+    IMPORT_PAGE + "rejected.csv": [
+        ask("get", "/manage/{b}/imports/{b_import}/rejected.csv", json=False),
+        ask("get", "/manage/{a}/imports/{b_import}/rejected.csv", json=False),
+    ],
     # Pages
     "manage/": [ask("get", "/manage/", expect=200, json=False)],
     "manage/new/": [ask("get", "/manage/new/", expect=200, json=False)],
@@ -258,6 +337,7 @@ def _fill(text: str, w: World) -> str:
         b_held=w.b_held.public_id,
         b_member=w.b_membership.pk,
         b_invitation=w.b_invitation.public_id,
+        b_import=w.b_import.public_id,
     )
 
 
@@ -270,7 +350,17 @@ def _snapshot(w: World) -> tuple:
         sorted(OrganizerInvitation.objects.filter(letter=b).values_list("pk", "accepted_at", "revoked_at")),
         AuditEvent.objects.filter(target_type="letters.letter", target_id=str(b.pk)).count(),
         SignatureEvent.objects.filter(letter=b).count(),
+        sorted(SignatureImport.objects.filter(letter=b).values_list("pk", "status", "mapping", "rows_done")),
+        SignatureImport.objects.count(),
     )
+
+
+def _send(client: Client, case: Case, url: str, data: dict[str, Any]):
+    if case.upload:
+        return client.post(url, {**data, "file": SimpleUploadedFile("upload.csv", IMPORT_CSV)})
+    if case.method in ("patch", "put") or (case.json and case.method == "post"):
+        return getattr(client, case.method)(url, data, content_type="application/json")
+    return getattr(client, case.method)(url, data)
 
 
 ALL_CASES = [(route, i, case) for route, cases in CASES.items() for i, case in enumerate(cases)]
@@ -283,16 +373,14 @@ def test_an_organizer_of_letter_a_gets_404_and_nothing_of_letter_b(world, route,
     url = _fill(case.url, world)
     data = {k: _fill(v, world) if isinstance(v, str) else v for k, v in (case.data or {}).items()}
     before = _snapshot(world)
-    if case.method in ("patch",) or (case.json and case.method == "post"):
-        response = getattr(client, case.method)(url, data, content_type="application/json")
-    else:
-        response = getattr(client, case.method)(url, data)
+    response = _send(client, case, url, data)
     assert response.status_code == case.expect, (url, response.status_code, response.content[:300])
     body = response.content.decode()
     for secret in B_SECRETS:
         assert secret not in body, (url, secret)
     if case.expect == 404 and case.json:
-        assert response.json() in ({"detail": "Not found.", "errors": {}}, {"detail": "No such letter.", "errors": {}})
+        assert response.json() == {"detail": response.json()["detail"], "errors": {}}
+        assert response.json()["detail"] in NOT_FOUND
     assert _snapshot(world) == before
 
 
@@ -363,6 +451,24 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
         OWNER,
         ask("post", "/manage/{a}/invitations/none/revoke/", json=False),
     ),
+    # Imports (issue 15): owners and editors only.
+    "api/v1/manage/letters/<slug:slug>/imports/": (
+        EDIT,
+        ask("post", "/api/v1/manage/letters/{a}/imports/", upload=True),
+    ),
+    IMPORT_API: (EDIT, ask("get", "/api/v1/manage/letters/{a}/imports/none/")),
+    IMPORT_API + "mapping": (EDIT, ask("put", "/api/v1/manage/letters/{a}/imports/none/mapping", {"mapping": {}})),
+    IMPORT_API + "start": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/start", {"mode": "confirm"})),
+    IMPORT_API + "discard": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/discard")),
+    IMPORT_API + "undo": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/undo")),
+    IMPORT_API + "rejected.csv": (EDIT, ask("get", "/api/v1/manage/letters/{a}/imports/none/rejected.csv")),
+    "manage/<slug:slug>/imports/": (EDIT, ask("post", "/manage/{a}/imports/", upload=True, json=False)),
+    IMPORT_PAGE: (EDIT, ask("get", "/manage/{a}/imports/none/", json=False)),
+    IMPORT_PAGE + "mapping/": (EDIT, ask("post", "/manage/{a}/imports/none/mapping/", json=False)),
+    IMPORT_PAGE + "start/": (EDIT, ask("post", "/manage/{a}/imports/none/start/", {"mode": "confirm"}, json=False)),
+    IMPORT_PAGE + "discard/": (EDIT, ask("post", "/manage/{a}/imports/none/discard/", json=False)),
+    IMPORT_PAGE + "undo/": (EDIT, ask("post", "/manage/{a}/imports/none/undo/", json=False)),
+    IMPORT_PAGE + "rejected.csv": (EDIT, ask("get", "/manage/{a}/imports/none/rejected.csv", json=False)),
     "manage/<slug:slug>/": (ALL, None),
     "manage/<slug:slug>/edit/": (
         EDIT,
@@ -414,10 +520,7 @@ def test_a_role_that_does_not_allow_the_action_is_403_and_changes_nothing(world,
     client.force_login(user)
     url = case.url.format(a=world.a.slug, a_sig=world.a_visible.public_id)
     before = _a_snapshot(world)
-    if case.json and case.method in ("post", "patch"):
-        response = getattr(client, case.method)(url, case.data or {}, content_type="application/json")
-    else:
-        response = getattr(client, case.method)(url, case.data or {})
+    response = _send(client, case, url, dict(case.data or {}))
     assert response.status_code == 403, (url, response.status_code)
     assert "Your role in this letter does not allow this." in response.content.decode()
     assert "alice@a.example" not in response.content.decode()
