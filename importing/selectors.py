@@ -23,7 +23,7 @@ def import_of_letter(*, letter: Letter, public_id: str) -> SignatureImport:
     """The import of `letter` with that id; Http404 for any other (another letter's import included)."""
     found = SignatureImport.objects.filter(letter=letter, public_id=public_id).select_related("letter").first()
     if found is None:
-        raise Http404("No such import.")
+        raise Http404
     return found
 
 
