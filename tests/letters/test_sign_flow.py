@@ -152,6 +152,7 @@ def test_confirm_then_reuse_expired_and_wrong_purpose_tokens_fail(client, open_l
         "verification",
         "signed_at",
         "version",
+        "awaiting_reconsent",
     }
     assert "ada@example.org" not in response.content.decode()
     reused = confirm(client, token)
