@@ -102,3 +102,22 @@ def test_the_preview_stores_nothing(open_letter, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         preview_build(letter=open_letter, table=table, mapping=mapping_guess(table.headers), now=NOW)
     assert (Signature.objects.count(), Organization.objects.count() - 1, AuditEvent.objects.count()) == before
+
+
+@pytest.mark.parametrize("name", ["founding-signers.csv", "founding-signers.xlsx"])
+def test_the_demo_spreadsheet_previews_76_signers_two_rejected_rows_and_one_duplicate(name, db):
+    from pathlib import Path
+
+    from tests.factories import LetterFactory
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "demo" / name
+    table = table_read(data=path.read_bytes(), filename=name)
+    preview = preview_build(
+        letter=LetterFactory(status="scheduled"), table=table, mapping=mapping_guess(table.headers), now=NOW
+    )
+    assert preview.summary == {"new": 76, "already_signed": 0, "duplicate_in_file": 1, "invalid": 2, "total": 79}
+    assert [row.explanation for row in preview.rows if row.status != RowStatus.NEW] == [
+        "name: This field is required.",
+        "title: Must not start with =, +, -, @, a tab or a carriage return (spreadsheet formulas).",
+        "The same address as row 7.",
+    ]
