@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
+from letters.services.erasure import signature_erase, signature_signer
 from letters.services.events import SignatureState, signature_event_build, signature_event_record, signature_state
 from letters.services.locking import signature_lock
 from letters.services.outbox import outbox_enqueue, outbox_message_build, outbox_send_after_commit
@@ -253,7 +254,8 @@ def signature_confirm_by_token(*, token: str, at: datetime | None = None) -> Sig
 
 @transaction.atomic
 def signature_withdraw(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
-    """Withdraw: the signature leaves every public list and count; its email, comment and IP are erased.
+    """Withdraw: the signature leaves every public list and count; its signer is erased (letters.services.erasure:
+    name, email, comment, IP; the person's address, names and affiliations when nothing else stands on them).
 
     Locks the signature, then its tokens and outbox rows (letters.services.locking).
     """
@@ -264,6 +266,7 @@ def signature_withdraw(*, signature: Signature, actor: Actor = None, at: datetim
     if signature.status not in Signature.LIVE_STATUSES:
         raise SignatureNotConfirmable
     before = signature_state(signature)
+    signer = signature_signer(signature)
     signature.status = Signature.Status.WITHDRAWN
     signature.withdrawn_at = at
     signature.email = ""
@@ -275,6 +278,7 @@ def signature_withdraw(*, signature: Signature, actor: Actor = None, at: datetim
     # Nothing more is sent, and no outbox row keeps the address: waiting rows are closed as if sent.
     signature.outbox_messages.filter(sent_at=None, failed_at=None).update(sent_at=at)
     signature.outbox_messages.update(body_text="", body_html="", to_email="")
+    signature_erase(signature=signature, signer=signer, at=at)
     signature_event_record(signature=signature, kind=SignatureEvent.Kind.WITHDRAWN, before=before, actor=actor, at=at)
     return signature
 
