@@ -255,6 +255,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20_000_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=200_000_000)
+# Signer invitations (importing.invitations): how long a link stays valid, how many reminders an organizer may send.
+SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", default=21))
+SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)
 CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {"task": "importing.tasks.imports_resume_stalled", "schedule": 60}
 
 # Signing policy.
@@ -324,6 +327,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"LetterStatusEnum": "letters.models.Letter.Status"},
 }
 
 # Security headers; the production values apply whenever DEBUG is off.

@@ -74,7 +74,7 @@ class VersionInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class VersionSerializer(serializers.Serializer):
+class ManagedVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     sha256 = serializers.CharField()
     published_at = serializers.DateTimeField()
@@ -157,7 +157,7 @@ class ExportRecordSerializer(serializers.Serializer):
         return str(event.data.get("format", ""))
 
 
-class VersionCountSerializer(serializers.Serializer):
+class ManagedVersionCountSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     kind = serializers.CharField()
     count = serializers.IntegerField(help_text="Visible signatures bound to this version.")
@@ -171,7 +171,7 @@ class CountsSerializer(serializers.Serializer):
     verified = serializers.IntegerField()
     awaiting_reconsent = serializers.IntegerField()
     by_level = serializers.DictField(child=serializers.IntegerField(), help_text="Visible signatures per level.")
-    by_version = VersionCountSerializer(many=True)
+    by_version = ManagedVersionCountSerializer(many=True)
     by_status = serializers.DictField(child=serializers.IntegerField())
 
 

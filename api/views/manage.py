@@ -25,11 +25,11 @@ from api.serializers.manage import (
     ManagedLetterBriefSerializer,
     ManagedLetterSerializer,
     ManagedSignatureSerializer,
+    ManagedVersionSerializer,
     PreviewInputSerializer,
     PreviewSerializer,
     ScheduleInputSerializer,
     VersionInputSerializer,
-    VersionSerializer,
     recipient_pairs,
 )
 from api.serializers.signing import ErrorSerializer
@@ -215,7 +215,7 @@ class VersionPublishView(ManageView):
     @extend_schema(
         summary="Publish a new version of the text (editorial or material; material asks signers to re-consent)",
         request=VersionInputSerializer,
-        responses={201: VersionSerializer, **MANAGE_ERRORS},
+        responses={201: ManagedVersionSerializer, **MANAGE_ERRORS},
         tags=TAGS,
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -224,7 +224,7 @@ class VersionPublishView(ManageView):
         version = letter_version_publish(
             letter=letter, body=data["body"], kind=data["kind"], note=data["note"], actor=request.user
         )
-        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        return Response(ManagedVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
 class DashboardView(ManageView):
