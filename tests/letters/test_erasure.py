@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -25,9 +25,9 @@ TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 
 def tables_containing(text: str) -> list[str]:
     """Every model field whose stored value contains `text` (case-insensitively), over every table of the project."""
-    hits = []
+    hits, tables = [], set(connection.introspection.table_names())
     for model in apps.get_models():
-        if not model._meta.managed or model._meta.proxy:
+        if not model._meta.managed or model._meta.proxy or model._meta.db_table not in tables:
             continue
         for field in model._meta.concrete_fields:
             if not isinstance(field, TEXT_FIELDS):
