@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from importing.models import SignatureImport
+from importing.models import SignatureImport, SignerInvitation
 from importing.preview import Preview, RowStatus
 from letters.models import Letter
 
@@ -65,3 +65,23 @@ def rejected_rows_csv(*, headers: list[str], rows: list[list[str]], numbers: lis
             continue
         writer.writerow([str(check.number), _safe(check.explanation), *(_safe(c) for c in cells[check.number])])
     return out.getvalue()
+
+
+def invitation_of_letter(*, letter: Letter, public_id: str) -> SignerInvitation:
+    """The signer invitation of `letter` with that id; Http404 for any other."""
+    found = SignerInvitation.objects.filter(letter=letter, public_id=public_id).select_related("letter").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def invitation_counts(*, letter: Letter) -> dict[str, int]:
+    """Invitations of the letter by state (every state named, zero included)."""
+    counts = {state: 0 for state in SignerInvitation.State.values}
+    for invitation in SignerInvitation.objects.filter(letter=letter).select_related("message"):
+        counts[invitation.state] += 1
+    return counts
+
+
+def invitations_of_letter(*, letter: Letter) -> QuerySet[SignerInvitation]:
+    return SignerInvitation.objects.filter(letter=letter).select_related("message", "invited_by")

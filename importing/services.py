@@ -15,11 +15,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from importing.files import FileRefused, Table, table_read
+from importing.invitations import signer_invitation_create
 from importing.mapping import MappingInvalid, mapping_check, mapping_guess
-from importing.models import SignatureImport, SignatureImportRow
+from importing.models import SignatureImport, SignatureImportRow, SignerInvitation
 from importing.preview import Preview, RowStatus, preview_build, row_check
 from letters.models import Letter, Signature
 from letters.services.imports import signature_create_imported
@@ -232,13 +234,16 @@ def import_run_batch(
             if check.status == RowStatus.INVALID:
                 signature_import.rows_skipped += 1
                 continue
-            signature, outcome = signature_import_row(signature_import=signature_import, check=check, at=at)
+            if signature_import.mode == SignatureImport.Mode.INVITE:
+                signature, outcome = _invite_row(signature_import=signature_import, check=check, at=at)
+            else:
+                signature, outcome = signature_import_row(signature_import=signature_import, check=check, at=at)
             made.append(
                 SignatureImportRow(
                     signature_import=signature_import, number=number, signature=signature, outcome=outcome
                 )
             )
-            if outcome == SignatureImportRow.Outcome.CREATED:
+            if outcome in (SignatureImportRow.Outcome.CREATED, SignatureImportRow.Outcome.INVITED):
                 signature_import.rows_created += 1
             else:
                 signature_import.rows_skipped += 1
@@ -278,6 +283,24 @@ def signature_import_row(*, signature_import: SignatureImport, check: Any, at: d
     )
 
 
+def _invite_row(*, signature_import: SignatureImport, check: Any, at: datetime) -> tuple[Signature | None, str]:
+    cleaned = check.cleaned
+    try:
+        signer_invitation_create(
+            letter=signature_import.letter,
+            name=cleaned["name"],
+            email=cleaned["email"],
+            title=cleaned.get("title", ""),
+            organization=cleaned.get("organization", ""),
+            actor=signature_import.created_by,
+            signature_import=signature_import,
+            at=at,
+        )
+    except ValidationError:
+        return None, SignatureImportRow.Outcome.NOT_INVITED
+    return None, SignatureImportRow.Outcome.INVITED
+
+
 def import_run(*, signature_import_id: int, batch_rows: int = BATCH_ROWS) -> None:
     """Run the import to its end, batch after batch (the file is read once)."""
     signature_import = SignatureImport.objects.get(pk=signature_import_id)
@@ -297,12 +320,17 @@ def import_undo(*, signature_import: SignatureImport, actor: Actor, at: datetime
     signature_import = _lock(signature_import)
     if signature_import.status != SignatureImport.Status.DONE:
         raise ImportNotAllowed("Only a finished import can be undone.")
+    made_here = SignatureImportRow.objects.filter(
+        signature_import=signature_import, outcome=SignatureImportRow.Outcome.CREATED
+    ).values("signature_id")
+    invited_here = SignerInvitation.objects.filter(signature_import=signature_import)
     live = Signature.objects.filter(
-        pk__in=SignatureImportRow.objects.filter(
-            signature_import=signature_import, outcome=SignatureImportRow.Outcome.CREATED
-        ).values("signature_id"),
+        Q(pk__in=made_here) | Q(pk__in=invited_here.exclude(signature=None).values("signature_id")),
         status__in=Signature.LIVE_STATUSES,
     ).order_by("pk")
+    revoked = invited_here.filter(signed_at=None, declined_at=None, revoked_at=None).update(
+        revoked_at=at, revoked_by=actor_user(actor)
+    )
     removed = 0
     for signature in _iterate(live):
         signature_reject(
@@ -317,7 +345,13 @@ def import_undo(*, signature_import: SignatureImport, actor: Actor, at: datetime
     signature_import.undone_at = at
     signature_import.undone_by = actor_user(actor)
     signature_import.save(update_fields=["status", "undone_at", "undone_by"])
-    audit_log(action="importing.import.undone", target=signature_import, actor=actor, at=at, data={"removed": removed})
+    audit_log(
+        action="importing.import.undone",
+        target=signature_import,
+        actor=actor,
+        at=at,
+        data={"removed": removed, "invitations_revoked": revoked},
+    )
     return removed
 
 

@@ -1,8 +1,19 @@
-from web.views import letters, manage, manage_dashboard, manage_imports, manage_members, receipts, signing, versions
+from web.views import (
+    invitations,
+    letters,
+    manage,
+    manage_dashboard,
+    manage_imports,
+    manage_members,
+    receipts,
+    signing,
+    versions,
+)
 
 urlpatterns = [
     *letters.urlpatterns,
     *signing.urlpatterns,
+    *invitations.urlpatterns,
     *receipts.urlpatterns,
     *versions.urlpatterns,
     *manage.urlpatterns,  # before the dashboard's manage/<slug>/, so manage/new/ is the form

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from importing.mapping import FIELDS
-from importing.models import SignatureImport
+from importing.models import SignatureImport, SignerInvitation
 from importing.selectors import import_progress
 
 
@@ -88,3 +88,30 @@ class ImportPreviewSerializer(serializers.Serializer):
     mapping_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     rows = ImportRowSerializer(many=True)
     rows_shown = serializers.IntegerField()
+
+
+class SignerInvitationInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=400, trim_whitespace=False)
+    email = serializers.CharField(max_length=508, trim_whitespace=False)
+    title = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
+    organization = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
+
+
+class SignerInvitationSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    email = serializers.CharField()
+    title = serializers.CharField()
+    organization = serializers.CharField(source="organization_name")
+    state = serializers.ChoiceField(choices=SignerInvitation.State.choices)
+    reminders_sent = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    import_id = serializers.CharField(source="signature_import.public_id", allow_null=True, default=None)
+
+
+class SignerInvitationListSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField())
+    invitations = SignerInvitationSerializer(many=True)

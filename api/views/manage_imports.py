@@ -22,11 +22,22 @@ from api.serializers.manage_imports import (
     ImportSerializer,
     ImportStartInputSerializer,
     ImportUploadInputSerializer,
+    SignerInvitationInputSerializer,
+    SignerInvitationListSerializer,
+    SignerInvitationSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
+from importing.invitations import InvitationNotAllowed, invitation_remind, invitation_revoke, signer_invitation_create
 from importing.models import SignatureImport
 from importing.preview import RowStatus
-from importing.selectors import import_of_letter, imports_of_letter, rejected_rows_csv
+from importing.selectors import (
+    import_of_letter,
+    imports_of_letter,
+    invitation_counts,
+    invitation_of_letter,
+    invitations_of_letter,
+    rejected_rows_csv,
+)
 from importing.services import (
     ImportNotAllowed,
     Uploaded,
@@ -49,7 +60,7 @@ STATUS_FILTER = OpenApiParameter(
 
 class ImportView(ManageView):
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ImportNotAllowed):
+        if isinstance(exc, ImportNotAllowed | InvitationNotAllowed):
             exc = Conflict(exc.message)
         return super().handle_exception(exc)
 
@@ -192,7 +203,55 @@ class ImportRejectedView(ImportView):
         return response
 
 
+INVITATIONS_SHOWN = 1000
+
+
+class SignerInvitationListView(ImportView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Signer invitations of the letter, newest first, with counts by state",
+        responses={200: SignerInvitationListSerializer, **MANAGE_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        letter = self.letter(slug, EDIT_LETTER)
+        invitations = invitations_of_letter(letter=letter).select_related("signature_import")[:INVITATIONS_SHOWN]
+        data = {"counts": invitation_counts(letter=letter), "invitations": invitations}
+        return Response(SignerInvitationListSerializer(data).data)
+
+    @extend_schema(
+        summary="Invite a named person to sign with one click (emailed a single-use link)",
+        request=SignerInvitationInputSerializer,
+        responses={201: SignerInvitationSerializer, **MANAGE_ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        letter = self.letter(slug, EDIT_LETTER)
+        data = self.valid(SignerInvitationInputSerializer)
+        issued = signer_invitation_create(letter=letter, actor=request.user, **data)
+        return Response(SignerInvitationSerializer(issued.invitation).data, status=status.HTTP_201_CREATED)
+
+
+def _invitation_view(action: Any, summary: str) -> type[ImportView]:
+    class InvitationActionView(ImportView):
+        parser_classes = [JSONParser]
+
+        @extend_schema(
+            summary=summary, request=None, responses={200: SignerInvitationSerializer, **MANAGE_ERRORS}, tags=TAGS
+        )
+        def post(self, request: Request, slug: str, invitation_id: str) -> Response:
+            letter = self.letter(slug, EDIT_LETTER)
+            invitation = invitation_of_letter(letter=letter, public_id=invitation_id)
+            action(invitation=invitation, actor=request.user)
+            invitation.refresh_from_db()
+            return Response(SignerInvitationSerializer(invitation).data)
+
+    return InvitationActionView
+
+
 IMPORT = "manage/letters/<slug:slug>/imports/<public_id:import_id>/"
+INVITATION = "manage/letters/<slug:slug>/signer-invitations/<public_id:invitation_id>/"
 urlpatterns = [
     path("manage/letters/<slug:slug>/imports/", ImportListView.as_view(), name="api-manage-imports"),
     path(IMPORT, ImportDetailView.as_view(), name="api-manage-import"),
@@ -209,4 +268,19 @@ urlpatterns = [
         name="api-manage-import-undo",
     ),
     path(f"{IMPORT}rejected.csv", ImportRejectedView.as_view(), name="api-manage-import-rejected"),
+    path(
+        "manage/letters/<slug:slug>/signer-invitations/",
+        SignerInvitationListView.as_view(),
+        name="api-manage-signer-invitations",
+    ),
+    path(
+        f"{INVITATION}revoke",
+        _invitation_view(invitation_revoke, "Revoke an invitation: its link stops working").as_view(),
+        name="api-manage-signer-invitation-revoke",
+    ),
+    path(
+        f"{INVITATION}remind",
+        _invitation_view(invitation_remind, "Send the invitation again with a new link (capped)").as_view(),
+        name="api-manage-signer-invitation-remind",
+    ),
 ]

@@ -126,3 +126,29 @@ def test_viewers_and_moderators_cannot_import(client, letter):
         assert response.status_code == 403
         assert response.json()["detail"] == "Your role in this letter does not allow this."
     assert SignatureImport.objects.count() == 0
+
+
+def test_signer_invitations_api(editor_client, letter, django_capture_on_commit_callbacks):
+    url = "/api/v1/manage/letters/founders/signer-invitations/"
+    with django_capture_on_commit_callbacks(execute=True):
+        created = editor_client.post(
+            url, {"name": "Katie Moussouris", "email": "Katie@Example.org"}, content_type="application/json"
+        )
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["email"], body["state"], body["import_id"]) == (
+        "Katie@example.org",
+        "queued",
+        None,
+    )  # sent after commit
+    listed = editor_client.get(url).json()
+    assert listed["counts"]["sent"] == 1
+    assert [i["id"] for i in listed["invitations"]] == [body["id"]]
+    twice = editor_client.post(url, {"name": "Katie", "email": "katie@example.org"}, content_type="application/json")
+    assert twice.status_code == 400
+    assert twice.json()["errors"] == {"email": ["This address already has an open invitation: remind or revoke it."]}
+    revoked = editor_client.post(f"{url}{body['id']}/revoke", content_type="application/json")
+    assert revoked.json()["state"] == "revoked"
+    again = editor_client.post(f"{url}{body['id']}/remind", content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["detail"] == "This invitation is revoked; it is not sent again."

@@ -13,10 +13,24 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from importing.invitations import (
+    InvitationNotAllowed,
+    invitation_remind,
+    invitation_revoke,
+    signer_invitation_create,
+)
 from importing.mapping import FIELD_LABELS, FIELDS
 from importing.models import SignatureImport
 from importing.preview import RowStatus
-from importing.selectors import import_of_letter, import_progress, imports_of_letter, rejected_rows_csv
+from importing.selectors import (
+    import_of_letter,
+    import_progress,
+    imports_of_letter,
+    invitation_counts,
+    invitation_of_letter,
+    invitations_of_letter,
+    rejected_rows_csv,
+)
 from importing.services import (
     ImportNotAllowed,
     Uploaded,
@@ -193,7 +207,57 @@ def import_rejected(request: HttpRequest, letter: Letter, import_id: str) -> Htt
     return response
 
 
+class InviteForm(forms.Form):
+    name = forms.CharField(max_length=400, strip=False)
+    email = forms.CharField(max_length=508, strip=False)
+    title = forms.CharField(max_length=400, required=False, strip=False)
+    organization = forms.CharField(max_length=400, required=False, strip=False)
+
+
+@member_page(EDIT_LETTER)
+@require_http_methods(["GET", "POST"])
+def signer_invitations(request: HttpRequest, letter: Letter) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                signer_invitation_create(letter=letter, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect(reverse("manage-signer-invitations", kwargs={"slug": letter.slug}))
+        status = 400
+    context = {
+        "letter": letter,
+        "form": form,
+        "counts": invitation_counts(letter=letter),
+        "invitations": invitations_of_letter(letter=letter)[:500],
+        "max_reminders": settings.SIGNER_INVITATION_MAX_REMINDERS,
+    }
+    return render(request, "web/manage/signer_invitations.html", context, status=status)
+
+
+def _invitation_action(action: Any, done: str) -> Any:
+    @member_page(EDIT_LETTER)
+    @require_POST
+    def page(request: HttpRequest, letter: Letter, invitation_id: str) -> HttpResponse:
+        invitation = invitation_of_letter(letter=letter, public_id=invitation_id)
+        try:
+            action(invitation=invitation, actor=request.user)
+        except InvitationNotAllowed as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+        return redirect(reverse("manage-signer-invitations", kwargs={"slug": letter.slug}))
+
+    return page
+
+
 IMPORT = "manage/<slug:slug>/imports/<str:import_id>/"
+INVITATION = "manage/<slug:slug>/signer-invitations/<str:invitation_id>/"
 urlpatterns = [
     path("manage/<slug:slug>/imports/", imports, name="manage-imports"),
     path(IMPORT, import_detail, name="manage-import"),
@@ -206,4 +270,15 @@ urlpatterns = [
         name="manage-import-undo",
     ),
     path(f"{IMPORT}rejected.csv", import_rejected, name="manage-import-rejected"),
+    path("manage/<slug:slug>/signer-invitations/", signer_invitations, name="manage-signer-invitations"),
+    path(
+        f"{INVITATION}revoke/",
+        _invitation_action(invitation_revoke, "The invitation was revoked; its link no longer works."),
+        name="manage-signer-invitation-revoke",
+    ),
+    path(
+        f"{INVITATION}remind/",
+        _invitation_action(invitation_remind, "The invitation was sent again, with a new link."),
+        name="manage-signer-invitation-remind",
+    ),
 ]

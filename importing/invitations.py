@@ -1,0 +1,281 @@
+"""Invitations of named signers: create (one, or a spreadsheet's rows through an import in mode "invite"), email
+through the outbox, open, sign with one click at level `invited`, decline, revoke, remind.
+
+Tokens: 256 bits (`secrets.token_urlsafe(32)`), only their sha256 stored, one purpose (signing this letter as this
+person), acted on by POST only. Lock order: the invitation row, then what letters' services lock for the signature.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from importing.models import SignatureImport, SignerInvitation
+from letters.models import Letter, OutboxMessage, Signature
+from letters.services.imports import signature_create_invited
+from letters.typed_text import signer_input_clean
+from organizing.emails import organizer_email_enqueue
+from registry.audit import Actor, actor_user, audit_log
+from registry.emails import email_key
+
+TOKEN_BYTES = 32
+KIND_SIGNER_INVITATION = "signer_invitation"
+
+
+class InvitationInvalid(Exception):
+    """The link is unknown, used, revoked, declined or expired: one message for all (nothing to probe)."""
+
+    message = "This invitation link is not valid any more. Ask the organizers who invited you for a new one."
+
+
+class InvitationNotAllowed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: SignerInvitation
+    token: str  # for the email only (and tests); never stored
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _inviter(invitation: SignerInvitation) -> str:
+    user = invitation.invited_by
+    if user is None:
+        return "The organizers"
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or "One of the letter's organizers"
+
+
+def _email(invitation: SignerInvitation, token: str) -> OutboxMessage:
+    context = {
+        "invitation": invitation,
+        "letter": invitation.letter,
+        "inviter": _inviter(invitation),
+        "sign_url": f"{settings.SITE_URL}/invitations/{token}/",
+    }
+    return organizer_email_enqueue(
+        kind=KIND_SIGNER_INVITATION,
+        to_email=invitation.email,
+        subject=f"You are invited to sign “{invitation.letter.title}”"[:300],
+        text=render_to_string("importing/emails/signer_invitation.txt", context),
+    )
+
+
+def invitation_fields_clean(values: dict[str, str | None]) -> dict[str, str]:
+    """The invitee's prefilled fields, with the rules of public signing (ValidationError by field)."""
+    cleaned, errors = signer_input_clean({**values, "comment": ""})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def signer_invitation_create(
+    *,
+    letter: Letter,
+    name: str,
+    email: str,
+    title: str = "",
+    organization: str = "",
+    actor: Actor,
+    signature_import: SignatureImport | None = None,
+    at: datetime | None = None,
+) -> IssuedInvitation:
+    """Invite one named person. Refused with a field error when the address has signed, has an open invitation,
+    or declined an invitation to this letter before (a declined invitation is never re-sent)."""
+    now = at or timezone.now()
+    cleaned = invitation_fields_clean({"name": name, "email": email, "title": title, "organization": organization})
+    key = email_key(cleaned["email"])
+    if Signature.objects.filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES).exists():
+        raise ValidationError({"email": ["This address has already signed the letter."]})
+    earlier = SignerInvitation.objects.filter(letter=letter, email_key=key)
+    if earlier.filter(declined_at__isnull=False).exists():
+        raise ValidationError({"email": ["This person declined an invitation to this letter; it is not sent again."]})
+    for old in earlier.filter(signed_at=None, declined_at=None, revoked_at=None).select_for_update(
+        of=("self",), no_key=True
+    ):
+        if old.expires_at > now:
+            raise ValidationError({"email": ["This address already has an open invitation: remind or revoke it."]})
+        old.revoked_at = now  # expired: superseded by the new one
+        old.save(update_fields=["revoked_at"])
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    try:
+        with transaction.atomic():
+            invitation = SignerInvitation.objects.create(
+                letter=letter,
+                email=cleaned["email"],
+                email_key=key,
+                name=cleaned["name"],
+                title=cleaned["title"],
+                organization_name=cleaned["organization"],
+                token_hash=token_hash(token),
+                invited_by=actor_user(actor),
+                signature_import=signature_import,
+                created_at=now,
+                expires_at=now + settings.SIGNER_INVITATION_TTL,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"email": ["This address already has an open invitation: remind or revoke it."]}
+        ) from None
+    invitation.message = _email(invitation, token)
+    invitation.save(update_fields=["message"])
+    audit_log(
+        action="importing.invitation.created",
+        target=invitation,
+        actor=actor,
+        at=now,
+        data={
+            "letter": letter.slug,
+            "invitation": invitation.public_id,
+            "import": getattr(signature_import, "public_id", None),
+        },
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_for_token(*, token: str, at: datetime | None = None) -> SignerInvitation:
+    """The open invitation this link belongs to; InvitationInvalid for anything else."""
+    now = at or timezone.now()
+    if not token or len(token) > 100:
+        raise InvitationInvalid
+    invitation = (
+        SignerInvitation.objects.select_related("letter", "letter__current_version", "invited_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.signed_at or invitation.declined_at or invitation.revoked_at:
+        raise InvitationInvalid
+    if invitation.expires_at <= now or invitation.letter.status in (Letter.Status.CLOSED, Letter.Status.DRAFT):
+        raise InvitationInvalid
+    return invitation
+
+
+def invitation_open(*, token: str, at: datetime | None = None) -> SignerInvitation:
+    """The invitee opened the page (GET): the first time is recorded; nothing else changes."""
+    now = at or timezone.now()
+    invitation = invitation_for_token(token=token, at=now)
+    if invitation.opened_at is None:
+        SignerInvitation.objects.filter(pk=invitation.pk, opened_at=None).update(opened_at=now)
+        invitation.opened_at = now
+    return invitation
+
+
+def _locked(token: str, now: datetime) -> SignerInvitation:
+    invitation = invitation_for_token(token=token, at=now)
+    locked = (
+        SignerInvitation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("letter", "invited_by")
+        .get(pk=invitation.pk)
+    )
+    if locked.signed_at or locked.declined_at or locked.revoked_at:  # another request used it meanwhile
+        raise InvitationInvalid
+    return locked
+
+
+@transaction.atomic
+def invitation_sign(
+    *, token: str, name: str, title: str = "", organization: str = "", at: datetime | None = None
+) -> Signature:
+    """Sign with one click: the invitee may correct the prefilled name, title and organization (the address is the
+    one invited). Confirmed at level `invited` at once; the link is spent."""
+    now = at or timezone.now()
+    invitation = _locked(token, now)
+    cleaned = invitation_fields_clean(
+        {"name": name, "email": invitation.email, "title": title, "organization": organization}
+    )
+    if invitation.letter.status == Letter.Status.PAUSED:
+        raise InvitationNotAllowed("Signing this letter is paused for now; your link stays valid, try again later.")
+    signature, _ = signature_create_invited(
+        letter=invitation.letter,
+        name=cleaned["name"],
+        email=invitation.email,
+        title=cleaned["title"],
+        organization_name=cleaned["organization"],
+        evidence=f"Invitation {invitation.public_id}, sent to this address by the organizer and opened from it.",
+        verifier=invitation.invited_by,
+        at=now,
+    )
+    invitation.signed_at = now
+    invitation.signature = signature
+    invitation.opened_at = invitation.opened_at or now
+    invitation.save(update_fields=["signed_at", "signature", "opened_at"])
+    audit_log(
+        action="importing.invitation.signed",
+        target=invitation,
+        at=now,
+        data={"signature": signature.public_id, "corrected": cleaned["name"] != invitation.name},
+    )
+    return signature
+
+
+@transaction.atomic
+def invitation_decline(*, token: str, at: datetime | None = None) -> SignerInvitation:
+    now = at or timezone.now()
+    invitation = _locked(token, now)
+    invitation.declined_at = now
+    invitation.opened_at = invitation.opened_at or now
+    invitation.save(update_fields=["declined_at", "opened_at"])
+    audit_log(action="importing.invitation.declined", target=invitation, at=now)
+    return invitation
+
+
+def _organizer_lock(invitation: SignerInvitation) -> SignerInvitation:
+    return (
+        SignerInvitation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("letter")
+        .get(pk=invitation.pk)
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: SignerInvitation, actor: Actor, at: datetime | None = None) -> SignerInvitation:
+    now = at or timezone.now()
+    invitation = _organizer_lock(invitation)
+    if invitation.signed_at or invitation.declined_at or invitation.revoked_at:
+        raise InvitationNotAllowed(f"This invitation is {invitation.state} already.")
+    invitation.revoked_at = now
+    invitation.revoked_by = actor_user(actor)
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    audit_log(action="importing.invitation.revoked", target=invitation, actor=actor, at=now)
+    return invitation
+
+
+@transaction.atomic
+def invitation_remind(*, invitation: SignerInvitation, actor: Actor, at: datetime | None = None) -> IssuedInvitation:
+    """Send the invitation again with a new link (the old one stops working) and a new validity, at most
+    SIGNER_INVITATION_MAX_REMINDERS times; never to someone who signed, declined or was revoked."""
+    now = at or timezone.now()
+    invitation = _organizer_lock(invitation)
+    if invitation.signed_at or invitation.declined_at or invitation.revoked_at:
+        raise InvitationNotAllowed(f"This invitation is {invitation.state}; it is not sent again.")
+    if invitation.reminders_sent >= settings.SIGNER_INVITATION_MAX_REMINDERS:
+        raise InvitationNotAllowed(
+            f"This invitation was already sent again {invitation.reminders_sent} times, the most allowed."
+        )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invitation.token_hash = token_hash(token)
+    invitation.reminders_sent += 1
+    invitation.expires_at = now + settings.SIGNER_INVITATION_TTL
+    invitation.message = _email(invitation, token)
+    invitation.save(update_fields=["token_hash", "reminders_sent", "expires_at", "message"])
+    audit_log(
+        action="importing.invitation.reminded",
+        target=invitation,
+        actor=actor,
+        at=now,
+        data={"reminder": invitation.reminders_sent},
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
