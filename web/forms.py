@@ -76,6 +76,7 @@ LEVEL_CHOICES = [
     ("domain", "Organization domain"),
     ("manual", "Manually verified"),
     ("invited", "Invited"),
+    ("vouched", "Vouched for by organizers"),
 ]
 
 
