@@ -13,6 +13,7 @@ from letters.services.private_exports import private_exports_recorded
 from registry.models import AuditEvent
 
 RECENT_SIGNATURES = 20
+HELD_SHOWN = 100  # the dashboard's share of the held queue; the rest page through the held list
 RECENT_EXPORTS = 20
 
 
@@ -51,7 +52,7 @@ def letter_dashboard(*, letter: Letter) -> Dashboard:
     return Dashboard(
         letter=letter,
         counts=letter_dashboard_counts(letter=letter),
-        held=list(letter_held_signatures(letter=letter)),
+        held=list(letter_held_signatures(letter=letter)[:HELD_SHOWN]),
         recent=letter_recent_signatures(letter=letter),
         exports=list(private_exports_recorded(letter=letter)[:RECENT_EXPORTS]),
     )

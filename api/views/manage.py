@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import converters  # noqa: F401  registers <public_id:…> for the routes below
+from api.pagination import StaffPagePagination
 from api.serializers.manage import (
     DashboardSerializer,
     LetterCreateInputSerializer,
@@ -46,7 +47,7 @@ from letters.services.verification import (
     signature_verify_manual,
 )
 from organizing.authoring import letter_create_with_owner, letter_draft_edit, markdown_preview
-from organizing.dashboard import letter_dashboard, letter_signature_get
+from organizing.dashboard import letter_dashboard, letter_held_signatures, letter_signature_get
 from organizing.permissions import (
     EDIT_LETTER,
     EXPORT_PRIVATE,
@@ -249,6 +250,22 @@ class DashboardView(ManageView):
         return Response(DashboardSerializer(body, context=context).data)
 
 
+class HeldListView(ManageView):
+    pagination_class = StaffPagePagination
+
+    @extend_schema(
+        summary="The letter's held queue, oldest first, with why each is held (numbered pages)",
+        responses={200: ManagedSignatureSerializer(many=True), **MANAGE_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        letter = self.letter(slug, VIEW_LETTER)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(letter_held_signatures(letter=letter), request, view=self)
+        context = {"private": can(request.user, EXPORT_PRIVATE, letter)}
+        return paginator.get_paginated_response(ManagedSignatureSerializer(page, many=True, context=context).data)
+
+
 class ModerationView(ManageView):
     def answer(self, request: Request, letter: Letter, signature: Signature) -> Response:
         private = can(request.user, EXPORT_PRIVATE, letter)
@@ -367,6 +384,7 @@ urlpatterns = [
     path(
         "manage/letters/<slug:slug>/export.json", PrivateExportView.as_view(fmt="json"), name="api-manage-export-json"
     ),
+    path("manage/letters/<slug:slug>/held/", HeldListView.as_view(), name="api-manage-held"),
     path(f"manage/{SIGNATURE}/hold", HoldView.as_view(), name="api-manage-hold"),
     path(f"manage/{SIGNATURE}/release", ReleaseView.as_view(), name="api-manage-release"),
     path(f"manage/{SIGNATURE}/verify", VerifyView.as_view(), name="api-manage-verify"),

@@ -299,6 +299,24 @@ def test_the_dashboard_counts_by_level_and_version_and_shows_held_and_recent(ope
     assert body["letter"] == {"slug": "running-letter", "title": open_one.title, "status": "open", "role": "owner"}
 
 
+def test_the_held_list_pages_through_the_queue_with_reasons_and_emails_for_editors_only(open_one, signatures):
+    _ada, grace = signatures
+    more = signed(open_one, name="Third Person", email="third@example.org")
+    Signature.objects.filter(pk=more.pk).update(hold_reason="rate_limited")
+    editor_page = api_for(member(open_one, Membership.Role.EDITOR)).get(
+        "/api/v1/manage/letters/running-letter/held/?page_size=1"
+    )
+    body = editor_page.json()
+    assert (body["count"], body["previous"], [s["id"] for s in body["results"]]) == (2, None, [grace.public_id])
+    assert body["results"][0]["email"] == "grace@example.org"
+    assert body["next"].endswith("page=2&page_size=1")
+    viewer = api_for(member(open_one, Membership.Role.VIEWER)).get("/api/v1/manage/letters/running-letter/held/")
+    assert [(s["name"], s["hold_reason"], s["email"]) for s in viewer.json()["results"]] == [
+        ("Grace Hopper", "senior_title", None),
+        ("Third Person", "rate_limited", None),
+    ]
+
+
 def test_a_moderator_sees_the_dashboard_without_emails(open_one, signatures):
     moderator = member(open_one, Membership.Role.MODERATOR)
     response = api_for(moderator).get("/api/v1/manage/letters/running-letter/dashboard")

@@ -170,6 +170,10 @@ CASES: dict[str, list[Case]] = {
         ask("get", "/api/v1/manage/letters/{b}/export.json"),
         ask("get", "/api/v1/manage/letters/{a}/export.json?letter={b}", expect=200),
     ],
+    "api/v1/manage/letters/<slug:slug>/held/": [
+        ask("get", "/api/v1/manage/letters/{b}/held/"),
+        ask("get", "/api/v1/manage/letters/{a}/held/?letter={b}&signature={b_held}", expect=200),
+    ],
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/hold": _moderation_api("hold"),
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/release": _moderation_api("release"),
     "api/v1/manage/letters/<slug:slug>/signatures/<public_id:public_id>/verify": _moderation_api("verify"),
@@ -417,6 +421,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
         ask("post", "/api/v1/manage/letters/{a}/versions/", {"body": "Other", "kind": "material"}),
     ),
     "api/v1/manage/letters/<slug:slug>/dashboard": (ALL, None),
+    "api/v1/manage/letters/<slug:slug>/held/": (ALL, None),
     "api/v1/manage/letters/<slug:slug>/export.csv": (EXPORT, ask("get", "/api/v1/manage/letters/{a}/export.csv")),
     "api/v1/manage/letters/<slug:slug>/export.json": (EXPORT, ask("get", "/api/v1/manage/letters/{a}/export.json")),
     SIG_API + "hold": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/signatures/{a_sig}/hold")),
