@@ -16,6 +16,7 @@ from letters.models import Letter, Signature, SignatureCommitment
 from letters.presentation import NAME_WITHHELD, as_seen
 from letters.selectors import letter_signatures_public
 from letters.transparency_log import transparency_log_position
+from letters.withheld import letter_withheld
 
 COLUMNS = [
     "id",
@@ -195,4 +196,6 @@ def export_stream(*, letter: Letter, fmt: str, metadata: dict[str, Any], as_of: 
     if fmt == "csv" and as_of is None and connection.vendor == "postgresql":
         return export_csv_copy(letter_id=letter.pk, metadata=metadata)
     rows = letter_signatures_public(letter=letter, as_of=as_of)
-    return export_csv(rows=rows, metadata=metadata) if fmt == "csv" else export_json(rows=rows, metadata=metadata)
+    if fmt == "csv":
+        return export_csv(rows=rows, metadata=metadata)
+    return export_json(rows=rows, metadata={**metadata, "withheld": letter_withheld(letter=letter, as_of=as_of)})

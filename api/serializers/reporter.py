@@ -56,7 +56,30 @@ class VersionCountSerializer(serializers.Serializer):
     )
 
 
+class WithheldOrganizationSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(allow_null=True, help_text="Set for a reviewed organization; null for typed text.")
+
+
+class WithheldGroupSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    verified = serializers.BooleanField(help_text="The level is backed by a verification record.")
+    organization = WithheldOrganizationSerializer(allow_null=True)
+    count = serializers.IntegerField()
+    text = serializers.CharField(help_text='e.g. "12 verified Adobe signers, names withheld".')
+
+
 class StatsSerializer(CountsSerializer):
+    withheld = WithheldGroupSerializer(
+        many=True, help_text="Public signatures whose names are withheld, by level and organization; never names."
+    )
+    log_tree_size = serializers.IntegerField(
+        allow_null=True, help_text="Size of the latest transparency-log checkpoint (/log/checkpoint)."
+    )
+    log_root_hash = serializers.CharField(allow_null=True, help_text="Its root hash, base64.")
+    log_unlogged_changes = serializers.IntegerField(
+        help_text="Public changes not yet in the log when this was read (0: the counts are all in that tree)."
+    )
     by_organization = OrganizationCountSerializer(many=True)
     other_organizations = serializers.IntegerField()
     by_version = VersionCountSerializer(

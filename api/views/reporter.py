@@ -53,6 +53,8 @@ from letters.selectors import (
     organizations_public,
     person_public_signatures,
 )
+from letters.transparency_log import transparency_log_position
+from letters.withheld import letter_withheld
 from registry.models import Person
 from registry.services import person_resolve
 
@@ -176,7 +178,12 @@ class LetterStatsView(PublicView):
     def get(self, request: Request, slug: str) -> Response:
         letter = _letter(slug)
         params = _params(StatsParams, request)
-        stats = letter_stats(letter=letter, as_of=params.get("as_of"), top=params["top"])
+        as_of = params.get("as_of")
+        stats = {
+            **letter_stats(letter=letter, as_of=as_of, top=params["top"]),
+            "withheld": letter_withheld(letter=letter, as_of=as_of),
+            **transparency_log_position(),
+        }
         response = Response(StatsSerializer(stats).data)
         set_last_modified(response, stats.get("counted_at"))
         return response

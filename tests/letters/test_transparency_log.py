@@ -84,3 +84,38 @@ def test_exports_state_the_checkpoint_they_correspond_to(client, open_letter):
     signed(open_letter, email="second@example.org")
     csv_head = next(iter(client.get(f"/api/v1/letters/{open_letter.slug}/export.csv").streaming_content)).decode()
     assert f"log_tree_size=2; log_root_hash={root}; log_unlogged_changes=1" in csv_head
+
+
+def test_stats_show_withheld_signatures_by_level_and_organization_and_the_checkpoint(client, open_letter):
+    from letters.services.verification import signature_verify_manual
+
+    for i in range(3):
+        quiet = signed(open_letter, name=f"Quiet {i}", email=f"q{i}@example.org", organization_name="Adobe",
+                       name_shown=False)  # fmt: skip
+    signature_verify_manual(signature=quiet, evidence="called them")
+    signed(open_letter, name="Loud", email="loud@example.org", organization_name="Adobe")
+    log.log_sync()
+    stats = client.get(f"/api/v1/letters/{open_letter.slug}/stats/").json()
+    assert stats["withheld"] == [
+        {"level": "email", "verified": False, "organization": {"name": "Adobe", "slug": None}, "count": 2,
+         "text": "2 email-confirmed Adobe signers, names withheld"},
+        {"level": "manual", "verified": True, "organization": {"name": "Adobe", "slug": None}, "count": 1,
+         "text": "1 verified Adobe signer, name withheld"},
+    ]  # fmt: skip
+    checkpoint = Checkpoint.objects.order_by("-size").first()
+    assert (stats["log_tree_size"], stats["log_root_hash"], stats["log_unlogged_changes"]) == (
+        checkpoint.size, base64.b64encode(bytes(checkpoint.root)).decode(), 0)  # fmt: skip
+    assert "Quiet" not in json.dumps(stats)
+
+
+def test_the_page_and_the_json_export_show_withheld_groups_never_names(client, open_letter):
+    for i in range(2):
+        signed(open_letter, name=f"Quiet {i}", email=f"q{i}@example.org", organization_name="Adobe", name_shown=False)
+    log.log_sync()
+    page = client.get(f"/letters/{open_letter.slug}/").content.decode()
+    assert "2 email-confirmed Adobe signers, names withheld" in page
+    assert "Quiet" not in page
+    assert 'href="/log/checkpoint"' in page
+    export = json.loads(b"".join(client.get(f"/api/v1/letters/{open_letter.slug}/export.json").streaming_content))
+    assert [g["text"] for g in export["withheld"]] == ["2 email-confirmed Adobe signers, names withheld"]
+    assert "Quiet" not in json.dumps(export)

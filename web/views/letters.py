@@ -20,6 +20,8 @@ from letters.selectors import (
     letter_timeline,
     letters_public,
 )
+from letters.transparency_log import transparency_log_position
+from letters.withheld import letter_withheld
 from web.charts import cumulative_chart_svg
 from web.forms import SignerFilterForm
 
@@ -67,6 +69,8 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "letter": letter,
         "body": markdown_to_safe_html(letter.current_version.body),
         "stats": stats,
+        "withheld": letter_withheld(letter=letter, as_of=as_of),
+        "log": transparency_log_position(),
         "as_of": as_of,
         "export_query": f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else "",
         "form": form,
