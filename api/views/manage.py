@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api import converters  # noqa: F401  registers <public_id:…> for the routes below
@@ -70,6 +71,7 @@ MANAGE_ERRORS = {
     409: OpenApiResponse(ErrorSerializer, description="Not possible in the letter's or signature's current state."),
 }
 TAGS = ["manage"]
+NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
 class Conflict(exceptions.APIException):
@@ -79,8 +81,11 @@ class Conflict(exceptions.APIException):
 
 def _validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
-    return {"non_field_errors": [str(m) for m in exc.messages]}
+        return {
+            (NON_FIELD_ERRORS if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
+    return {NON_FIELD_ERRORS: [str(m) for m in exc.messages]}
 
 
 class ManageView(APIView):

@@ -170,6 +170,19 @@ def test_a_bad_draft_change_is_a_field_error_and_changes_nothing(organizer, draf
     assert draft.title == "A draft"
 
 
+def test_a_closed_letter_no_longer_changes_and_says_so(organizer, draft):
+    api = api_for(organizer)
+    api.post("/api/v1/manage/letters/draft-letter/open")
+    api.post("/api/v1/manage/letters/draft-letter/close")
+    response = api.patch("/api/v1/manage/letters/draft-letter/", {"title": "Later"}, format="json")
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"non_field_errors": ["This letter is closed; its text and details no longer change."]},
+    )
+    draft.refresh_from_db()
+    assert draft.title == "A draft"
+
+
 def test_a_moderator_cannot_edit_the_draft(draft):
     moderator = member(draft, Membership.Role.MODERATOR)
     response = api_for(moderator).patch("/api/v1/manage/letters/draft-letter/", {"title": "x"}, format="json")
