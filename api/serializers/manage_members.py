@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from organizing.models import ROLE_VALUES, Membership, OrganizerInvitation
+from organizing.models import Membership, OrganizerInvitation, Role
 
 ROLE_HELP = "owner, editor, moderator or viewer (organizing/permissions.py says what each may do)."
 
@@ -28,12 +28,12 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class RoleInputSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=ROLE_VALUES, help_text=ROLE_HELP)
+    role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
 
 
 class InvitationInputSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254, help_text="Where the single-use link is sent.")
-    role = serializers.ChoiceField(choices=ROLE_VALUES, help_text=ROLE_HELP)
+    role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
