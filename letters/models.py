@@ -411,6 +411,7 @@ class OutboxMessage(models.Model):
         ALREADY_SIGNED = "already_signed", "You have already signed"
         CONFIRMED = "confirmed", "Signature confirmed"
         RECONSENT = "reconsent", "The letter changed: consent to the new text or withdraw"
+        RECEIPT = "receipt", "Your signature is in the public record"
 
     signature = models.ForeignKey(
         Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages", db_index=False

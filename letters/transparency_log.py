@@ -28,7 +28,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from letters.models import Letter, LetterVersion, LogQueue, Signature, SignatureCommitment, SignatureEvent
+from letters.models import (
+    Letter,
+    LetterVersion,
+    LogQueue,
+    OutboxMessage,
+    Signature,
+    SignatureCommitment,
+    SignatureEvent,
+)
 from transparency import services as log
 from transparency.selectors import checkpoint_latest, entry_proof
 
@@ -143,8 +151,19 @@ def transparency_log_append(*, limit: int = BATCH) -> int:
     first = log.entries_append(entries=entries) if entries else 0
     for signature_id, position in entered.items():
         SignatureCommitment.objects.filter(signature_id=signature_id).update(entered_index=first + position)
+    _receipts_enqueue([e.signature for e in events.values() if e.signature_id in entered], salts)
     LogQueue.objects.filter(pk__in=done).delete()
     return len(done)
+
+
+def _receipts_enqueue(signatures: list[Signature], before: dict[int, SignatureCommitment]) -> None:
+    """Email each signer whose signature was logged entering the list for the first time their receipt (within the
+    five emails a signature may get)."""
+    from letters.services.outbox import outbox_enqueue
+
+    for signature in {s.pk: s for s in signatures}.values():
+        if before[signature.pk].entered_index is None and signature.email:
+            outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
 
 
 def transparency_log_drain() -> int:
@@ -167,6 +186,16 @@ def transparency_log_soon() -> None:
     caller's transaction commits; otherwise beat does it within TRANSPARENCY_CHECKPOINT_EVERY_SECONDS."""
     if settings.TRANSPARENCY_SYNC_ON_COMMIT:
         transaction.on_commit(log.log_sync)
+
+
+def signature_receipt_context(*, signature: Signature) -> dict[str, Any]:
+    """What the receipt email shows: the receipt's URL, the receipt itself once checkpointed, the salt."""
+    salt = SignatureCommitment.objects.filter(signature=signature).values_list("salt", flat=True).first()
+    return {
+        "receipt_url": f"{settings.SITE_URL}/letters/{signature.letter.slug}/receipts/{signature.public_id}.tlog-proof",
+        "receipt": signature_receipt(signature=signature) or "",
+        "name_salt": bytes(salt).hex() if salt else "",
+    }
 
 
 def signature_receipt(*, signature: Signature) -> str | None:

@@ -6,16 +6,19 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from letters.models import LetterVersion, OutboxMessage, Signature, SignatureToken
+from letters.transparency_log import signature_receipt_context
 
 SUBJECTS: dict[str, str] = {
     OutboxMessage.Kind.CONFIRM: "Confirm your signature",
     OutboxMessage.Kind.ALREADY_SIGNED: "You have already signed this letter",
     OutboxMessage.Kind.RECONSENT: "The letter you signed has changed: confirm or withdraw your signature",
+    OutboxMessage.Kind.RECEIPT: "Your signature is in the public record: your receipt",
 }
 TEMPLATES: dict[str, str] = {
     OutboxMessage.Kind.CONFIRM: "confirm",
     OutboxMessage.Kind.ALREADY_SIGNED: "already_signed",
     OutboxMessage.Kind.RECONSENT: "reconsent",
+    OutboxMessage.Kind.RECEIPT: "receipt",
 }
 # The links each kind carries besides the withdraw link every email has.
 LINK_PURPOSES: dict[str, tuple[str, ...]] = {
@@ -71,7 +74,10 @@ def email_render(
             f"{site}/letters/{letter.slug}/diff/{signature.version.number}/{new_version.number}/" if new_version else ""
         ),
         "ttl_days": settings.SIGNATURE_CONFIRM_TOKEN_TTL.days,
+        "site_url": site,
     }
+    if kind == OutboxMessage.Kind.RECEIPT:
+        context.update(signature_receipt_context(signature=signature))
     template = TEMPLATES[kind]
     return RenderedEmail(
         subject=SUBJECTS[kind],

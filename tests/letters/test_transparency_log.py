@@ -119,3 +119,21 @@ def test_the_page_and_the_json_export_show_withheld_groups_never_names(client, o
     export = json.loads(b"".join(client.get(f"/api/v1/letters/{open_letter.slug}/export.json").streaming_content))
     assert [g["text"] for g in export["withheld"]] == ["2 email-confirmed Adobe signers, names withheld"]
     assert "Quiet" not in json.dumps(export)
+
+
+def test_the_signer_is_emailed_a_receipt_once_the_signature_is_logged(
+    open_letter, mailoutbox, django_capture_on_commit_callbacks
+):
+    from letters.models import OutboxMessage
+
+    signature = signed(open_letter, name="Grace Hopper", email="grace@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+        log.log_sync()
+    receipts = OutboxMessage.objects.filter(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
+    assert receipts.count() == 1
+    sent = [m for m in mailoutbox if m.subject == "Your signature is in the public record: your receipt"]
+    assert len(sent) == 1 and sent[0].to == ["grace@example.org"]
+    salt = bytes(SignatureCommitment.objects.get(signature=signature).salt).hex()
+    assert f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof" in sent[0].body
+    assert salt in sent[0].body
