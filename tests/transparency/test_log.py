@@ -2,6 +2,7 @@
 the tlog-tiles HTTP layout."""
 
 import base64
+import itertools
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -135,3 +136,26 @@ def test_verify_log_recomputes_the_stored_log_and_names_a_rewritten_row(is_postg
         "tile hash of level 8 at 0 differs from its entries",
         "checkpoint 300: the entries do not hash to its root",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_and_checkpoints_never_publish_two_inconsistent_checkpoints():
+    from tests.concurrency import run_together
+
+    def worker(offset):
+        def run():
+            for batch in range(5):
+                services.entries_append(entries=[f"{offset}:{batch}:{i}".encode() for i in range(37)])
+                services.checkpoint_publish()
+
+        return run
+
+    assert run_together(*(worker(n) for n in range(4))) == []
+    checkpoints = list(Checkpoint.objects.order_by("size"))
+    entries = [bytes(e.data) for e in Entry.objects.order_by("index")]
+    assert len(entries) == 4 * 5 * 37 and checkpoints[-1].size == len(entries)
+    for older, newer in itertools.pairwise(checkpoints):
+        assert bytes(older.root) == ref_mth(entries[: older.size])
+        proof = selectors.consistency_proof(size1=older.size, size2=newer.size)
+        merkle.verify_consistency(older.size, newer.size, bytes(older.root), bytes(newer.root), proof)
