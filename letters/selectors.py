@@ -213,7 +213,9 @@ def _letter_stats(*, letter: Letter, as_of: datetime | None, top: int) -> dict[s
     counts["by_organization"] = [{**described[k], "count": n} for n, k in shown]
     counts["other_organizations"] = sum(n for n, _ in ranked[top:])
     # Versions are bound as signatures stand now (a re-consent moves one); the history keeps no past binding.
-    counts["by_version"] = None if as_of is not None else letter_signatures_by_version(letter=letter)
+    counts["by_version"] = (
+        None if as_of is not None else letter_signatures_by_version(letter=letter, public=counts["public"])
+    )
     return counts
 
 
@@ -307,16 +309,23 @@ def letter_version_public(*, letter: Letter, number: int) -> LetterVersion:
     return LetterVersion.objects.get(letter=letter, number=number)
 
 
-def letter_signatures_by_version(*, letter: Letter) -> list[dict[str, Any]]:
+def letter_signatures_by_version(*, letter: Letter, public: int | None = None) -> list[dict[str, Any]]:
     """Visible signatures per version, every version listed (0 when none); versions older than the latest material
-    one are `awaiting_reconsent` ("signed version N" until their signers answer)."""
-    counted = dict(
-        Signature.objects.visible()
-        .filter(letter=letter)
-        .values("version_id")
-        .annotate(n=Count("id"))
-        .values_list("version_id", "n")
-    )
+    one are `awaiting_reconsent` ("signed version N" until their signers answer).
+
+    Counted from the signatures (a scan of the letter's visible rows: ~65 ms per 100k), except that a letter with
+    one version takes `public` (the aggregate count) when given, as every signature is on that version."""
+    versions = list(LetterVersion.objects.filter(letter=letter).order_by("number").values_list("pk", "number", "kind"))
+    if public is not None and len(versions) == 1:
+        counted = {versions[0][0]: public}
+    else:
+        counted = dict(
+            Signature.objects.visible()
+            .filter(letter=letter)
+            .values("version_id")
+            .annotate(n=Count("id"))
+            .values_list("version_id", "n")
+        )
     # Read fresh: a caller's letter may predate the version just published.
     current_id, reconsent_from = (
         Letter.objects.filter(pk=letter.pk).values_list("current_version_id", "material_version_number").get()
@@ -329,9 +338,7 @@ def letter_signatures_by_version(*, letter: Letter) -> list[dict[str, Any]]:
             "current": pk == current_id,
             "awaiting_reconsent": number < reconsent_from,
         }
-        for pk, number, kind in LetterVersion.objects.filter(letter=letter)
-        .order_by("number")
-        .values_list("pk", "number", "kind")
+        for pk, number, kind in versions
     ]
 
 

@@ -14,14 +14,15 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from letters.models import Letter, LetterVersion, OutboxMessage, Signature, SignatureEvent, SignatureToken
 from letters.services.events import signature_event_record, signature_state
 from letters.services.locking import signature_lock, signatures_lock
-from letters.services.outbox import outbox_enqueue
+from letters.services.outbox import outbox_enqueue, outbox_message_build, outbox_send_after_commit
 from letters.services.tokens import TokenInvalid, token_peek, token_use
 from registry.audit import Actor, audit_log
 
@@ -53,24 +54,36 @@ def reconsent_requests_send(*, version_id: int, batch_size: int = BATCH_SIZE) ->
 
 
 def _unasked(*, version: LetterVersion) -> QuerySet[Signature]:
+    """Visible signatures of versions before `version` without a request about it."""
+    earlier = LetterVersion.objects.filter(letter_id=version.letter_id, number__lt=version.number).values_list(
+        "pk", flat=True
+    )
     asked = OutboxMessage.objects.filter(signature=OuterRef("pk"), kind=OutboxMessage.Kind.RECONSENT, version=version)
     return (
         Signature.objects.visible()
-        .filter(letter_id=version.letter_id, version__number__lt=version.number)
+        .filter(letter_id=version.letter_id, version_id__in=list(earlier))
         .filter(~Exists(asked))
     )
 
 
 @transaction.atomic
 def _batch_send(*, version: LetterVersion, ids: list[int]) -> int:
-    """One batch: lock its signatures (ascending id), re-check each under the lock, write its email; audited."""
-    locked = signatures_lock(_unasked(version=version).filter(pk__in=ids))
-    written = capped = 0
-    for signature in locked:
-        if outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECONSENT, version=version) is None:
-            capped += 1
-        else:
-            written += 1
+    """One batch: lock its signatures (ascending id), re-check them under the lock, and write their emails in two
+    statements (the per-signature email count, then the outbox rows); audited. Signatures at the email cap are
+    counted, not emailed (the same rule as outbox_enqueue, checked on the locked rows)."""
+    locked = signatures_lock(_unasked(version=version).filter(pk__in=ids).only("pk", "email", "emails_sent"))
+    room = [s for s in locked if s.emails_sent < settings.SIGNATURE_MAX_EMAILS]
+    Signature.objects.filter(pk__in=[s.pk for s in room]).update(emails_sent=F("emails_sent") + 1)
+    messages = []
+    for signature in room:
+        signature.emails_sent += 1
+        message = outbox_message_build(signature=signature, kind=OutboxMessage.Kind.RECONSENT)
+        message.version = version
+        messages.append(message)
+    OutboxMessage.objects.bulk_create(messages)
+    for message in messages:
+        outbox_send_after_commit(message.pk)
+    written, capped = len(messages), len(locked) - len(messages)
     if locked:
         audit_log(
             action="letters.letter.reconsent_requested",
