@@ -102,7 +102,8 @@ class LetterAdminForm(forms.ModelForm):
         status = data.get("status", current)
         if status != current and not transition_allowed(current=current, target=status):
             checks["status"] = [f"A {current} letter cannot become {status}."]
-        if status == Letter.Status.SCHEDULED and (stored is None or data.get("publish_at") != stored.publish_at):
+        moved = stored is None or status != current or data.get("publish_at") != stored.publish_at
+        if status == Letter.Status.SCHEDULED and moved:
             checks["publish_at"] = publish_at_errors(data.get("publish_at"), now=timezone.now())
         text_changed = (
             stored is not None and stored.current_version_id and data.get("body") != stored.current_version.body

@@ -217,3 +217,38 @@ def test_a_scheduled_letter_is_left_out_of_an_organizations_public_signatures(cl
     signed(letter, organization_name="Example Corp", allow_embargoed=True)
     page = client.get("/api/v1/organizations/example-corp/").json()
     assert page["letters"] == [] and org.pk
+
+
+ADMIN_INLINES = {
+    "recipients-TOTAL_FORMS": "0", "recipients-INITIAL_FORMS": "0",
+    "sponsorships-TOTAL_FORMS": "0", "sponsorships-INITIAL_FORMS": "0",
+    "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0",
+}  # fmt: skip
+
+
+def admin_post(staff_client, letter, **fields):
+    from django.urls import reverse
+
+    data = {"title": letter.title, "summary": letter.summary, "body": letter.current_version.body, **fields}
+    return staff_client.post(reverse("admin:letters_letter_change", args=[letter.pk]), {**data, **ADMIN_INLINES})
+
+
+def test_admin_schedules_through_the_service_and_refuses_a_past_time_or_an_impossible_move(staff_client, staff_user):
+    letter = LetterFactory(status="draft", opened_at=None)
+    past = admin_post(staff_client, letter, status="scheduled", publish_at_0="2020-01-01", publish_at_1="10:00:00")
+    assert past.status_code == 200 and "The publication time must be in the future." in past.content.decode()
+    launch = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    local = timezone.localtime(launch)
+    day, time = local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
+    assert admin_post(staff_client, letter, status="scheduled", publish_at_0=day, publish_at_1=time).status_code == 302
+    letter.refresh_from_db()
+    assert (letter.status, letter.publish_at) == ("scheduled", launch)
+    audit = AuditEvent.objects.get(action="letters.letter.status_changed")
+    assert (audit.actor, audit.data) == (
+        staff_user,
+        {"from": "draft", "to": "scheduled", "publish_at": launch.isoformat()},
+    )
+    closed = LetterFactory(status="closed")
+    refused = admin_post(staff_client, closed, status="open")
+    assert refused.status_code == 200 and "A closed letter cannot become open." in refused.content.decode()
+    assert Letter.objects.get(pk=closed.pk).status == "closed"
