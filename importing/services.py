@@ -24,7 +24,7 @@ from importing.mapping import MappingInvalid, mapping_check, mapping_guess
 from importing.models import SignatureImport, SignatureImportRow, SignerInvitation
 from importing.preview import Preview, RowStatus, preview_build, row_check
 from letters.models import Letter, Signature
-from letters.services.imports import signature_create_imported
+from letters.services.bulk_import import ImportedSigner, signatures_import_bulk
 from letters.services.verification import signature_reject
 from registry.audit import Actor, actor_user, audit_log
 
@@ -226,23 +226,21 @@ def import_run_batch(
             )
         )
         mapping = signature_import.mapping
-        made: list[SignatureImportRow] = []
+        checks = []
         for number, row in zip(numbers, rows, strict=True):
             if number in done_before:
                 continue
             check = row_check(number=number, row=row, mapping=mapping, now=at)
             if check.status == RowStatus.INVALID:
                 signature_import.rows_skipped += 1
-                continue
-            if signature_import.mode == SignatureImport.Mode.INVITE:
-                signature, outcome = _invite_row(signature_import=signature_import, check=check, at=at)
             else:
-                signature, outcome = signature_import_row(signature_import=signature_import, check=check, at=at)
-            made.append(
-                SignatureImportRow(
-                    signature_import=signature_import, number=number, signature=signature, outcome=outcome
-                )
-            )
+                checks.append(check)
+        outcomes = _rows_write(signature_import=signature_import, checks=checks, at=at)
+        made = [
+            SignatureImportRow(signature_import=signature_import, number=number, signature=signature, outcome=outcome)
+            for number, (signature, outcome) in outcomes.items()
+        ]
+        for _, outcome in outcomes.values():
             if outcome in (SignatureImportRow.Outcome.CREATED, SignatureImportRow.Outcome.INVITED):
                 signature_import.rows_created += 1
             else:
@@ -266,21 +264,32 @@ def import_run_batch(
         return more
 
 
-def signature_import_row(*, signature_import: SignatureImport, check: Any, at: datetime) -> tuple[Signature, str]:
-    cleaned = check.cleaned
-    return signature_create_imported(
+def _rows_write(
+    *, signature_import: SignatureImport, checks: list[Any], at: datetime
+) -> dict[int, tuple[Signature | None, str]]:
+    """Write a batch's valid rows: invitations one by one (each its own email and link), signatures set-based."""
+    if signature_import.mode == SignatureImport.Mode.INVITE:
+        return {check.number: _invite_row(signature_import=signature_import, check=check, at=at) for check in checks}
+    written = signatures_import_bulk(
         letter=signature_import.letter,
-        name=cleaned["name"],
-        email=cleaned["email"],
-        title=cleaned.get("title", ""),
-        organization_name=cleaned.get("organization", ""),
-        comment=cleaned.get("comment", ""),
-        signed_at=check.signed_at,
+        signers=[
+            ImportedSigner(
+                number=check.number,
+                name=check.cleaned["name"],
+                email=check.cleaned["email"],
+                title=check.cleaned.get("title", ""),
+                organization_name=check.cleaned.get("organization", ""),
+                comment=check.cleaned.get("comment", ""),
+                signed_at=check.signed_at,
+                evidence=_evidence(signature_import, check.number),
+            )
+            for check in checks
+        ],
         vouched=signature_import.mode == SignatureImport.Mode.VOUCHED,
-        evidence=_evidence(signature_import, check.number),
         verifier=signature_import.created_by,
         at=at,
     )
+    return {number: (signature, outcome) for number, (signature, outcome) in written.items()}
 
 
 def _invite_row(*, signature_import: SignatureImport, check: Any, at: datetime) -> tuple[Signature | None, str]:

@@ -4,6 +4,7 @@ Registry owns the names and the matching; what a match means for signatures (hol
 reached through registry.hooks.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -16,24 +17,56 @@ from registry.nicknames import canonical_given_name
 from registry.normalize import person_name, skeleton
 
 
-def protected_name_match(name: str) -> ProtectedName | None:
-    """The protected name whose skeleton matches `name`'s (also with honorifics dropped or order swapped)."""
+def _skeleton_candidates(name: str) -> tuple[set[str], tuple[str, str] | None]:
+    """The skeletons a protected name could have to match `name` (as written, honorifics dropped, order swapped), and
+    the (given, surname) pair to compare with nickname variants (None when the name has no two parts)."""
     parsed = person_name(name)
     candidates = {skeleton(name), " ".join(filter(None, [parsed.given, parsed.surname]))}
     plain = [w for w in skeleton(name).split()]
     if len(plain) >= 2:
         candidates.add(" ".join([plain[-1], *plain[:-1]]))
         candidates.add(" ".join([*plain[1:], plain[0]]))
-    exact = ProtectedName.objects.filter(skeleton__in=[c for c in candidates if c]).first()
-    if exact is not None or not parsed.given or not parsed.surname:
+    pair = (parsed.given, parsed.surname) if parsed.given and parsed.surname else None
+    return {c for c in candidates if c}, pair
+
+
+def _nickname_variants(pair: tuple[str, str]) -> set[tuple[str, str]]:
+    given, surname = pair
+    return {(given, surname), (canonical_given_name(surname), given)}
+
+
+def protected_name_match(name: str) -> ProtectedName | None:
+    """The protected name whose skeleton matches `name`'s (also with honorifics dropped or order swapped)."""
+    candidates, pair = _skeleton_candidates(name)
+    exact = ProtectedName.objects.filter(skeleton__in=candidates).first()
+    if exact is not None or pair is None:
         return exact
     # Nickname variants ("Kate" for "Katherine"): the list is short, so compare parsed names one by one.
-    wanted = {(parsed.given, parsed.surname), (canonical_given_name(parsed.surname), parsed.given)}
+    wanted = _nickname_variants(pair)
     for protected in ProtectedName.objects.only("name", "skeleton"):
         other = person_name(protected.name)
         if (other.given, other.surname) in wanted:
             return protected
     return None
+
+
+def protected_name_matcher() -> Callable[[str], ProtectedName | None]:
+    """`protected_name_match` for many names (an import): the protected list is read once, here."""
+    protected = list(ProtectedName.objects.only("name", "skeleton").order_by("pk"))
+    by_skeleton = {p.skeleton: p for p in protected}
+    by_pair: dict[tuple[str, str], ProtectedName] = {}
+    for p in protected:
+        other = person_name(p.name)
+        by_pair.setdefault((other.given, other.surname), p)
+
+    def match(name: str) -> ProtectedName | None:
+        candidates, pair = _skeleton_candidates(name)
+        exact = next((by_skeleton[c] for c in candidates if c in by_skeleton), None)
+        if exact is not None or pair is None:
+            return exact
+        return next((by_pair[w] for w in _nickname_variants(pair) if w in by_pair), None)
+
+    return match
 
 
 @transaction.atomic

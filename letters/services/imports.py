@@ -1,8 +1,7 @@
-"""Signatures brought in by an organizer's import: confirmed by email like any signer, or vouched for at once.
+"""A signature brought in by an organizer's invitation, signed with one click (importing.invitations).
 
-Called by importing.services, one row at a time inside the import's batch transaction. The event times are the time
-of the import (the public record says when a signature entered the list); the date the file gives is kept as the
-signature's `signed_at`.
+Imports of many rows go through letters.services.bulk_import, set-based. Event times are the time of signing (the
+public record says when a signature entered the list).
 """
 
 from datetime import datetime
@@ -19,67 +18,6 @@ from registry.emails import email_normalize
 # Holds an organizer's word does not lift: a famous name or mixed scripts still wait for staff (letters of 2023
 # collected fake signatures of famous people through exactly such lists). A senior title is what they vouch for.
 HOLDS_KEPT_WHEN_VOUCHED = (Signature.HoldReason.PROTECTED_NAME, Signature.HoldReason.MIXED_SCRIPT)
-
-
-@transaction.atomic
-def signature_create_imported(
-    *,
-    letter: Letter,
-    name: str,
-    email: str,
-    title: str = "",
-    organization_name: str = "",
-    comment: str = "",
-    signed_at: datetime | None = None,
-    vouched: bool,
-    evidence: str = "",
-    verifier: Any = None,
-    at: datetime,
-) -> tuple[Signature, str]:
-    """Create one imported signature; returns it and "created", or the live one and "already_signed".
-
-    Not vouched: pending, and the signer gets the confirmation email (through the outbox). Vouched: confirmed at
-    once, raised to `vouched` with a verification record (method import, the organizer, `evidence`). Inputs are
-    expected clean (letters.typed_text). Works under embargo (a scheduled letter), as organizers import before launch.
-    """
-    _, key = email_normalize(email)
-    existing = Signature.objects.filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES).first()
-    if existing is not None:  # never a reminder email to someone who signed already (or twice in one file)
-        return existing, "already_signed"
-    result = signature_create(
-        letter=letter,
-        name=name,
-        email=email,
-        title=title,
-        organization_name=organization_name,
-        comment=comment,
-        source=Signature.Source.IMPORT,
-        send_email=not vouched,
-        check_rate_limits=False,
-        allow_embargoed=True,
-        at=at,
-    )
-    if result.outcome != "created":
-        return result.signature, "already_signed"
-    signature = result.signature
-    if signed_at is not None and signed_at < at:
-        Signature.objects.filter(pk=signature.pk).update(signed_at=signed_at)
-        signature.signed_at = signed_at
-    if vouched:
-        signature = signature_confirm(signature=signature, actor=verifier, at=at)
-        before = signature_state(signature)
-        if signature.hold_reason not in HOLDS_KEPT_WHEN_VOUCHED:
-            signature.hold_reason = ""
-        _signature_level_set(
-            signature=signature,
-            before=before,
-            level=VerificationLevel.VOUCHED,
-            method=VerificationRecord.Method.IMPORT,
-            evidence=evidence,
-            verifier=verifier,
-            at=at,
-        )
-    return signature, "created"
 
 
 @transaction.atomic

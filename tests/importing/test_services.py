@@ -139,21 +139,18 @@ def test_a_batch_that_fails_leaves_nothing_and_the_import_resumes(open_letter, o
     assert import_run_batch(signature_import_id=imp.pk, batch_rows=2) is True
     from importing import services
 
-    real = services.signature_create_imported
-    calls = {"n": 0}
+    real = services.signatures_import_bulk
 
-    def dies_on_second(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("worker killed")
-        return real(**kwargs)
+    def writes_then_dies(**kwargs):
+        real(**kwargs)  # Alan Turing's signature is written, then the worker dies before the batch commits
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "signature_create_imported", dies_on_second)
-    with pytest.raises(RuntimeError):  # Alan Turing's signature is written, then the batch dies at the next row
+    monkeypatch.setattr(services, "signatures_import_bulk", writes_then_dies)
+    with pytest.raises(RuntimeError):
         import_run_batch(signature_import_id=imp.pk, batch_rows=3)
     imp.refresh_from_db()
     assert (imp.rows_done, Signature.objects.count()) == (2, 2)
-    monkeypatch.setattr(services, "signature_create_imported", real)
+    monkeypatch.setattr(services, "signatures_import_bulk", real)
     imp = run_all(imp)
     assert (imp.status, imp.rows_created, Signature.objects.count()) == ("done", 4, 4)
     assert SignatureImportRow.objects.filter(signature_import=imp).count() == 5  # 4 created + the repeated address

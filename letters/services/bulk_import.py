@@ -1,0 +1,268 @@
+"""Many imported signatures at once: the set-based form of `letters.services.imports` for an import's batch.
+
+The rows written are those the one-by-one path writes — a signature, its `created` event and audit row, and then
+either its confirmation email (mode confirm) or its `confirmed` event (straight to level `vouched`), audit row and
+verification record (mode vouched) — in a few multi-row statements per batch. Organizations and people are linked
+by registry.bulk with the same rules as registry.services. Triggers keep export lines and the transparency-log
+queue as for any other signature. Holds an organizer's word does not lift (protected names, mixed scripts) are
+decided as at confirmation.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from letters.models import (
+    Letter,
+    OutboxMessage,
+    Signature,
+    SignatureEvent,
+    VerificationLevel,
+    VerificationRecord,
+)
+from letters.presentation import shown_organization_key
+from letters.services.outbox import outbox_message_build, outbox_send_after_commit
+from registry import tasks
+from registry.audit import actor_user, audit_event_build
+from registry.bulk import PersonEntry, organizations_link_bulk, people_for_emails_bulk
+from registry.emails import email_normalize
+from registry.models import AuditEvent
+from registry.normalize import is_mixed_script
+from registry.protected import protected_name_matcher
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportedSigner:
+    number: int  # the row in the file
+    name: str
+    email: str
+    title: str = ""
+    organization_name: str = ""
+    comment: str = ""
+    signed_at: datetime | None = None
+    evidence: str = ""
+
+
+def _event(
+    signature: Signature,
+    kind: str,
+    *,
+    at: datetime,
+    actor: Any,
+    before_visible: bool,
+    before_level: str,
+    data: dict[str, Any],
+) -> SignatureEvent:
+    visible = signature.is_visible
+    return SignatureEvent(
+        signature=signature,
+        letter_id=signature.letter_id,
+        kind=kind,
+        at=at,
+        actor=actor_user(actor),
+        visible_before=before_visible,
+        visible_after=visible,
+        level_before=before_level,
+        level_after=signature.verification_level,
+        organization_before=None,
+        organization_after=shown_organization_key(signature) if visible else None,
+        data=data,
+    )
+
+
+@transaction.atomic
+def signatures_import_bulk(
+    *, letter: Letter, signers: list[ImportedSigner], vouched: bool, verifier: Any, at: datetime
+) -> dict[int, tuple[Signature, str]]:
+    """{row number: (signature, "created" | "already_signed")} for every signer; a repeated address (in the letter
+    or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text)."""
+    assert letter.current_version_id is not None  # a letter that takes signatures has a text
+    normalized = {signer.number: email_normalize(signer.email) for signer in signers}
+    keys = {key for _, key in normalized.values()}
+    live = {
+        signature.email_key: signature
+        for signature in Signature.objects.filter(letter=letter, email_key__in=keys, status__in=Signature.LIVE_STATUSES)
+    }
+    results: dict[int, tuple[Signature, str]] = {}
+    fresh: list[ImportedSigner] = []
+    first_of: dict[str, ImportedSigner] = {}
+    for signer in signers:
+        key = normalized[signer.number][1]
+        if key in live or key in first_of:
+            continue
+        first_of[key] = signer
+        fresh.append(signer)
+    organizations = organizations_link_bulk(
+        names=[s.organization_name for s in fresh if s.organization_name and vouched], at=at
+    )
+    people: dict[str, Any] = {}
+    new_people: list[int] = []
+    if vouched:
+        people, new_people = people_for_emails_bulk(
+            entries=[
+                PersonEntry(
+                    email=normalized[s.number][0],
+                    email_key=normalized[s.number][1],
+                    name=s.name,
+                    title=s.title,
+                    organization=organizations.get(s.organization_name),
+                    organization_name=s.organization_name,
+                )
+                for s in fresh
+            ],
+            verified=False,
+            at=at,
+        )
+    protected = protected_name_matcher() if vouched else None
+    rows = []
+    for signer in fresh:
+        email, key = normalized[signer.number]
+        signature = Signature(
+            letter=letter,
+            version_id=letter.current_version_id,
+            name=signer.name,
+            title=signer.title,
+            organization_name=signer.organization_name,
+            organization=organizations.get(signer.organization_name),
+            email=email,
+            email_key=key,
+            comment=signer.comment,
+            source=Signature.Source.IMPORT,
+            signed_at=signer.signed_at if signer.signed_at and signer.signed_at < at else at,
+            emails_sent=0 if vouched else 1,
+        )
+        if vouched:
+            signature.person = people[key]
+            signature.status = Signature.Status.CONFIRMED
+            signature.confirmed_at = at
+            signature.verification_level = VerificationLevel.EMAIL  # raised to vouched with its record below
+            assert protected is not None
+            if protected(signer.name) is not None:
+                signature.hold_reason = Signature.HoldReason.PROTECTED_NAME
+            elif is_mixed_script(signer.name):
+                signature.hold_reason = Signature.HoldReason.MIXED_SCRIPT
+        rows.append(signature)
+    records: list[VerificationRecord] = []
+    if vouched:
+        records = [
+            VerificationRecord(
+                signature=signature,
+                level=VerificationLevel.VOUCHED,
+                method=VerificationRecord.Method.IMPORT,
+                evidence=signer.evidence,
+                verifier=actor_user(verifier),
+                verified_at=at,
+            )
+            for signer, signature in zip(fresh, rows, strict=True)
+        ]
+    created = _signatures_insert(rows, records)
+    events: list[SignatureEvent] = []
+    audits: list[AuditEvent] = []
+    for signature in created:
+        creation = SignatureEvent(
+            signature=signature,
+            letter_id=letter.pk,
+            kind=SignatureEvent.Kind.CREATED,
+            at=at,
+            data={"source": Signature.Source.IMPORT},
+        )
+        events.append(creation)
+        audits.append(
+            audit_event_build(
+                action="letters.signature.created", target=signature, data={"source": Signature.Source.IMPORT}, at=at
+            )
+        )
+    if vouched:
+        data = {"level": VerificationLevel.VOUCHED, "method": VerificationRecord.Method.IMPORT}
+        for signature in created:
+            events.append(
+                _event(
+                    signature,
+                    SignatureEvent.Kind.CONFIRMED,
+                    at=at,
+                    actor=verifier,
+                    before_visible=False,
+                    before_level=VerificationLevel.NONE,
+                    data=data,
+                )
+            )
+            audits.append(
+                audit_event_build(
+                    action="letters.signature.confirmed",
+                    target=signature,
+                    actor=verifier,
+                    data={**data, **({"hold_reason": signature.hold_reason} if signature.hold_reason else {})},
+                    at=at,
+                )
+            )
+    else:
+        messages = OutboxMessage.objects.bulk_create(
+            outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) for signature in created
+        )
+        for message in messages:
+            outbox_send_after_commit(message.pk)
+    SignatureEvent.objects.bulk_create(events)
+    AuditEvent.objects.bulk_create(audits)
+    if new_people:
+        transaction.on_commit(lambda: _duplicates_check(new_people))
+    by_key = {signature.email_key: signature for signature in created}
+    for signer in signers:
+        key = normalized[signer.number][1]
+        if key in live:
+            results[signer.number] = (live[key], "already_signed")
+        elif first_of[key] is signer:
+            results[signer.number] = (by_key[key], "created")
+        else:
+            results[signer.number] = (by_key[key], "already_signed")
+    return results
+
+
+def _next_ids(model: type[Any], count: int) -> list[int]:
+    """`count` ids from the table's own sequence (PostgreSQL), for rows that must point at each other on insert."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _signatures_insert(rows: list[Signature], records: list[VerificationRecord]) -> list[Signature]:
+    """Insert the signatures and their verification records (one each, when given), each pointing at the other.
+
+    A level above `email` needs its record (the database checks it on insert), and a record needs its signature.
+    On PostgreSQL both get their ids first and the records go in first (foreign keys are checked at commit); on
+    other databases the signatures go in at `email` and are raised with one UPDATE per row."""
+    if not records:
+        return Signature.objects.bulk_create(rows)
+    if connection.vendor == "postgresql":
+        for signature, record, signature_id, record_id in zip(
+            rows, records, _next_ids(Signature, len(rows)), _next_ids(VerificationRecord, len(rows)), strict=True
+        ):
+            signature.pk, record.pk = signature_id, record_id
+            record.signature_id = signature_id
+            signature.verification_id = record_id
+            signature.verification_level = VerificationLevel.VOUCHED
+        VerificationRecord.objects.bulk_create(records)
+        return Signature.objects.bulk_create(rows)
+    created = Signature.objects.bulk_create(rows)
+    for signature, record in zip(created, records, strict=True):
+        record.signature = signature
+    VerificationRecord.objects.bulk_create(records)
+    for signature, record in zip(created, records, strict=True):
+        signature.verification = record
+        signature.verification_level = VerificationLevel.VOUCHED
+    Signature.objects.bulk_update(created, ["verification", "verification_level"], batch_size=500)
+    return created
+
+
+def _duplicates_check(person_ids: list[int]) -> None:
+    try:
+        tasks.people_duplicates_check.apply_async((person_ids,), retry=False)
+    except Exception:  # broker down: an admin's duplicate scan (registry.duplicate_scans) still finds them
+        logger.warning("Could not enqueue the duplicate check for %d imported people", len(person_ids))
