@@ -198,3 +198,39 @@ def test_discard_drops_the_file(open_letter, organizer):
     import_discard(signature_import=imp, actor=organizer)
     imp.refresh_from_db()
     assert (imp.status, bytes(imp.content)) == ("discarded", b"")
+
+
+def test_vouching_does_not_lift_a_protected_name_or_mixed_script_hold(open_letter, organizer, start):
+    from registry.protected import protected_name_add
+
+    protected_name_add(name="Katie Moussouris")
+    data = (
+        "name,email\nDr. Katie Moussouris,fake@example.org\n"
+        "Аda Lovelace,cyrillic@example.org\n"  # a Cyrillic А
+        "Grace Hopper,g@example.org\n"
+    )
+    imp = upload(open_letter, organizer, data=data.encode()).signature_import
+    start(imp, "vouched", organizer)
+    holds = dict(Signature.objects.values_list("email_key", "hold_reason"))
+    assert holds == {"fake@example.org": "protected_name", "cyrillic@example.org": "mixed_script", "g@example.org": ""}
+    assert public_count(open_letter) == 1
+
+
+def test_the_bulk_matcher_agrees_with_protected_name_match(db):
+    from registry.protected import protected_name_add, protected_name_match, protected_name_matcher
+
+    for name in ("Katie Moussouris", "Katherine Johnson", "Jen Easterly"):
+        protected_name_add(name=name)
+    match = protected_name_matcher()
+    for name in (
+        "Katie Moussouris",
+        "Moussouris, Katie",
+        "Dr. Katie Moussouris",
+        "Kate Johnson",
+        "Katie Mousouris",
+        "Easterly Jen",
+        "Grace Hopper",
+        "Кatie Ⅿoussouris",
+        "",
+    ):
+        assert match(name) == protected_name_match(name), name
