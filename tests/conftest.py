@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 
 import pytest
@@ -101,3 +102,18 @@ def nvidia(db):
     organization_alias_add(organization=organization, name="NVIDIA Corporation")
     organization_domain_add(organization=organization, domain="nvidia.com")
     return organization
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The session's one Chromium (tests/web, tests/browser): Playwright's sync API allows one per thread."""
+    from tests.web.conftest import ARGS, CHROMIUM
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -1,4 +1,6 @@
-"""Real Chromium for browser tests: Debian's /usr/bin/chromium driven by Playwright; never a downloaded browser."""
+"""Real Chromium for browser tests: Debian's /usr/bin/chromium driven by Playwright; never a downloaded browser.
+
+The session's `browser` fixture is in tests/conftest.py, shared with tests/browser (one Playwright per session)."""
 
 import os
 from pathlib import Path
@@ -21,18 +23,6 @@ needs_chromium = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (make browsers installs it)"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield instance
-        instance.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
