@@ -1,0 +1,155 @@
+"""P7: an import of N rows end to end ÷ a raw COPY of the same file into a scratch table, in the same run; the
+worker's RSS growth; signing throughput while an import runs ÷ signing alone (gunicorn, as in P1).
+
+End to end = what an organizer's upload and the job do: parse, check every row with the signing rules, match
+organizations, find duplicates (preview), then the job's batches (organizations linked or created, people, signatures,
+events, audit rows, verification records, export lines and log queue by trigger). Counts are folded by beat from the
+events, as for any signature, and are not part of the timing.
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned_bench python -m bench.imports [--rows 100000]
+       [--mode vouched|confirm] [--signing-seconds 10]
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.run import Server, setup_django
+
+RESULTS = Path(__file__).resolve().parent / "results_p7.json"
+ORGANIZATIONS = ["Adobe", "NVIDIA Corporation", "Zoom", "Apple Inc.", "Meta", "Bugcrowd", "HackerOne", "Google"]
+
+
+def spreadsheet(rows: int, seed: int = 7) -> bytes:
+    """A signers' file like an organizer's: names, addresses, titles, a few hundred organizations, some typos."""
+    rng = random.Random(seed)
+    given = ["Ada", "Grace", "Alan", "Katie", "Casey", "Alex", "Jen", "Chris", "Dan", "Eva", "Lin", "Omar", "Priya"]
+    family = ["Lovelace", "Hopper", "Turing", "Moussouris", "Ellis", "Rice", "Easterly", "Wysopal", "Kaminsky"]
+    organizations = ORGANIZATIONS + [f"Security Lab {i}" for i in range(400)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Email", "Title", "Organization", "Signed at"])
+    for n in range(rows):
+        name = f"{rng.choice(given)} {rng.choice(family)}-{n}"
+        writer.writerow([name, f"signer{n}@example{n % 97}.org", "Security Engineer", rng.choice(organizations), ""])
+    return out.getvalue().encode()
+
+
+def copy_seconds(data: bytes) -> float:
+    """A raw COPY of the same bytes into a scratch table: the floor any import is measured against."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_import_scratch")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_import_scratch (name text, email text, title text, organization text, "
+            "signed_at text)"
+        )
+        started = time.perf_counter()
+        with cursor.cursor.copy("COPY bench_import_scratch FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            copy.write(data)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_import_scratch")
+    return elapsed
+
+
+def import_seconds(data: bytes, mode: str, tag: str) -> dict:
+    from importing.models import SignatureImport
+    from importing.services import import_run, import_upload
+    from letters.models import Letter, Signature
+    from letters.services.letters import letter_create
+    from letters.services.lifecycle import letter_open
+    from tests.factories import UserFactory
+
+    letter = letter_create(slug=f"bench-import-{tag}", title="P7", body="Text.", created_by=None)
+    letter_open(letter=letter, actor=None)
+    letter = Letter.objects.get(pk=letter.pk)
+    user = UserFactory(username=f"bench-importer-{tag}")
+    process = psutil.Process()
+    rss_before = process.memory_info().rss
+    started = time.perf_counter()
+    uploaded = import_upload(letter=letter, data=data, filename="signers.csv", actor=user)
+    previewed = time.perf_counter()
+    SignatureImport.objects.filter(pk=uploaded.signature_import.pk).update(status="queued", mode=mode)
+    import_run(signature_import_id=uploaded.signature_import.pk)
+    finished = time.perf_counter()
+    rss_after = process.memory_info().rss
+    done = SignatureImport.objects.get(pk=uploaded.signature_import.pk)
+    return {
+        "seconds": round(finished - started, 2),
+        "preview_seconds": round(previewed - started, 2),
+        "job_seconds": round(finished - previewed, 2),
+        "rows_per_second": round(len(uploaded.preview.rows) / (finished - started), 1) if uploaded.preview else None,
+        "created": done.rows_created,
+        "signatures": Signature.objects.filter(letter=letter).count(),
+        "rss_growth_mb": round((rss_after - rss_before) / 1e6, 1),
+    }
+
+
+def signing_rps(server: Server, seconds: float, clients: int = 16) -> float:
+    from bench.load import load
+
+    url = f"{server.url}/api/v1/letters/bench-sign/signatures/"
+    return load(url, method="POST", body="sign", clients=clients, seconds=seconds, expect=(202,)).rps
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--mode", default="vouched", choices=["vouched", "confirm"])
+    parser.add_argument("--signing-seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    database_url = os.environ["DATABASE_URL"]
+    setup_django(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from letters.models import Letter
+
+    if not Letter.objects.filter(slug="bench-sign").exists():
+        call_command("bench_seed", signatures=0, letter="bench-sign", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    data = spreadsheet(args.rows)
+    tag = str(time.time_ns())
+    copies = [copy_seconds(data) for _ in range(3)]
+    copy_best = min(copies)
+    result: dict = {"rows": args.rows, "mode": args.mode, "file_mb": round(len(data) / 1e6, 2)}
+    result["copy_seconds"] = round(copy_best, 3)
+    result["import"] = import_seconds(data, args.mode, tag)
+    result["import_over_copy"] = round(result["import"]["seconds"] / copy_best, 1)
+    if args.signing_seconds > 0:
+        server = Server(database_url)
+        try:
+            signing_rps(server, 2)  # warm up
+            alone = signing_rps(server, args.signing_seconds)
+            during: dict = {}
+            worker = threading.Thread(
+                target=lambda: during.update(import_seconds(spreadsheet(args.rows, seed=8), args.mode, tag + "b"))
+            )
+            worker.start()
+            time.sleep(1.0)
+            while_importing = signing_rps(server, args.signing_seconds)
+            worker.join()
+            result["signing"] = {
+                "alone_rps": round(alone, 1),
+                "during_import_rps": round(while_importing, 1),
+                "ratio": round(while_importing / alone, 3) if alone else None,
+                "import_during_seconds": during.get("seconds"),
+            }
+        finally:
+            server.stop()
+    result["target"] = "import ÷ COPY ≤ 10× (guide: ≤ 30 s on 2 cores); RSS growth < 200 MB; signing during ≥ 0.8"
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
