@@ -265,3 +265,13 @@ def test_dashboard_counts_by_status_level_and_version(open_letter, run_on_commit
         "awaiting_reconsent": 1,
     }
     assert ada.pk
+
+
+def test_the_export_follows_a_reconsent_to_the_new_version(open_letter, run_on_commit, mailoutbox):
+    ada, _, _ = three_signers(open_letter)
+    run_on_commit(lambda: letter_version_publish(letter=open_letter, body=NEW_TEXT, kind="material"))
+    Client().post(f"/reconsent/{reconsent_token(mailoutbox, 'ada@example.org')}/")
+    lines = b"".join(Client().get(f"/api/v1/letters/{open_letter.slug}/export.csv").streaming_content).decode()
+    rows = {line.split(",")[0]: line.split(",")[-1] for line in lines.splitlines() if not line.startswith("#")}
+    assert rows[ada.public_id] == "2"
+    assert sorted(rows.values()) == ["1", "2", "version"]
