@@ -29,6 +29,8 @@ from registry.audit import Actor, audit_log
 from registry.emails import email_normalize
 
 TOKEN_BYTES = 32  # 256 bits
+# Live invitations a letter may have at once: each is an email to an address the owner typed.
+PENDING_INVITATIONS_MAX = 50
 LAST_OWNER_MESSAGE = "A letter keeps at least one owner: make another member owner first."
 INVITATION_INVALID_MESSAGE = "This invitation link is not valid."
 
@@ -194,6 +196,15 @@ def organizer_invitation_create(
         errors["role"] = [f"Choose one of: {', '.join(ROLE_VALUES)}."]
     if errors:
         raise ValidationError(errors)
+    live = OrganizerInvitation.objects.filter(letter=letter, accepted_at=None, revoked_at=None, expires_at__gt=now)
+    if live.exclude(email_key=key).count() >= PENDING_INVITATIONS_MAX:
+        raise ValidationError(
+            {
+                "email": [
+                    f"This letter has {PENDING_INVITATIONS_MAX} pending invitations: revoke some before sending more."
+                ]
+            }
+        )
     if _is_member_by_email(letter, key):
         raise ValidationError({"email": ["Someone with this address is already a member of this letter."]})
     pending = OrganizerInvitation.objects.filter(letter=letter, email_key=key, accepted_at=None, revoked_at=None)

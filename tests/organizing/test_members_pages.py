@@ -129,3 +129,9 @@ def test_the_members_page_is_404_for_a_member_of_another_letter(letter, other_le
     stranger = member(other_letter, "owner", second_factor=True)
     assert browser(stranger).get(PAGE).status_code == 404
     assert re.search("owner@example.org", browser(stranger).get(PAGE).content.decode()) is None
+
+
+def test_a_member_without_a_second_factor_sees_the_banner_and_one_with_it_does_not(letter, owner):
+    viewer = member(letter, "viewer", username="viewer")
+    assert 'data-testid="second-factor-banner"' in browser(viewer).get(PAGE).content.decode()
+    assert 'data-testid="second-factor-banner"' not in browser(owner).get(PAGE).content.decode()

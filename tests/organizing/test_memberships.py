@@ -386,3 +386,17 @@ def test_signing_in_is_needed_to_accept(letter, owner):
     issued = invite(letter, owner)
     with pytest.raises(PermissionDenied):
         organizer_invitation_accept(token=issued.token, user=AnonymousUser())
+
+
+def test_a_letter_has_a_cap_on_live_invitations(letter, owner, monkeypatch):
+    from organizing import services
+
+    monkeypatch.setattr(services, "PENDING_INVITATIONS_MAX", 2)
+    invite(letter, owner, email="one@example.org")
+    invite(letter, owner, email="two@example.org")
+    with pytest.raises(ValidationError) as raised:
+        invite(letter, owner, email="three@example.org")
+    assert raised.value.message_dict == {
+        "email": ["This letter has 2 pending invitations: revoke some before sending more."]
+    }
+    assert OrganizerInvitation.objects.count() == 2

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from letters.models import Letter
 from organizing.models import Role
-from organizing.permissions import MANAGE_MEMBERS, VIEW_LETTER, can, member_role
+from organizing.permissions import MANAGE_MEMBERS, VIEW_LETTER, can, member_role, second_factor_recommended
 from organizing.selectors import (
     invitation_by_token,
     invitation_of_letter,
@@ -70,6 +70,7 @@ def _members_page(
         "role": member_role(request.user, letter),
         "roles": Role.choices,
         "invite": invite or InviteForm(),
+        "second_factor_recommended": second_factor_recommended(request.user),
     }
     return render(request, "web/manage/members.html", context, status=status)
 
