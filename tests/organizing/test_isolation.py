@@ -16,7 +16,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from importing.models import SignatureImport
+from importing.invitations import signer_invitation_create
+from importing.models import SignatureImport, SignerInvitation
 from importing.services import import_upload
 from letters.models import Letter, Signature, SignatureEvent
 from organizing.models import Membership, OrganizerInvitation
@@ -37,6 +38,8 @@ B_SECRETS = (
     "Imported Ivo",
     "ivo@b.example",
     "b-founders.csv",
+    "Invited Ines",
+    "ines@b.example",
 )
 IMPORT_CSV = b"Name,Email\nImported Ivo,ivo@b.example\n"
 
@@ -65,6 +68,7 @@ class World:
     b_membership: Membership
     b_invitation: OrganizerInvitation
     b_import: SignatureImport
+    b_signer_invitation: SignerInvitation
 
 
 @pytest.fixture
@@ -82,7 +86,10 @@ def world(db) -> World:
         letter=b, email="invitee@b.example", role=Membership.Role.EDITOR, actor=b_owner
     ).invitation
     b_import = import_upload(letter=b, data=IMPORT_CSV, filename="b-founders.csv", actor=b_owner).signature_import
-    return World(a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import)
+    b_signer_invitation = signer_invitation_create(
+        letter=b, name="Invited Ines", email="ines@b.example", actor=b_owner
+    ).invitation
+    return World(a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import, b_signer_invitation)
 
 
 FUTURE = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
@@ -91,7 +98,9 @@ FUTURE = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
 @dataclass(frozen=True)
 class Case:
     method: str
-    url: str  # formatted with the world: {a}, {b}, {b_sig}, {b_held}, {b_member}, {b_invitation}, {b_import}
+    url: (
+        str  # formatted with the world: {a}, {b}, {b_sig}, {b_held}, {b_member}, {b_invitation}, {b_import}, {b_signer}
+    )
     data: dict[str, Any] | None = None
     expect: int = 404  # 200: the answer is about A (or the user's own letters) and holds nothing of B
     json: bool = True
@@ -134,6 +143,9 @@ def _moderation_page(action: str) -> list[Case]:
 
 IMPORT_API = "api/v1/manage/letters/<slug:slug>/imports/<public_id:import_id>/"
 IMPORT_PAGE = "manage/<slug:slug>/imports/<str:import_id>/"
+SIGNER_API = "api/v1/manage/letters/<slug:slug>/signer-invitations/"
+SIGNER_PAGE = "manage/<slug:slug>/signer-invitations/"
+INVITE = {"name": "Someone New", "email": "new@a.example"}
 # The same words whether the letter or object exists elsewhere or nowhere.
 NOT_FOUND = {"Not found.", "No such letter.", "No such import.", "No such member.", "No such invitation."}
 CASES: dict[str, list[Case]] = {
@@ -283,6 +295,33 @@ CASES: dict[str, list[Case]] = {
         ask("get", "/manage/{b}/imports/{b_import}/rejected.csv", json=False),
         ask("get", "/manage/{a}/imports/{b_import}/rejected.csv", json=False),
     ],
+    # Signer invitations (issue 15)
+    SIGNER_API: [
+        ask("get", "/api/v1/manage/letters/{b}/signer-invitations/"),
+        ask("post", "/api/v1/manage/letters/{b}/signer-invitations/", INVITE),
+        ask("get", "/api/v1/manage/letters/{a}/signer-invitations/?letter={b}&invitation={b_signer}", expect=200),
+    ],
+    SIGNER_API + "<public_id:invitation_id>/revoke": [
+        ask("post", "/api/v1/manage/letters/{b}/signer-invitations/{b_signer}/revoke"),
+        ask("post", "/api/v1/manage/letters/{a}/signer-invitations/{b_signer}/revoke"),
+    ],
+    SIGNER_API + "<public_id:invitation_id>/remind": [
+        ask("post", "/api/v1/manage/letters/{b}/signer-invitations/{b_signer}/remind"),
+        ask("post", "/api/v1/manage/letters/{a}/signer-invitations/{b_signer}/remind"),
+    ],
+    SIGNER_PAGE: [
+        ask("get", "/manage/{b}/signer-invitations/", json=False),
+        ask("post", "/manage/{b}/signer-invitations/", INVITE, json=False),
+        ask("get", "/manage/{a}/signer-invitations/?letter={b}&invitation={b_signer}", expect=200, json=False),
+    ],
+    SIGNER_PAGE + "<str:invitation_id>/revoke/": [
+        ask("post", "/manage/{b}/signer-invitations/{b_signer}/revoke/", json=False),
+        ask("post", "/manage/{a}/signer-invitations/{b_signer}/revoke/", json=False),
+    ],
+    SIGNER_PAGE + "<str:invitation_id>/remind/": [
+        ask("post", "/manage/{b}/signer-invitations/{b_signer}/remind/", json=False),
+        ask("post", "/manage/{a}/signer-invitations/{b_signer}/remind/", json=False),
+    ],
     # Pages
     "manage/": [ask("get", "/manage/", expect=200, json=False)],
     "manage/new/": [ask("get", "/manage/new/", expect=200, json=False)],
@@ -342,6 +381,7 @@ def _fill(text: str, w: World) -> str:
         b_member=w.b_membership.pk,
         b_invitation=w.b_invitation.public_id,
         b_import=w.b_import.public_id,
+        b_signer=w.b_signer_invitation.public_id,
     )
 
 
@@ -356,6 +396,10 @@ def _snapshot(w: World) -> tuple:
         SignatureEvent.objects.filter(letter=b).count(),
         sorted(SignatureImport.objects.filter(letter=b).values_list("pk", "status", "mapping", "rows_done")),
         SignatureImport.objects.count(),
+        sorted(
+            SignerInvitation.objects.filter(letter=b).values_list("pk", "token_hash", "reminders_sent", "revoked_at")
+        ),
+        SignerInvitation.objects.count(),
     )
 
 
@@ -474,6 +518,24 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     IMPORT_PAGE + "discard/": (EDIT, ask("post", "/manage/{a}/imports/none/discard/", json=False)),
     IMPORT_PAGE + "undo/": (EDIT, ask("post", "/manage/{a}/imports/none/undo/", json=False)),
     IMPORT_PAGE + "rejected.csv": (EDIT, ask("get", "/manage/{a}/imports/none/rejected.csv", json=False)),
+    SIGNER_API: (EDIT, ask("post", "/api/v1/manage/letters/{a}/signer-invitations/", INVITE)),
+    SIGNER_API + "<public_id:invitation_id>/revoke": (
+        EDIT,
+        ask("post", "/api/v1/manage/letters/{a}/signer-invitations/none/revoke"),
+    ),
+    SIGNER_API + "<public_id:invitation_id>/remind": (
+        EDIT,
+        ask("post", "/api/v1/manage/letters/{a}/signer-invitations/none/remind"),
+    ),
+    SIGNER_PAGE: (EDIT, ask("post", "/manage/{a}/signer-invitations/", INVITE, json=False)),
+    SIGNER_PAGE + "<str:invitation_id>/revoke/": (
+        EDIT,
+        ask("post", "/manage/{a}/signer-invitations/none/revoke/", json=False),
+    ),
+    SIGNER_PAGE + "<str:invitation_id>/remind/": (
+        EDIT,
+        ask("post", "/manage/{a}/signer-invitations/none/remind/", json=False),
+    ),
     "manage/<slug:slug>/": (ALL, None),
     "manage/<slug:slug>/edit/": (
         EDIT,
