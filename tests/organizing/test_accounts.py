@@ -183,3 +183,19 @@ def test_login_failures_are_throttled(client):
     ]
     assert all("Too many failed login attempts" not in answer for answer in answers[:5])
     assert "Too many failed login attempts" in answers[5]
+
+
+def test_the_admin_login_goes_through_the_two_factor_login(client):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory(username="admin-2fa", email="admin@example.org")
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    TOTP.activate(staff, generate_totp_secret())
+    page = client.get("/admin/login/?next=/admin/")
+    assert page.status_code == 302 and page["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    posted = client.post("/admin/login/", {"username": "admin-2fa", "password": "correct horse battery staple"})
+    assert posted.status_code == 302 and "_auth_user_id" not in client.session
+    login = client.post("/accounts/login/", {"login": staff.email, "password": "correct horse battery staple"})
+    assert login["Location"] == "/accounts/2fa/authenticate/" and "_auth_user_id" not in client.session
