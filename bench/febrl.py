@@ -51,14 +51,11 @@ def person_records_in_memory(records: list[FebrlRecord], variant: str):
 
 def scan_in_memory(people, chunks: int = 8) -> set[tuple[int, int]]:
     """What `dedup_scan_chunk` computes for every chunk, without the database."""
-    from registry.duplicate_matching import blocking_keys, find_duplicates
-    from registry.duplicate_scans import chunk_of
+    from registry.duplicate_matching import find_duplicates
 
     found: set[tuple[int, int]] = set()
-    all_keys = {key for person in people for key in blocking_keys(person)}
     for chunk in range(chunks):
-        keys = {key for key in all_keys if chunk_of(key, chunks) == chunk}
-        found |= {(m.a, m.b) for m in find_duplicates(people, only_block_keys=keys)}
+        found |= {(m.a, m.b) for m in find_duplicates(people, chunk=(chunk, chunks))}
     return found
 
 

@@ -1,5 +1,6 @@
 """Admin review for the registry: duplicate queue (compare, merge, dismiss), organization candidates, scans."""
 
+import re
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -18,6 +19,17 @@ from registry.services import (
     organization_candidate_link,
     organization_domain_add,
 )
+
+_WEIGHT = re.compile(r"^(?P<text>.*) \((?P<weight>[+-]\d+\.\d)\)$")
+
+
+def evidence_rows(reasons: list[str]) -> list[tuple[str, str]]:
+    """Each stored reason as (evidence, weight in bits); reasons written before weights existed get "—"."""
+    rows = []
+    for reason in reasons:
+        found = _WEIGHT.match(reason)
+        rows.append((found["text"], found["weight"]) if found else (reason, "—"))
+    return rows
 
 
 def _person_rows(person):
@@ -82,12 +94,18 @@ class DuplicateReviewMixin(ReviewMixinBase):
         labels = ["Name", "Public id", "Emails", "Affiliations", "Signatures"]
         rows = zip(labels, _person_rows(obj.person_a), _person_rows(obj.person_b), strict=True)
         table = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)
-        reasons = format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons))
+        evidence = format_html_join(
+            "", '<tr><td>{}</td><td style="text-align:right">{}</td></tr>', evidence_rows(obj.reasons)
+        )
         return format_html(
-            "<table><tr><th></th><th>A (survives a merge)</th><th>B</th></tr>{}</table><p>Why:</p><ul>{}</ul>"
+            "<table><tr><th></th><th>A (survives a merge)</th><th>B</th></tr>{}</table>"
+            "<p>Why (each piece of evidence with its weight in bits; a pair is proposed when they add up to the "
+            "threshold; match probability {}):</p>"
+            "<table><tr><th>Evidence</th><th>Weight</th></tr>{}</table>"
             '<p><a class="button" href="{}">Merge or dismiss…</a></p>',
             table,
-            reasons,
+            f"{obj.score:.2f}",
+            evidence,
             reverse("admin:registry_duplicatecandidate_decide", args=[obj.pk]),
         )
 

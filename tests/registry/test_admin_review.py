@@ -86,6 +86,28 @@ def test_duplicate_queue_shows_a_side_by_side_comparison_with_reasons(staff_clie
     assert page.status_code == 200
     for text in ["Side by side", "Katherine Lindqvist", "Katie Lindqvist", "k.lindqvist@adobe.example"]:
         assert text in body
+    assert '<tr><td>surname identical</td><td style="text-align:right">—</td></tr>' in body  # written before weights
+
+
+def test_duplicate_page_shows_each_piece_of_evidence_with_its_weight(staff_client):
+    candidate = DuplicateCandidate.objects.create(
+        person_a=PersonFactory(),
+        person_b=PersonFactory(),
+        score=0.98,
+        reasons=[
+            "given name katherine ≈ katie (nickname) (+5.6)",
+            "same organization Adobe (+6.2)",
+            "total +18.7 (threshold +11.5)",
+        ],
+    )
+    body = staff_client.get(reverse("admin:registry_duplicatecandidate_decide", args=[candidate.pk])).content.decode()
+    for evidence, weight in [
+        ("given name katherine ≈ katie (nickname)", "+5.6"),
+        ("same organization Adobe", "+6.2"),
+        ("total +18.7 (threshold +11.5)", "—"),
+    ]:
+        assert f'<tr><td>{evidence}</td><td style="text-align:right">{weight}</td></tr>' in body
+    assert "match probability 0.98" in body
 
 
 def test_duplicate_queue_merge_and_dismiss_actions(staff_client, candidate):

@@ -1,7 +1,10 @@
 import pytest
 
+from bench.febrl_data import febrl_records
+from registry.duplicate_matching import find_duplicates
 from registry.duplicate_scans import dedup_scan_chunk, dedup_scan_start, person_duplicates_check, person_records
-from registry.models import DedupScan, DuplicateCandidate, Person
+from registry.models import DedupScan, DuplicateCandidate, OrganizationAlias, OrganizationDomain, Person
+from registry.services import organization_link, person_for_confirmed_email
 from tests.factories import PersonEmailFactory, PersonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +29,10 @@ def test_confirming_a_signature_checks_that_person_for_duplicates(sign, django_c
     assert candidate.person_a_id < candidate.person_b_id
     assert candidate.status == DuplicateCandidate.Status.OPEN
     assert candidate.reasons == [
-        "same organization Luta Security",
-        "Katherine ≈ Katie (nickname or spelling)",
-        "surname identical",
+        "given name katherine ≈ katie (nickname) (+5.6)",
+        "surname moussouris identical (+7.0)",
+        "same organization Luta Security (+6.2)",
+        "total +18.7 (threshold +11.5)",
     ]
 
 
@@ -57,14 +61,23 @@ def test_a_dismissed_pair_is_not_reopened_by_a_later_scan():
     assert DuplicateCandidate.objects.get().status == DuplicateCandidate.Status.DISMISSED
 
 
-def test_person_records_carry_emails_and_organizations(nvidia):
+def test_person_records_carry_emails_organizations_aliases_reviews_and_verified_domains(nvidia):
     person = PersonFactory(display_name="Ada Lovelace")
     PersonEmailFactory(person=person, email="ada@nvidia.com", email_key="ada@nvidia.com")
     person.affiliations.create(organization=nvidia, organization_name="Nvidia")
+    OrganizationAlias.objects.create(organization=nvidia, name="NVDA", name_key="nvda")
+    OrganizationDomain.objects.update_or_create(
+        domain="nvidia.com", defaults={"organization": nvidia, "verified": True}
+    )
     [record] = person_records([person])
     assert (record.email_keys, record.organizations, record.domains) == (
         frozenset({"ada@nvidia.com"}),
         {nvidia.pk: "Nvidia"},
+        frozenset({"nvidia.com"}),
+    )
+    assert (record.aliases, record.reviewed, record.verified_domains) == (
+        {nvidia.pk: ("NVDA", "NVIDIA Corporation")},
+        frozenset({nvidia.pk}),
         frozenset({"nvidia.com"}),
     )
 
@@ -105,3 +118,27 @@ def test_merged_people_are_left_out_of_scans():
     Person.objects.filter(pk=b.pk).update(merged_into=a)
     scan = DedupScan.objects.create(chunks_total=1)
     assert dedup_scan_chunk(scan_id=scan.pk, chunk=0, chunks=1) == 0
+
+
+def test_the_check_at_confirmation_finds_exactly_what_a_whole_scan_finds_for_that_person_on_febrl():
+    sample = febrl_records("febrl3")[:250]
+    people = {}
+    for record in sample:
+        organization = organization_link(name=record.suburb) if record.suburb else None
+        person = person_for_confirmed_email(
+            email=f"febrl{record.id}@gmail.com",
+            email_key=f"febrl{record.id}@gmail.com",
+            name=record.name or "?",
+            organization=organization,
+            organization_name=record.suburb,
+        )
+        people[person.pk] = record
+    whole = {(m.a, m.b) for m in find_duplicates(person_records())}
+    assert len(whole) > 8
+    checked = [pk for pk in people if any(pk in pair for pair in whole)][:10] + list(people)[:3]
+    for pk in checked:
+        DuplicateCandidate.objects.all().delete()
+        person_duplicates_check(person_id=pk)
+        assert set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id")) == {
+            pair for pair in whole if pk in pair
+        }

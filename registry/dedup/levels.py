@@ -1,0 +1,343 @@
+"""Comparison levels (Fellegi–Sunter): each comparison of two records falls in one level, each level has a weight.
+
+Two ways to the same levels: `pair_levels` for one pair (explanations, the naive loop, records with several
+organizations) and `block_levels` for every pair of a block at once (rapidfuzz `cdist` and numpy). They use the same
+library calls and thresholds, and weights are whole centibits, so both give the same total to the unit.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from registry.dedup.records import PersonRecord
+
+# Name comparisons (given name, surname, and "cross" for a swapped order): most to least similar, then missing.
+NAME_LEVELS = ("exact", "nickname", "initial", "one_edit", "jw92", "jw85", "jw75", "different", "missing")
+ORG_LEVELS = ("same", "acronym", "similar", "fuzzy", "different", "different_reviewed", "missing")
+DOMAIN_LEVELS = ("same", "different", "different_verified", "missing")
+NL = {name: i for i, name in enumerate(NAME_LEVELS)}
+OL = {name: i for i, name in enumerate(ORG_LEVELS)}
+DL = {name: i for i, name in enumerate(DOMAIN_LEVELS)}
+
+
+def name_level(x: str, y: str, groups_x: frozenset[int] = frozenset(), groups_y: frozenset[int] = frozenset()) -> int:
+    if not x or not y:
+        return NL["missing"]
+    if x == y:
+        return NL["exact"]
+    if groups_x & groups_y:
+        return NL["nickname"]
+    if len(x) == 1 or len(y) == 1:
+        return NL["initial"] if x[0] == y[0] else NL["different"]
+    if OSA.distance(x, y) <= 1:
+        return NL["one_edit"]
+    jw = JaroWinkler.similarity(x, y)
+    return NL["jw92"] if jw >= 0.92 else NL["jw85"] if jw >= 0.85 else NL["jw75"] if jw >= 0.75 else NL["different"]
+
+
+class _Column:
+    """One text field of every record, with what the level rules need of it, gathered for pairs by index."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.text = np.array(values, dtype=object)
+        self.length = np.fromiter((len(v) for v in values), dtype=np.int32, count=len(values))
+        self.first = np.array([v[:1] for v in values], dtype=object)
+
+
+def cross_level(x: str, y: str) -> int:
+    """A given name against a surname (swapped order): exact, one edit, or not at all (Jaro-Winkler bands between
+    a given name and a surname say little, and cost a comparison per pair)."""
+    if not x or not y:
+        return NL["missing"]
+    if x == y:
+        return NL["exact"]
+    if len(x) > 1 and len(y) > 1 and abs(len(x) - len(y)) <= 1 and OSA.distance(x, y) <= 1:
+        return NL["one_edit"]
+    return NL["different"]
+
+
+def _cross_levels(xs: "_Column", left: np.ndarray, ys: "_Column", right: np.ndarray) -> np.ndarray:
+    x, y = xs.text[left], ys.text[right]
+    lx, ly = xs.length[left], ys.length[right]
+    missing = (lx == 0) | (ly == 0)
+    exact = x == y
+    near = ~(missing | exact) & (lx > 1) & (ly > 1) & (np.abs(lx - ly) <= 1)
+    edits = np.full(len(x), 2, dtype=np.int32)
+    if near.any():
+        edits[near] = process.cpdist(x[near], y[near], scorer=OSA.distance, dtype=np.int32, workers=1)
+    return np.select(
+        [missing, exact, edits <= 1], [NL["missing"], NL["exact"], NL["one_edit"]], default=NL["different"]
+    ).astype(np.int8)
+
+
+def _name_levels(xs: _Column, left: np.ndarray, ys: _Column, right: np.ndarray, nick: np.ndarray | None) -> np.ndarray:
+    """`name_level` of xs[left[n]] against ys[right[n]] for every n at once."""
+    x, y = xs.text[left], ys.text[right]
+    lx, ly = xs.length[left], ys.length[right]
+    missing = (lx == 0) | (ly == 0)
+    exact = x == y
+    one = (lx == 1) | (ly == 1)
+    first = xs.first[left] == ys.first[right]
+    # String distances only where the cheaper rules leave the level open (one edit needs lengths one apart).
+    open_ = ~(missing | exact | one)
+    edits = np.full(len(x), 2, dtype=np.int32)
+    near = open_ & (np.abs(lx - ly) <= 1)
+    if near.any():
+        edits[near] = process.cpdist(x[near], y[near], scorer=OSA.distance, dtype=np.int32, workers=1)
+    jw = np.zeros(len(x), dtype=np.float64)
+    rest = open_ & (edits > 1)
+    if rest.any():
+        jw[rest] = process.cpdist(x[rest], y[rest], scorer=JaroWinkler.similarity, dtype=np.float64, workers=1)
+    conditions = [missing, exact]
+    choices = [NL["missing"], NL["exact"]]
+    if nick is not None:
+        conditions.append(nick)
+        choices.append(NL["nickname"])
+    conditions += [one & first, one, edits <= 1, jw >= 0.92, jw >= 0.85, jw >= 0.75]
+    choices += [NL["initial"], NL["different"], NL["one_edit"], NL["jw92"], NL["jw85"], NL["jw75"]]
+    return np.select(conditions, choices, default=NL["different"]).astype(np.int8)
+
+
+def org_level(a: PersonRecord, b: PersonRecord) -> int:
+    if not a.organizations or not b.organizations:
+        return OL["missing"]
+    if set(a.organizations) & set(b.organizations):
+        return OL["same"]
+    if a.reviewed.intersection(a.organizations) and b.reviewed.intersection(b.organizations):
+        return OL["different_reviewed"]  # two organizations staff reviewed as distinct
+    best = OL["different"]
+    for names_a in a.org_names.values():
+        for names_b in b.org_names.values():
+            for x in names_a:
+                for y in names_b:
+                    best = min(best, _org_name_level(x.key, y.key, x.compact, y.compact, x.short, y.short))
+    return best
+
+
+def _org_name_level(kx: str, ky: str, cx: str, cy: str, sx: frozenset[str], sy: frozenset[str]) -> int:
+    if cx == cy:
+        return OL["similar"]
+    if cx in sy or cy in sx:
+        return OL["acronym"]
+    jw = JaroWinkler.similarity(kx, ky)
+    return OL["similar"] if jw >= 0.92 else OL["fuzzy"] if jw >= 0.80 else OL["different"]
+
+
+def domain_level(a: PersonRecord, b: PersonRecord) -> int:
+    if not a.domains or not b.domains:
+        return DL["missing"]
+    if a.domains & b.domains:
+        return DL["same"]
+    if a.verified_domains and b.verified_domains:
+        return DL["different_verified"]
+    return DL["different"]
+
+
+class Frequencies:
+    """How common each given name, surname and organization is among the records compared (term frequencies): an
+    exact match on a rare value weighs more than the average exact match, on a common one less (Splink's term
+    frequency adjustment). Estimates are shrunk towards the training average by TF_PSEUDO pseudo-records, so a
+    handful of records moves them little."""
+
+    def __init__(self, records: list[PersonRecord]) -> None:
+        self.total = len(records)
+        self.counts: dict[str, Counter[str | int]] = {"given": Counter(), "surname": Counter(), "org": Counter()}
+        for record in records:
+            if record.given:
+                self.counts["given"][record.given] += 1
+            if record.surname:
+                self.counts["surname"][record.surname] += 1
+            self.counts["org"].update(list(record.organizations))
+        self._cache: dict[tuple[str, str | int], int] = {}
+
+    def adjust(self, kind: str, value: str | int, weights) -> int:
+        if not value:
+            return 0
+        cached = self._cache.get((kind, value))
+        if cached is None:
+            u0 = weights.TF_U[("given", "surname", "org").index(kind)]
+            u = (self.counts[kind][value] + TF_PSEUDO * u0) / (self.total + TF_PSEUDO)
+            cached = max(-TF_CAP, min(TF_CAP, round(100 * math.log2(u0 / u))))
+            self._cache[(kind, value)] = cached
+        return cached
+
+
+TF_PSEUDO = 1000
+TF_CAP = 600  # centibits either way
+
+
+@dataclass(frozen=True)
+class PairLevels:
+    given: int
+    surname: int
+    swapped: bool  # compared given name to surname and back
+    spaced: bool  # the same letters with spaces elsewhere ("wil liam smith")
+    organization: int
+    domain: int
+    tf_given: int = 0  # term-frequency adjustments of exact matches (straight order only)
+    tf_surname: int = 0
+    tf_org: int = 0
+
+
+def pair_levels(a: PersonRecord, b: PersonRecord, weights, freq: Frequencies | None = None) -> PairLevels:
+    """The levels of one pair; of the two name orientations, the one with more weight."""
+    given = name_level(a.given, b.given, a.given_groups, b.given_groups)
+    surname = name_level(a.surname, b.surname)
+    tf_given = freq.adjust("given", a.given, weights) if freq and given == NL["exact"] else 0
+    tf_surname = freq.adjust("surname", a.surname, weights) if freq and surname == NL["exact"] else 0
+    straight = weights.GIVEN[given] + weights.SURNAME[surname] + tf_given + tf_surname
+    cross_1, cross_2 = cross_level(a.given, b.surname), cross_level(a.surname, b.given)
+    swapped = weights.CROSS[cross_1] + weights.CROSS[cross_2] > straight
+    spaced = _spaced(a, b) and not (given == surname == NL["exact"])
+    organization = org_level(a, b)
+    shared = set(a.organizations) & set(b.organizations)
+    tf_org = max((freq.adjust("org", o, weights) for o in shared), default=0) if freq else 0
+    return PairLevels(
+        given=cross_1 if swapped else given,
+        surname=cross_2 if swapped else surname,
+        swapped=swapped,
+        spaced=spaced,
+        organization=organization,
+        domain=domain_level(a, b),
+        tf_given=0 if swapped or spaced else tf_given,
+        tf_surname=0 if swapped or spaced else tf_surname,
+        tf_org=tf_org if organization == OL["same"] else 0,
+    )
+
+
+def _spaced(a: PersonRecord, b: PersonRecord) -> bool:
+    return a.joined == b.joined and bool(a.given or b.given) and bool(a.middle or b.middle)
+
+
+def name_weight(levels: PairLevels, weights) -> int:
+    if levels.spaced:
+        return weights.GIVEN[NL["exact"]] + weights.SURNAME[NL["exact"]]
+    if levels.swapped:
+        return weights.CROSS[levels.given] + weights.CROSS[levels.surname]
+    return weights.GIVEN[levels.given] + weights.SURNAME[levels.surname] + levels.tf_given + levels.tf_surname
+
+
+def domain_counts(levels: PairLevels) -> bool:
+    """An email domain is new evidence only beside organizations that are not the same (it is mostly their proxy)."""
+    return levels.organization != OL["same"]
+
+
+def organization_weight(levels: PairLevels, weights) -> int:
+    return weights.ORGANIZATION[levels.organization] + levels.tf_org
+
+
+def pair_weight(levels: PairLevels, weights) -> int:
+    """Total weight; below NAME_MIN of name weight a pair is never proposed (employers support a name match, they
+    never make one), which the total then says."""
+    name = name_weight(levels, weights)
+    if name < weights.NAME_MIN:
+        return NEVER
+    domain = weights.DOMAIN[levels.domain] if domain_counts(levels) else 0
+    return name + organization_weight(levels, weights) + domain
+
+
+NEVER = -(10**6)
+
+
+BATCH = 250_000  # pairs scored at once: bounds the memory of the arrays
+
+
+def pair_weights(
+    records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights, freq: Frequencies | None = None
+) -> np.ndarray:
+    """`pair_weight` of records[left[n]] and records[right[n]] for every n at once (int64), exact for records that
+    are `simple` (one organization, one domain at most)."""
+    if len(left) <= BATCH:
+        return _pair_weights(records, left, right, weights, freq)
+    return np.concatenate(
+        [
+            _pair_weights(records, left[start : start + BATCH], right[start : start + BATCH], weights, freq)
+            for start in range(0, len(left), BATCH)
+        ]
+    )
+
+
+def _pair_weights(
+    records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights, freq: Frequencies | None
+) -> np.ndarray:
+    if len(left) == 0:
+        return np.zeros(0, dtype=np.int64)
+    given, surname = _Column([r.given for r in records]), _Column([r.surname for r in records])
+    masks = np.array([r.given_mask for r in records], dtype=np.int64)
+    nick = (masks[left] & masks[right]) != 0
+    wg, ws, wc = (np.array(w, dtype=np.int64) for w in (weights.GIVEN, weights.SURNAME, weights.CROSS))
+    given_levels = _name_levels(given, left, given, right, nick)
+    surname_levels = _name_levels(surname, left, surname, right, None)
+    straight = wg[given_levels] + ws[surname_levels]
+    if freq is not None:
+        tf_given = np.array([freq.adjust("given", r.given, weights) for r in records], dtype=np.int64)
+        tf_surname = np.array([freq.adjust("surname", r.surname, weights) for r in records], dtype=np.int64)
+        straight += np.where(given_levels == NL["exact"], tf_given[left], 0)
+        straight += np.where(surname_levels == NL["exact"], tf_surname[left], 0)
+    swapped = wc[_cross_levels(given, left, surname, right)] + wc[_cross_levels(surname, left, given, right)]
+    name = np.maximum(straight, swapped)
+    joined = np.array([r.joined for r in records], dtype=object)
+    has_given = np.array([bool(r.given) for r in records])
+    has_middle = np.array([bool(r.middle) for r in records])
+    spaced = (
+        (joined[left] == joined[right]) & (has_given[left] | has_given[right]) & (has_middle[left] | has_middle[right])
+    )
+    both_exact = (given_levels == NL["exact"]) & (surname_levels == NL["exact"])
+    name = np.where(spaced & ~both_exact, wg[NL["exact"]] + ws[NL["exact"]], name)
+    org_levels = _org_levels(records, left, right)
+    total = name + np.array(weights.ORGANIZATION, dtype=np.int64)[org_levels]
+    total += np.where(org_levels != OL["same"], _domain_weights(records, left, right, weights), 0)
+    if freq is not None:
+        tf_org = np.array([freq.adjust("org", r.org_id, weights) for r in records], dtype=np.int64)
+        total += np.where(org_levels == OL["same"], tf_org[left], 0)
+    return np.where(name >= weights.NAME_MIN, total, NEVER)
+
+
+def _org_levels(records: list[PersonRecord], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    ids = np.array([r.org_id for r in records], dtype=np.int64)
+    has = (ids[left] > 0) & (ids[right] > 0)
+    if not has.any():
+        return np.full(len(left), OL["missing"], dtype=np.int8)
+    keys = np.array([r.org_key.key if r.org_key else "" for r in records], dtype=object)
+    compact = np.array([r.org_key.compact if r.org_key else f"\0{i}" for i, r in enumerate(records)], dtype=object)
+    jw = process.cpdist(keys[left], keys[right], scorer=JaroWinkler.similarity, dtype=np.float64, workers=1)
+    shorts = [r.org_key.short if r.org_key else frozenset() for r in records]
+    longest = np.array([max(map(len, s), default=0) for s in shorts], dtype=np.int32)
+    length = np.array([len(c) for c in compact], dtype=np.int32)
+    acronym = np.zeros(len(left), dtype=bool)
+    maybe = has & ((length[left] <= longest[right]) | (length[right] <= longest[left]))  # short enough to be one
+    for n in np.flatnonzero(maybe).tolist():
+        i, j = int(left[n]), int(right[n])
+        acronym[n] = compact[i] in shorts[j] or compact[j] in shorts[i]
+    reviewed = np.array([r.org_id in r.reviewed for r in records])
+    level = np.select(
+        [
+            ~has,
+            ids[left] == ids[right],
+            reviewed[left] & reviewed[right],
+            compact[left] == compact[right],
+            acronym,
+            jw >= 0.92,
+            jw >= 0.80,
+        ],
+        [OL["missing"], OL["same"], OL["different_reviewed"], OL["similar"], OL["acronym"], OL["similar"], OL["fuzzy"]],
+        default=OL["different"],
+    )
+    return level.astype(np.int8)
+
+
+def _domain_weights(records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
+    wd = np.array(weights.DOMAIN, dtype=np.int64)
+    domains = np.array([r.domain for r in records], dtype=object)
+    has = np.array([bool(r.domain) for r in records])
+    verified = np.array([bool(r.verified_domains) for r in records])
+    level = np.select(
+        [~(has[left] & has[right]), domains[left] == domains[right], verified[left] & verified[right]],
+        [DL["missing"], DL["same"], DL["different_verified"]],
+        default=DL["different"],
+    )
+    return wd[level]

@@ -1,0 +1,205 @@
+"""Scoring pairs: the sum of the weights of their comparison levels against a threshold, with readable evidence.
+
+The pairs the blocks compare are scored all at once (`pair_weights`, arrays); the pairs over the threshold, those
+sharing an email address and every pair of a record with several organizations or domains are then evaluated one by
+one (`evaluate`), which also writes the reasons.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from registry.dedup.blocking import block_map
+from registry.dedup.levels import (
+    DL,
+    NL,
+    OL,
+    Frequencies,
+    PairLevels,
+    domain_counts,
+    name_weight,
+    organization_weight,
+    pair_levels,
+    pair_weight,
+    pair_weights,
+)
+from registry.dedup.records import PersonRecord
+from registry.dedup.weights import TRAINED, Weights
+
+
+@dataclass(frozen=True)
+class Match:
+    a: int
+    b: int
+    score: float  # match probability from the total weight and the prior
+    reasons: tuple[str, ...]  # each piece of evidence with its weight in bits, then the total
+    weight: int = 0  # total, centibits
+
+
+def _bits(weight: int) -> str:
+    return f"{weight / 100:+.1f}"
+
+
+def _name_reason(kind: str, x: str, y: str, level: int) -> str:
+    if level == NL["exact"]:
+        return f"{kind} {x} identical"
+    if level == NL["nickname"]:
+        return f"{kind} {x} ≈ {y} (nickname)"
+    if level == NL["initial"]:
+        return f"{kind} {x} ≈ {y} (initial)"
+    if level == NL["one_edit"]:
+        return f"{kind} {x} ≈ {y} (one letter apart)"
+    if level in (NL["jw92"], NL["jw85"], NL["jw75"]):
+        return f"{kind} {x} ≈ {y} (similar, Jaro-Winkler ≥ 0.{_NAME_BANDS[level]})"
+    if level == NL["missing"]:
+        return f"{kind} missing on one side (neutral)"
+    return f"{kind} {x} / {y} differ"
+
+
+_NAME_BANDS = {NL["jw92"]: "92", NL["jw85"]: "85", NL["jw75"]: "75"}
+_ORG_TEXT = {
+    OL["same"]: "same organization {x}",
+    OL["acronym"]: "organization {x} ≈ {y} (acronym)",
+    OL["similar"]: "organization {x} ≈ {y} (similar names)",
+    OL["fuzzy"]: "organization {x} ~ {y} (somewhat similar names)",
+    OL["different"]: "different organization text {x} / {y} (weak evidence)",
+    OL["different_reviewed"]: "different reviewed organizations {x} / {y}",
+}
+_DOMAIN_TEXT = {
+    DL["same"]: "same email domain {x}",
+    DL["different"]: "different email domains (weak evidence)",
+    DL["different_verified"]: "different verified email domains {x} / {y}",
+}
+
+
+def _evidence(a: PersonRecord, b: PersonRecord, levels: PairLevels, weights: Weights) -> list[str]:
+    reasons = []
+    if levels.spaced:
+        exact = weights.GIVEN[NL["exact"]] + weights.SURNAME[NL["exact"]]
+        reasons.append(f"same name, spaced differently: {a.name} / {b.name} ({_bits(exact)})")
+    elif levels.swapped:
+        for x, y, level in ((a.given, b.surname, levels.given), (a.surname, b.given, levels.surname)):
+            reasons.append(f"{_name_reason('name (swapped order)', x, y, level)} ({_bits(weights.CROSS[level])})")
+    else:
+        given = _name_reason("given name", a.given, b.given, levels.given)
+        reasons.append(f"{given} ({_bits(weights.GIVEN[levels.given] + levels.tf_given)})")
+        surname = _name_reason("surname", a.surname, b.surname, levels.surname)
+        reasons.append(f"{surname} ({_bits(weights.SURNAME[levels.surname] + levels.tf_surname)})")
+    if levels.organization != OL["missing"]:
+        shared = sorted(set(a.organizations) & set(b.organizations))
+        x = a.organizations[shared[0]] if shared else ", ".join(sorted(a.organizations.values()))
+        y = ", ".join(sorted(b.organizations.values()))
+        text = _ORG_TEXT[levels.organization].format(x=x, y=y)
+        reasons.append(f"{text} ({_bits(organization_weight(levels, weights))})")
+    if levels.domain != DL["missing"] and domain_counts(levels):
+        shared_domains = sorted(a.domains & b.domains)
+        x = shared_domains[0] if shared_domains else ", ".join(sorted(a.domains))
+        text = _DOMAIN_TEXT[levels.domain].format(x=x, y=", ".join(sorted(b.domains)))
+        reasons.append(f"{text} ({_bits(weights.DOMAIN[levels.domain])})")
+    return reasons
+
+
+def probability(weight: int, weights: Weights) -> float:
+    return round(1 / (1 + 2 ** (-(weight + weights.PRIOR) / 100)), 4)
+
+
+def evaluate(
+    a: PersonRecord, b: PersonRecord, weights: Weights = TRAINED, freq: Frequencies | None = None
+) -> Match | None:
+    """One pair: its total weight, and if it reaches the threshold, a Match with every piece of evidence."""
+    if a.id > b.id:
+        a, b = b, a  # reasons read from the older person to the newer, like the stored pair
+    levels = pair_levels(a, b, weights, freq)
+    total = pair_weight(levels, weights)
+    shared_email = bool(a.email_keys & b.email_keys)
+    if shared_email:  # decides whatever the names
+        total = name_weight(levels, weights) + weights.EMAIL
+    if total < weights.THRESHOLD:
+        return None
+    reasons = _evidence(a, b, levels, weights)
+    if shared_email:
+        reasons.insert(0, f"same email address ({_bits(weights.EMAIL)})")
+    reasons.append(f"total {_bits(total)} (threshold {_bits(weights.THRESHOLD)})")
+    return Match(a=a.id, b=b.id, score=probability(total, weights), reasons=tuple(reasons), weight=total)
+
+
+def _pair_codes(position: dict[int, int], blocks: Iterable[list[PersonRecord]], n: int) -> np.ndarray:
+    by_size: dict[int, list[list[int]]] = defaultdict(list)
+    for members in blocks:
+        by_size[len(members)].append([position[m.id] for m in members])
+    codes = [np.zeros(0, dtype=np.int64)]
+    for size, groups in by_size.items():
+        positions = np.array(groups, dtype=np.int64)
+        first, second = np.triu_indices(size, 1)
+        a, b = positions[:, first].ravel(), positions[:, second].ravel()
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    return np.unique(np.concatenate(codes))
+
+
+def compared_pairs(
+    records: list[PersonRecord], blocks: dict[str, list[PersonRecord]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of positions in `records` that meets in a block, each once (left < right), and whether the pair
+    shares an email address (met in an email block)."""
+    position = {record.id: i for i, record in enumerate(records)}
+    n = len(records)
+    codes = _pair_codes(position, blocks.values(), n)
+    emails = _pair_codes(position, (m for k, m in blocks.items() if k.startswith("email:")), n)
+    return codes // n, codes % n, np.isin(codes, emails)
+
+
+def _matches(
+    records: list[PersonRecord], blocks: dict[str, list[PersonRecord]], weights: Weights, freq: Frequencies
+) -> Iterable[Match]:
+    left, right, shared_email = compared_pairs(records, blocks)
+    totals = pair_weights(records, left, right, weights, freq)
+    simple = np.array([r.simple for r in records], dtype=bool)
+    # Over the threshold, or with a record of several organizations or domains (scored one by one), or sharing an
+    # email address (which decides whatever the names): evaluated one by one, with their reasons.
+    chosen = (totals >= weights.THRESHOLD) | ~(simple[left] & simple[right]) | shared_email
+    for i, j in zip(left[chosen].tolist(), right[chosen].tolist(), strict=True):
+        match = evaluate(records[i], records[j], weights, freq)
+        if match:
+            yield match
+
+
+def find_duplicates(
+    records: list[PersonRecord],
+    *,
+    only_block_keys: set[str] | None = None,
+    chunk: tuple[int, int] | None = None,
+    weights: Weights = TRAINED,
+) -> list[Match]:
+    """All likely duplicate pairs among `records`; optionally only those of some blocks, or of one chunk of a scan."""
+    freq = Frequencies(records)
+    blocks = block_map(records, only_block_keys=only_block_keys, chunk=chunk)
+    found = {(m.a, m.b): m for m in _matches(records, blocks, weights, freq)}
+    return sorted(found.values(), key=lambda m: (-m.weight, m.a, m.b))
+
+
+def person_duplicates(person_id: int, records: list[PersonRecord], weights: Weights = TRAINED) -> list[Match]:
+    """The pairs of one person that a whole scan of `records` would find: it against everyone it meets in a block."""
+    by_id = {record.id: record for record in records}
+    person = by_id.get(person_id)
+    if person is None:
+        return []
+    mates = {m.id for block in block_map(records).values() if any(m.id == person_id for m in block) for m in block} - {
+        person_id
+    }
+    freq = Frequencies(records)
+    matches = (evaluate(person, by_id[other], weights, freq) for other in sorted(mates))
+    return sorted((m for m in matches if m), key=lambda m: (-m.weight, m.a, m.b))
+
+
+def naive_duplicates(records: list[PersonRecord], weights: Weights = TRAINED) -> list[Match]:
+    """All pairs compared one by one: the baseline the blocking is measured against (benchmarks, tests)."""
+    found = []
+    freq = Frequencies(records)
+    for i, a in enumerate(records):
+        for b in records[i + 1 :]:
+            match = evaluate(a, b, weights, freq)
+            if match:
+                found.append(match)
+    return found
