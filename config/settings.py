@@ -260,6 +260,12 @@ SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", def
 SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)
 CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {"task": "importing.tasks.imports_resume_stalled", "schedule": 60}
 
+# Client addresses (letters.ipaddrs, letters.services.privacy): raw ones are dropped after the retention window;
+# keyed hashes of the address and of its /24 or /64 stay for moderation. Unset key: derived from SECRET_KEY.
+IP_HASH_KEY = env("IP_HASH_KEY", default="")
+IP_RETENTION_DAYS = env.int("IP_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["signatures-raw-ip-expire"] = {"task": "letters.tasks.signatures_raw_ip_expire", "schedule": 3600}
+
 # Signing policy.
 SIGNATURE_CONFIRM_TOKEN_TTL = timedelta(days=env.int("SIGNATURE_CONFIRM_TOKEN_TTL_DAYS", default=7))
 SIGNATURE_MAX_EMAILS = 5

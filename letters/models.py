@@ -219,7 +219,13 @@ class Signature(models.Model):
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
     comment = models.TextField(blank=True, max_length=2000)
-    ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="Private.")
+    ip_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="Private; dropped after IP_RETENTION_DAYS (letters.services.privacy)."
+    )
+    ip_hash = models.CharField(max_length=64, blank=True, default="", help_text="Private: keyed hash of the address.")
+    ip_prefix_hash = models.CharField(
+        max_length=64, blank=True, default="", help_text="Private: keyed hash of its /24 (IPv4) or /64 (IPv6)."
+    )
     emails_sent = models.PositiveSmallIntegerField(default=0)
     signed_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -7,7 +7,7 @@ Tasks import their services; services that enqueue a task import this module ins
 from celery import shared_task
 
 from letters import counts
-from letters.services import lifecycle, outbox, reconsent
+from letters.services import lifecycle, outbox, privacy, reconsent
 
 
 @shared_task(acks_late=True)
@@ -56,3 +56,9 @@ def letter_reconsent_request(version_id: int) -> int:
 def letter_reconsent_due() -> int:
     """Beat: finish the re-consent requests of every letter's latest material version (a lost enqueue, a crash)."""
     return reconsent.reconsent_requests_due()
+
+
+@shared_task(acks_late=True)
+def signatures_raw_ip_expire() -> int:
+    """Beat, hourly: raw client addresses past IP_RETENTION_DAYS are emptied (their keyed hashes stay)."""
+    return privacy.signatures_raw_ip_expire()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from letters.ipaddrs import ip_hashes
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent, SignatureToken, VerificationLevel
 from letters.services.erasure import signature_erase, signature_signer
 from letters.services.events import SignatureState, signature_event_build, signature_event_record, signature_state
@@ -100,6 +101,7 @@ def signature_create(
     hold = ""
     if check_rate_limits and signing_rate_exceeded(ip_address=ip_address, email_key=key):
         hold = Signature.HoldReason.RATE_LIMITED
+    hashes = ip_hashes(ip_address)
     signature = Signature(
         letter=letter,
         version_id=letter.current_version_id,
@@ -112,6 +114,8 @@ def signature_create(
         comment=comment,
         source=source,
         ip_address=ip_address,
+        ip_hash=hashes[0],
+        ip_prefix_hash=hashes[1],
         hold_reason=hold,
         signed_at=at,
         emails_sent=1 if send_email else 0,
@@ -273,6 +277,7 @@ def signature_withdraw(*, signature: Signature, actor: Actor = None, at: datetim
     signature.email_key = ""
     signature.comment = ""
     signature.ip_address = None
+    signature.ip_hash = signature.ip_prefix_hash = ""
     signature.save()
     signature.tokens.filter(used_at=None).update(used_at=at)
     # Nothing more is sent, and no outbox row keeps the address: waiting rows are closed as if sent.
