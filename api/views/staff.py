@@ -1,5 +1,6 @@
 """Staff API: the held queue (list, hold, release), verify or reject signatures, review duplicate people. Token or
-session auth; staff only."""
+session auth; staff only, and every change needs the staff user to have set up two-factor login
+(organizing.permissions: owners and staff act only with a second factor; reading is never gated)."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -7,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +32,7 @@ from letters.services.verification import (
     signature_verify_manual,
 )
 from organizing.dashboard import signatures_held
+from organizing.permissions import SECOND_FACTOR_MESSAGE, has_second_factor
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge
 from registry.models import DuplicateCandidate
 from registry.selectors import duplicate_candidates
@@ -38,14 +40,23 @@ from registry.selectors import duplicate_candidates
 STAFF_ERRORS = {
     400: ErrorSerializer,
     401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorSerializer, description="Not staff."),
+    403: OpenApiResponse(ErrorSerializer, description="Not staff, or (for a change) no two-factor login set up."),
     404: ErrorSerializer,
     409: OpenApiResponse(ErrorSerializer, description="Not possible in the current state."),
 }
 
 
+class HasSecondFactor(BasePermission):
+    message = SECOND_FACTOR_MESSAGE
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return has_second_factor(request.user)
+
+
 class StaffView(APIView):
-    permission_classes = [IsAdminUser]
+    """A change by staff: staff only (IsAdminUser answers non-staff first), with a second factor."""
+
+    permission_classes = [IsAdminUser, HasSecondFactor]
 
 
 def _conflict(exc: Exception) -> Response:

@@ -154,8 +154,10 @@ def test_a_staff_path_with_nul_is_a_json_404(staff_client, path):
 
 @pytest.mark.parametrize("action", ["merge", "dismiss"])
 def test_a_duplicate_id_beyond_the_column_range_is_a_404(staff_user, action):
+    from tests.organizing.conftest import with_second_factor
+
     api = APIClient()
-    api.force_authenticate(staff_user)
+    api.force_authenticate(with_second_factor(staff_user))
     response = api.post(f"/api/v1/duplicates/{'9' * 30}/{action}")
     assert response.status_code == 404
     assert response.json() == {"detail": "No DuplicateCandidate matches the given query.", "errors": {}}

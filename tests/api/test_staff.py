@@ -7,6 +7,7 @@ from letters.services.signing import signature_confirm, signature_create
 from registry.models import DuplicateCandidate, Person
 from registry.protected import protected_name_add
 from tests.factories import PersonFactory, StaffFactory, UserFactory
+from tests.organizing.conftest import with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def api():
 @pytest.fixture
 def staff_api(api, staff_user):
     api.force_authenticate(user=None)
-    api.force_login(staff_user)
+    api.force_login(with_second_factor(staff_user))
     return api
 
 
@@ -106,7 +107,7 @@ def test_staff_verifies_a_held_signature_with_evidence_by_session(staff_api, hel
 
 
 def test_staff_verifies_with_a_token(api, held):
-    token = Token.objects.create(user=StaffFactory(username="robot"))
+    token = Token.objects.create(user=with_second_factor(StaffFactory(username="robot")))
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = api.post(verify_url(held), {"method": "invited", "evidence": "On the organizers' list"}, format="json")
     assert response.status_code == 200

@@ -4,9 +4,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from letters.models import Signature, SignatureEvent
+from organizing.permissions import SECOND_FACTOR_MESSAGE
 from registry.models import AuditEvent
 from tests.builders import signed
 from tests.factories import LetterFactory, UserFactory
+from tests.organizing.conftest import with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_api(staff_user):
     api = APIClient()
-    api.force_login(staff_user)
+    api.force_login(with_second_factor(staff_user))
     return api
 
 
@@ -108,6 +110,24 @@ def test_non_staff_cannot_see_or_change_the_held_queue(method, path):
     response = getattr(api, method)(path)
     assert response.status_code == 403
     assert response.json() == {"detail": "You do not have permission to perform this action.", "errors": {}}
+
+
+@pytest.mark.parametrize("action", ["hold", "release", "verify", "reject"])
+def test_staff_without_a_second_factor_may_read_the_queue_but_not_change_it(staff_user, open_letter, action):
+    signature = signed(open_letter)
+    Signature.objects.filter(pk=signature.pk).update(hold_reason="senior_title")
+    api = APIClient()
+    api.force_login(staff_user)
+    assert api.get("/api/v1/signatures/held/").json()["count"] == 1
+    body = {"method": "manual", "evidence": "Called", "reason": "Spam"}
+    response = api.post(f"/api/v1/signatures/{signature.public_id}/{action}", body, format="json")
+    assert (response.status_code, response.json()) == (403, {"detail": SECOND_FACTOR_MESSAGE, "errors": {}})
+    signature.refresh_from_db()
+    assert (signature.status, signature.hold_reason, signature.verification_level) == (
+        "confirmed",
+        "senior_title",
+        "email",
+    )
 
 
 def test_unknown_signature_is_404(staff_api):
