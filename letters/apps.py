@@ -17,7 +17,7 @@ class LettersConfig(AppConfig):
             SignatureOrganizationReview,
         )
         from letters.services.verification import ProtectedNameHolds
-        from letters.transparency_log import transparency_log_drain
+        from letters.transparency_log import transparency_log_batch
         from registry import hooks
         from transparency import hooks as log_hooks
 
@@ -27,4 +27,4 @@ class LettersConfig(AppConfig):
         hooks.register(hooks.organization_review_participants, SignatureOrganizationReview())
         hooks.register(hooks.organization_domain_participants, SignatureDomainProof())
         if settings.TRANSPARENCY_LOG:
-            log_hooks.producer_register(transparency_log_drain)
+            log_hooks.producer_register(transparency_log_batch)

@@ -166,8 +166,13 @@ def _receipts_enqueue(signatures: list[Signature], before: dict[int, SignatureCo
             outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
 
 
+def transparency_log_batch() -> int:
+    """One batch: the producer letters registers with transparency.hooks."""
+    return transparency_log_append()
+
+
 def transparency_log_drain() -> int:
-    """Drain the queue in batches (the producer letters registers with transparency.hooks)."""
+    """Drain the queue in batches, without checkpointing (tests, scripts)."""
     total = 0
     while consumed := transparency_log_append():
         total += consumed

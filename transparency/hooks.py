@@ -1,6 +1,7 @@
 """Producers: the apps above that write to the log register here (in their AppConfig.ready()) a callable that appends
-their queued entries, in its own transaction, and returns how many it consumed. The beat task runs every producer,
-then signs a checkpoint of the result (transparency.services.log_sync)."""
+one batch of their queued entries, in its own transaction, and returns how many queued items it consumed (0 when
+nothing is left). The beat task runs the producers and signs a checkpoint after each round, until all return 0
+(transparency.services.log_sync)."""
 
 from collections.abc import Callable
 

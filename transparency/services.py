@@ -95,7 +95,9 @@ def checkpoint_publish(*, at: datetime | None = None) -> Checkpoint | None:
 
 
 def log_sync() -> Checkpoint | None:
-    """Run every registered producer (transparency.hooks), then sign a checkpoint when the log grew: beat's task."""
-    for producer in hooks.producers():
-        producer()
-    return checkpoint_publish()
+    """Beat's task: run every registered producer (transparency.hooks) for one batch and sign a checkpoint, until no
+    producer has anything left; so a backlog is checkpointed batch by batch, not only once it is all logged."""
+    latest = checkpoint_publish()
+    while sum(producer() for producer in hooks.producers()):
+        latest = checkpoint_publish() or latest
+    return latest

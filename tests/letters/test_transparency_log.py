@@ -77,7 +77,7 @@ def test_the_beat_task_drains_the_queue_and_signs_a_checkpoint(open_letter):
 def test_exports_state_the_checkpoint_they_correspond_to(client, open_letter):
     signed(open_letter)
     log.log_sync()
-    checkpoint = log.checkpoint_publish() or Checkpoint.objects.get()
+    checkpoint = Checkpoint.objects.order_by("-size").first()
     export = json.loads(b"".join(client.get(f"/api/v1/letters/{open_letter.slug}/export.json").streaming_content))
     root = base64.b64encode(bytes(checkpoint.root)).decode()
     assert (export["log_tree_size"], export["log_root_hash"], export["log_unlogged_changes"]) == (2, root, 0)
