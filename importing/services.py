@@ -27,6 +27,7 @@ from letters.models import Letter, Signature
 from letters.services.bulk_import import ImportedSigner, signatures_import_bulk
 from letters.services.verification import signature_reject
 from registry.audit import Actor, actor_user, audit_log
+from registry.duplicate_scans import dedup_scan_start
 
 BATCH_ROWS = 250
 UNDO_REASON = "The organizers undid the import this signature came from."
@@ -253,6 +254,10 @@ def import_run_batch(
             signature_import.status = SignatureImport.Status.DONE
             signature_import.finished_at = at
             signature_import.content = b""
+            if signature_import.mode == SignatureImport.Mode.VOUCHED and signature_import.rows_created:
+                # People were created without a confirmation (which checks each one): one registry scan finds their
+                # duplicates, as every signer-by-signer check would.
+                dedup_scan_start(actor=signature_import.created_by)
             audit_log(
                 action="importing.import.finished",
                 target=signature_import,

@@ -17,9 +17,3 @@ def dedup_scan_chunk(scan_id: int, chunk: int, chunks: int) -> int:
 @shared_task(acks_late=True)
 def person_duplicates_check(person_id: int) -> int:
     return duplicate_scans.person_duplicates_check(person_id=person_id)
-
-
-@shared_task(acks_late=True)
-def people_duplicates_check(person_ids: list[int]) -> int:
-    """The signing-time duplicate check for many people at once (one task per imported batch)."""
-    return sum(duplicate_scans.person_duplicates_check(person_id=person_id) for person_id in person_ids)

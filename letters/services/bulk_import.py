@@ -5,10 +5,10 @@ either its confirmation email (mode confirm) or its `confirmed` event (straight 
 verification record (mode vouched) — in a few multi-row statements per batch. Organizations and people are linked
 by registry.bulk with the same rules as registry.services. Triggers keep export lines and the transparency-log
 queue as for any other signature. Holds an organizer's word does not lift (protected names, mixed scripts) are
-decided as at confirmation.
+decided as at confirmation. Duplicate people are looked for once the whole import has run (one registry scan,
+importing.services), not signer by signer.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,15 +25,12 @@ from letters.models import (
 )
 from letters.presentation import shown_organization_key
 from letters.services.outbox import outbox_message_build, outbox_send_after_commit
-from registry import tasks
 from registry.audit import actor_user, audit_event_build
 from registry.bulk import PersonEntry, organizations_link_bulk, people_for_emails_bulk
 from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.normalize import is_mixed_script
 from registry.protected import protected_name_matcher
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,9 +98,8 @@ def signatures_import_bulk(
         names=[s.organization_name for s in fresh if s.organization_name and vouched], at=at
     )
     people: dict[str, Any] = {}
-    new_people: list[int] = []
     if vouched:
-        people, new_people = people_for_emails_bulk(
+        people, _ = people_for_emails_bulk(
             entries=[
                 PersonEntry(
                     email=normalized[s.number][0],
@@ -208,8 +204,6 @@ def signatures_import_bulk(
             outbox_send_after_commit(message.pk)
     SignatureEvent.objects.bulk_create(events)
     AuditEvent.objects.bulk_create(audits)
-    if new_people:
-        transaction.on_commit(lambda: _duplicates_check(new_people))
     by_key = {signature.email_key: signature for signature in created}
     for signer in signers:
         key = normalized[signer.number][1]
@@ -259,10 +253,3 @@ def _signatures_insert(rows: list[Signature], records: list[VerificationRecord])
         signature.verification_level = VerificationLevel.VOUCHED
     Signature.objects.bulk_update(created, ["verification", "verification_level"], batch_size=500)
     return created
-
-
-def _duplicates_check(person_ids: list[int]) -> None:
-    try:
-        tasks.people_duplicates_check.apply_async((person_ids,), retry=False)
-    except Exception:  # broker down: an admin's duplicate scan (registry.duplicate_scans) still finds them
-        logger.warning("Could not enqueue the duplicate check for %d imported people", len(person_ids))

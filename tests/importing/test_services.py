@@ -234,3 +234,17 @@ def test_the_bulk_matcher_agrees_with_protected_name_match(db):
         "",
     ):
         assert match(name) == protected_name_match(name), name
+
+
+def test_a_vouched_import_looks_for_duplicate_people_once_it_has_run(open_letter, organizer, start):
+    from registry.models import DedupScan, DuplicateCandidate
+
+    signed(
+        open_letter, name="Katherine Moussouris", email="katie@lutasecurity.example", organization_name="Luta Security"
+    )
+    data = b"name,email,organization\nKatie Moussouris,k.moussouris@example.org,Luta Security\n"
+    imp = upload(open_letter, organizer, data=data).signature_import
+    start(imp, "vouched", organizer)
+    assert DedupScan.objects.count() == 1
+    pair = DuplicateCandidate.objects.get()
+    assert {pair.person_a.display_name, pair.person_b.display_name} == {"Katherine Moussouris", "Katie Moussouris"}
