@@ -2,7 +2,8 @@
 
 Per row: field errors (by the file's row number), the organization it links to in the registry (by name, by alias, or
 a new candidate), whether the letter already has a live signature from that address, whether the file repeats the
-address, and people in the registry it may be (same name key), with the reason. Reads only; writes nothing.
+address, and the people in the registry it may be (the duplicate queue's matcher, with its evidence and weights).
+Reads only; writes nothing.
 """
 
 from collections import Counter
@@ -19,8 +20,9 @@ from importing.mapping import row_values
 from letters.models import Letter, Signature
 from letters.typed_text import signer_input_clean
 from registry.emails import email_key
-from registry.models import Organization, OrganizationAlias, Person
-from registry.normalize import organization_name_key, person_name_key
+from registry.lookalikes import Newcomer, people_resembling
+from registry.models import Organization, OrganizationAlias
+from registry.normalize import organization_name_key
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOOKUP_CHUNK = 2000
@@ -150,18 +152,6 @@ def _organizations(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _people_by_name(keys: Iterable[str]) -> dict[str, list[str]]:
-    """{person name key: display names of people (not merged away) with that key}, at most three each."""
-    found: dict[str, list[str]] = {}
-    for chunk in _chunks(sorted(k for k in set(keys) if k)):
-        people = Person.objects.filter(name_key__in=chunk, merged_into__isnull=True)
-        for key, display in people.values_list("name_key", "display_name"):
-            names = found.setdefault(key, [])
-            if len(names) < 3:
-                names.append(display)
-    return found
-
-
 def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now: datetime | None = None) -> Preview:
     """Check every row of `table` under `mapping` against the letter and the registry (reads only)."""
     now = now or timezone.now()
@@ -181,14 +171,23 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
     signed = _live_keys(letter, (row.email_key for row in valid))
     org_keys = {row.number: organization_name_key(row.cleaned.get("organization", "")) for row in valid}
     orgs = _organizations(key for key in org_keys.values() if key)
-    name_keys = {row.number: person_name_key(row.cleaned["name"]) for row in valid}
-    people = _people_by_name(name_keys.values())
-    for row in valid:
+    resembling = people_resembling(
+        [
+            Newcomer(
+                name=row.cleaned["name"], email_key=row.email_key, organization_name=row.cleaned.get("organization", "")
+            )
+            for row in valid
+        ]
+    )
+    for index, row in enumerate(valid):
         if row.email_key in signed:
             row.status = RowStatus.ALREADY_SIGNED
             continue
         key = org_keys[row.number]
         if key:
             row.organization_match, row.organization_slug = orgs.get(key, ("new", ""))
-        row.possible_people = [{"name": name, "reason": "same name"} for name in people.get(name_keys[row.number], [])]
+        row.possible_people = [
+            {"name": hit.name, "person": hit.person_public_id, "reason": "; ".join(hit.reasons)}
+            for hit in resembling.get(index, [])
+        ]
     return Preview(rows=rows)

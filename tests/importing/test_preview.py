@@ -5,6 +5,7 @@ import pytest
 from importing.files import table_read
 from importing.mapping import mapping_guess
 from importing.preview import RowStatus, preview_build
+from registry.models import Person
 from tests.builders import signed
 from tests.factories import OrganizationAliasFactory, OrganizationFactory, PersonFactory
 
@@ -54,13 +55,18 @@ def test_organizations_match_by_name_alias_or_become_candidates(preview):
 
 
 def test_rows_explain_duplicates_and_people(preview):
+    alan = Person.objects.get(display_name="Alan Turing")
     rows = by_number(preview)
     assert rows[5].status == RowStatus.DUPLICATE_IN_FILE
     assert rows[5].explanation == "The same address as row 2."
     assert rows[6].status == RowStatus.ALREADY_SIGNED
     assert rows[6].explanation == "This address has already signed the letter."
-    assert rows[4].possible_people == [{"name": "Alan Turing", "reason": "same name"}]
-    assert rows[4].explanation == "Possibly Alan Turing (same name)"
+    [hit] = rows[4].possible_people
+    assert (hit["name"], hit["person"]) == ("Alan Turing", alan.public_id)
+    assert hit["reason"].startswith("given name alan identical (+")
+    assert "surname turing identical" in hit["reason"]
+    assert rows[4].explanation == f"Possibly Alan Turing ({hit['reason']})"
+    assert rows[2].possible_people == []  # Ada Lovelace is nobody known
 
 
 def test_invalid_rows_carry_field_errors_by_row_number(preview):
@@ -121,3 +127,15 @@ def test_the_demo_spreadsheet_previews_76_signers_two_rejected_rows_and_one_dupl
         "title: Must not start with =, +, -, @, a tab or a carriage return (spreadsheet formulas).",
         "The same address as row 7.",
     ]
+
+
+def test_people_with_typos_or_nicknames_are_found_with_the_queues_evidence(open_letter):
+    signed(
+        open_letter, name="Katherine Moussouris", email="katie@lutasecurity.example", organization_name="Luta Security"
+    )
+    data = b"name,email,organization\nKatie Mousouris,k@example.org,Luta Security\nGrace Hopper,g@example.org,Navy\n"
+    table = table_read(data=data, filename="x.csv")
+    rows = preview_build(letter=open_letter, table=table, mapping=mapping_guess(table.headers), now=NOW).rows
+    assert [p["name"] for p in rows[0].possible_people] == ["Katherine Moussouris"]
+    assert "total" in rows[0].possible_people[0]["reason"]
+    assert rows[1].possible_people == []
