@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from registry.dedup.records import PersonRecord
 
-MAX_BLOCK = 100
+MAX_BLOCK = 50
 WINDOW = 20  # sorted-neighbourhood window; windows overlap by half
 
 
