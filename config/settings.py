@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "letters",
     "organizing",
     "importing",
+    "moderation",
     "api",
     "web",
     "health_check",
@@ -265,6 +266,14 @@ CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {"task": "importing.tasks.impor
 IP_HASH_KEY = env("IP_HASH_KEY", default="")
 IP_RETENTION_DAYS = env.int("IP_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["signatures-raw-ip-expire"] = {"task": "letters.tasks.signatures_raw_ip_expire", "schedule": 3600}
+
+# Bulk invalidation (moderation): criteria matching more than this share of a letter's live signatures need a
+# second, explicit confirmation.
+INVALIDATION_CONFIRM_SHARE = env.float("INVALIDATION_CONFIRM_SHARE", default=0.2)
+CELERY_BEAT_SCHEDULE["invalidations-resume-stalled"] = {
+    "task": "moderation.tasks.invalidations_resume_stalled",
+    "schedule": 60,
+}
 
 # Signing policy.
 SIGNATURE_CONFIRM_TOKEN_TTL = timedelta(days=env.int("SIGNATURE_CONFIRM_TOKEN_TTL_DAYS", default=7))

@@ -334,6 +334,7 @@ class SignatureEvent(models.Model):
         ORGANIZATION_CHANGED = "organization", "Organization changed"
         CORRECTED = "corrected", "Corrected"
         RECONSENTED = "reconsented", "Consented to a newer version"
+        RESTORED = "restored", "Restored (a bulk invalidation undone)"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="events", db_index=False)
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signature_events", db_index=False)

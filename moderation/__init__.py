@@ -1,0 +1,1 @@
+"""Moderation at scale: bulk invalidation of signatures by criteria, with preview, progress, cancel and undo."""
