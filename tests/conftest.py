@@ -12,8 +12,12 @@ from tests.factories import LetterFactory, OrganizationFactory, StaffFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` skip with a reason on other databases, never silently."""
+    """Tests marked `postgres` skip with a reason on other databases, never silently. Tests using the session's
+    Chromium run last: from its start, Playwright's sync API keeps an event loop in this thread, and code that calls
+    async_to_sync (the /readyz checks) refuses to run beside one."""
     from django.conf import settings
+
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))  # stable: order kept otherwise
 
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
