@@ -5,6 +5,7 @@ from web.views import (
     manage_dashboard,
     manage_imports,
     manage_members,
+    manage_moderation,
     receipts,
     signing,
     versions,
@@ -19,5 +20,6 @@ urlpatterns = [
     *manage.urlpatterns,  # before the dashboard's manage/<slug>/, so manage/new/ is the form
     *manage_members.urlpatterns,
     *manage_imports.urlpatterns,
+    *manage_moderation.urlpatterns,
     *manage_dashboard.urlpatterns,
 ]
