@@ -50,11 +50,11 @@ def recipient_pairs(recipients: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(recipient["name"], recipient.get("role", "")) for recipient in recipients]
 
 
-class PreviewInputSerializer(serializers.Serializer):
+class LetterPreviewInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, allow_blank=True, help_text="Markdown.")
 
 
-class PreviewSerializer(serializers.Serializer):
+class LetterPreviewSerializer(serializers.Serializer):
     html = serializers.CharField(help_text="Sanitized HTML, as the letter page shows it.")
     problems = serializers.ListField(
         child=serializers.CharField(), help_text="What saving this body would be refused for."

@@ -23,13 +23,13 @@ from api.pagination import StaffPagePagination
 from api.serializers.manage import (
     DashboardSerializer,
     LetterCreateInputSerializer,
+    LetterPreviewInputSerializer,
+    LetterPreviewSerializer,
     LetterUpdateInputSerializer,
     ManagedLetterBriefSerializer,
     ManagedLetterSerializer,
     ManagedSignatureSerializer,
     ManagedVersionSerializer,
-    PreviewInputSerializer,
-    PreviewSerializer,
     ScheduleInputSerializer,
     VersionInputSerializer,
     recipient_pairs,
@@ -158,12 +158,12 @@ class LetterListView(ManageView):
 class PreviewView(ManageView):
     @extend_schema(
         summary="Render a Markdown body as the letter page would (sanitized HTML), with what would be refused",
-        request=PreviewInputSerializer,
-        responses={200: PreviewSerializer, **MANAGE_ERRORS},
+        request=LetterPreviewInputSerializer,
+        responses={200: LetterPreviewSerializer, **MANAGE_ERRORS},
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        html, problems = markdown_preview(text=self.valid(PreviewInputSerializer)["body"])
+        html, problems = markdown_preview(text=self.valid(LetterPreviewInputSerializer)["body"])
         return Response({"html": str(html), "problems": problems})
 
 
