@@ -6,7 +6,7 @@ HTTP against the real app under gunicorn (target: 1M entries in < 60 s).
 Seeds the log with synthetic `entered` entries through transparency.services.entries_append (batches of 10 000, the
 same path the letters batch takes) until it holds N, signs a checkpoint, then times `docs/verify.py log --offline`
 (every entry bundle and hash tile fetched and recomputed, signature and root checked, entries replayed; no API
-comparison, the entries name no real letter). Uses no Redis: the app's cache is per process and Celery is eager.
+comparison, the entries name no real letter). T1 uses no Redis: the app's cache is per process and Celery is eager.
 
     python -m bench.transparency --p1     # P1 with the log on ÷ off, and the checkpoint lag under that load
 
@@ -143,8 +143,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="with --p1: seconds per load round")
     args = parser.parse_args()
     database_url = os.environ["DATABASE_URL"]
-    os.environ.setdefault("BENCH_REDIS_URL", "")
-    os.environ.setdefault("BENCH_BROKER_URL", "")
+    if not args.p1:  # T1 needs no Redis; P1 runs as bench.run does (cache db 13, queue db 14, purged afterwards)
+        os.environ.setdefault("BENCH_REDIS_URL", "")
+        os.environ.setdefault("BENCH_BROKER_URL", "")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from transparency.note import Signer
@@ -159,7 +160,12 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     if args.p1:
-        p1_log_on_off(database_url, args.seconds)
+        from bench.run import purge_queue
+
+        try:
+            p1_log_on_off(database_url, args.seconds)
+        finally:
+            purge_queue()
         return
     seeded = seed(args.entries)
     server = Server(database_url)
