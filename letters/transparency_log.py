@@ -112,10 +112,16 @@ def transparency_log_append(*, limit: int = BATCH) -> int:
     """Log up to `limit` queued public changes in queue order; returns how many queue rows were consumed.
 
     Holds the log's lock (transparency.services.log_lock) before reading the queue, so two batches never log one
-    change twice. Versions of letters not yet published wait in the queue.
+    change twice. Changes to letters not yet published wait in the queue.
     """
     log.log_lock()
-    queued = list(LogQueue.objects.order_by("id")[:limit])
+    # Changes to letters not yet public (drafts, scheduled letters signed under embargo) wait for publication.
+    unpublished = Letter.objects.exclude(pk__in=Letter.objects.published().values("pk")).values("pk")
+    queued = list(
+        LogQueue.objects.exclude(event_id__in=SignatureEvent.objects.filter(letter__in=unpublished).values("pk"))
+        .exclude(version_id__in=LetterVersion.objects.filter(letter__in=unpublished).values("pk"))
+        .order_by("id")[:limit]
+    )
     if not queued:
         return 0
     events = {
@@ -137,8 +143,6 @@ def transparency_log_append(*, limit: int = BATCH) -> int:
     for row in queued:
         if row.version_id is not None:
             version = versions.get(row.version_id)
-            if version is not None and not Letter.objects.published().filter(pk=version.letter_id).exists():
-                continue  # logged once the letter is published
             if version is not None:
                 entries.append(entry_encode({"t": "version", "letter": version.letter.slug, "number": version.number,
                                              "sha256": version.sha256, "at": _at(version.published_at)}))  # fmt: skip

@@ -137,3 +137,17 @@ def test_the_signer_is_emailed_a_receipt_once_the_signature_is_logged(
     salt = bytes(SignatureCommitment.objects.get(signature=signature).salt).hex()
     assert f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof" in sent[0].body
     assert salt in sent[0].body
+
+
+def test_changes_to_a_letter_not_yet_published_wait_in_the_queue_until_it_is(open_letter):
+    from tests.factories import LetterFactory
+
+    draft = LetterFactory(status="draft")
+    signed(open_letter)
+    assert transparency_log_drain() == 2
+    waiting = LogQueue.objects.count()
+    assert waiting >= 1  # the draft's version
+    assert all(json.loads(bytes(e.data))["letter"] == open_letter.slug for e in Entry.objects.all())
+    type(draft).objects.filter(pk=draft.pk).update(status="open")
+    assert transparency_log_drain() == waiting
+    assert [json.loads(bytes(e.data))["letter"] for e in Entry.objects.order_by("index")][-1] == draft.slug
