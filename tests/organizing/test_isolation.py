@@ -20,6 +20,8 @@ from importing.invitations import signer_invitation_create
 from importing.models import SignatureImport, SignerInvitation
 from importing.services import import_upload
 from letters.models import Letter, Signature, SignatureEvent
+from moderation.models import Invalidation
+from moderation.services import invalidation_start
 from organizing.models import Membership, OrganizerInvitation
 from organizing.services import organizer_invitation_create
 from registry.models import AuditEvent
@@ -69,6 +71,7 @@ class World:
     b_invitation: OrganizerInvitation
     b_import: SignatureImport
     b_signer_invitation: SignerInvitation
+    b_invalidation: Invalidation
 
 
 @pytest.fixture
@@ -89,7 +92,13 @@ def world(db) -> World:
     b_signer_invitation = signer_invitation_create(
         letter=b, name="Invited Ines", email="ines@b.example", actor=b_owner
     ).invitation
-    return World(a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import, b_signer_invitation)
+    b_invalidation = invalidation_start(
+        letter=b, criteria={"name": "Held*"}, reason="B's own sweep", confirm_large=True, actor=b_owner
+    )
+    return World(
+        a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import, b_signer_invitation,
+        b_invalidation,
+    )  # fmt: skip
 
 
 FUTURE = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
@@ -145,6 +154,9 @@ IMPORT_API = "api/v1/manage/letters/<slug:slug>/imports/<public_id:import_id>/"
 IMPORT_PAGE = "manage/<slug:slug>/imports/<str:import_id>/"
 SIGNER_API = "api/v1/manage/letters/<slug:slug>/signer-invitations/"
 SIGNER_PAGE = "manage/<slug:slug>/signer-invitations/"
+INVAL_API = "api/v1/manage/letters/<slug:slug>/invalidations/"
+INVAL_PAGE = "manage/<slug:slug>/invalidations/"
+SWEEP = {"criteria": {"name": "*"}, "reason": "Mole", "confirm_large": True}
 INVITE = {"name": "Someone New", "email": "new@a.example"}
 # The same words whether the letter or object exists elsewhere or nowhere.
 NOT_FOUND = {"Not found.", "No such letter.", "No such import.", "No such member.", "No such invitation."}
@@ -322,6 +334,47 @@ CASES: dict[str, list[Case]] = {
         ask("post", "/manage/{b}/signer-invitations/{b_signer}/remind/", json=False),
         ask("post", "/manage/{a}/signer-invitations/{b_signer}/remind/", json=False),
     ],
+    # Bulk invalidations (issue 16)
+    INVAL_API: [
+        ask("get", "/api/v1/manage/letters/{b}/invalidations/"),
+        ask("post", "/api/v1/manage/letters/{b}/invalidations/", SWEEP),
+        ask("get", "/api/v1/manage/letters/{a}/invalidations/?letter={b}&invalidation={b_inval}", expect=200),
+    ],
+    INVAL_API + "preview": [
+        ask("post", "/api/v1/manage/letters/{b}/invalidations/preview", {"criteria": {"name": "*e*"}}),
+        # B's import id as a criterion on A: unknown here, a field error that names nothing of B
+        ask(
+            "post",
+            "/api/v1/manage/letters/{a}/invalidations/preview",
+            {"criteria": {"import": "{b_import}"}},
+            expect=400,
+        ),
+    ],
+    INVAL_API + "<public_id:invalidation_id>/": [
+        ask("get", "/api/v1/manage/letters/{b}/invalidations/{b_inval}/"),
+        ask("get", "/api/v1/manage/letters/{a}/invalidations/{b_inval}/"),
+    ],
+    INVAL_API + "<public_id:invalidation_id>/cancel": [
+        ask("post", "/api/v1/manage/letters/{b}/invalidations/{b_inval}/cancel"),
+        ask("post", "/api/v1/manage/letters/{a}/invalidations/{b_inval}/cancel"),
+    ],
+    INVAL_API + "<public_id:invalidation_id>/undo": [
+        ask("post", "/api/v1/manage/letters/{b}/invalidations/{b_inval}/undo"),
+        ask("post", "/api/v1/manage/letters/{a}/invalidations/{b_inval}/undo"),
+    ],
+    INVAL_PAGE: [
+        ask("get", "/manage/{b}/invalidations/", json=False),
+        ask("post", "/manage/{b}/invalidations/", {"name": "*e*", "action": "preview"}, json=False),
+        ask("post", "/manage/{a}/invalidations/", {"name": "Bernard*", "action": "preview"}, expect=200, json=False),
+    ],
+    INVAL_PAGE + "<str:invalidation_id>/cancel/": [
+        ask("post", "/manage/{b}/invalidations/{b_inval}/cancel/", json=False),
+        ask("post", "/manage/{a}/invalidations/{b_inval}/cancel/", json=False),
+    ],
+    INVAL_PAGE + "<str:invalidation_id>/undo/": [
+        ask("post", "/manage/{b}/invalidations/{b_inval}/undo/", json=False),
+        ask("post", "/manage/{a}/invalidations/{b_inval}/undo/", json=False),
+    ],
     # Pages
     "manage/": [ask("get", "/manage/", expect=200, json=False)],
     "manage/new/": [ask("get", "/manage/new/", expect=200, json=False)],
@@ -382,7 +435,17 @@ def _fill(text: str, w: World) -> str:
         b_invitation=w.b_invitation.public_id,
         b_import=w.b_import.public_id,
         b_signer=w.b_signer_invitation.public_id,
+        b_inval=w.b_invalidation.public_id,
     )
+
+
+def _fill_data(data: Any, w: World) -> Any:
+    """A case's body with the world's ids filled in, nested objects included."""
+    if isinstance(data, str):
+        return _fill(data, w)
+    if isinstance(data, dict):
+        return {k: _fill_data(v, w) for k, v in data.items()}
+    return data
 
 
 def _snapshot(w: World) -> tuple:
@@ -396,6 +459,7 @@ def _snapshot(w: World) -> tuple:
         SignatureEvent.objects.filter(letter=b).count(),
         sorted(SignatureImport.objects.filter(letter=b).values_list("pk", "status", "mapping", "rows_done")),
         SignatureImport.objects.count(),
+        sorted(Invalidation.objects.values_list("pk", "status", "cancel_requested", "removed")),
         sorted(
             SignerInvitation.objects.filter(letter=b).values_list("pk", "token_hash", "reminders_sent", "revoked_at")
         ),
@@ -419,7 +483,7 @@ def test_an_organizer_of_letter_a_gets_404_and_nothing_of_letter_b(world, route,
     client = Client()
     client.force_login(world.organizer)
     url = _fill(case.url, world)
-    data = {k: _fill(v, world) if isinstance(v, str) else v for k, v in (case.data or {}).items()}
+    data = _fill_data(case.data or {}, world)
     before = _snapshot(world)
     response = _send(client, case, url, data)
     assert response.status_code == case.expect, (url, response.status_code, response.content[:300])
@@ -535,6 +599,29 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     SIGNER_PAGE + "<str:invitation_id>/remind/": (
         EDIT,
         ask("post", "/manage/{a}/signer-invitations/none/remind/", json=False),
+    ),
+    INVAL_API: (MODERATE, ask("post", "/api/v1/manage/letters/{a}/invalidations/", SWEEP)),
+    INVAL_API + "preview": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/invalidations/preview", SWEEP)),
+    INVAL_API + "<public_id:invalidation_id>/": (
+        MODERATE,
+        ask("get", "/api/v1/manage/letters/{a}/invalidations/none/"),
+    ),
+    INVAL_API + "<public_id:invalidation_id>/cancel": (
+        MODERATE,
+        ask("post", "/api/v1/manage/letters/{a}/invalidations/none/cancel"),
+    ),
+    INVAL_API + "<public_id:invalidation_id>/undo": (
+        MODERATE,
+        ask("post", "/api/v1/manage/letters/{a}/invalidations/none/undo"),
+    ),
+    INVAL_PAGE: (MODERATE, ask("post", "/manage/{a}/invalidations/", {"name": "*", "action": "preview"}, json=False)),
+    INVAL_PAGE + "<str:invalidation_id>/cancel/": (
+        MODERATE,
+        ask("post", "/manage/{a}/invalidations/none/cancel/", json=False),
+    ),
+    INVAL_PAGE + "<str:invalidation_id>/undo/": (
+        MODERATE,
+        ask("post", "/manage/{a}/invalidations/none/undo/", json=False),
     ),
     "manage/<slug:slug>/": (ALL, None),
     "manage/<slug:slug>/edit/": (
