@@ -93,3 +93,11 @@ def test_another_letters_invitations_are_not_found(editor, client):
         assert editor.post(f"/manage/other/signer-invitations/{theirs.public_id}/{action}/").status_code == 404
     theirs.refresh_from_db()
     assert (theirs.revoked_at, theirs.reminders_sent) == (None, 0)
+
+
+def test_the_dashboard_shows_invitation_counts_and_links_for_editors(editor, letter):
+    signer_invitation_create(letter=letter, name="Ann Able", email="ann@example.org", actor=editor.user)
+    html = editor.get("/manage/founders/").content.decode()
+    assert '<a href="/manage/founders/signer-invitations/">Invite signers</a>' in html
+    assert '<a href="/manage/founders/invalidations/">Remove in bulk</a>' in html
+    assert "<strong>1</strong> queued" in html

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from importing.selectors import invitation_counts
 from letters.models import Letter, Signature
 from letters.services.private_exports import private_export_create
 from letters.services.verification import (
@@ -42,20 +43,23 @@ def dashboard(request: HttpRequest, letter: Letter) -> HttpResponse:
         (s, VerifyForm(auto_id=f"id_{s.public_id}_%s"), RejectForm(auto_id=f"id_{s.public_id}_reject_%s"))
         for s in made.held
     ]
+    may = {
+        "edit": can(user, EDIT_LETTER, letter),
+        "run": can(user, RUN_LETTER, letter),
+        "moderate": can(user, MODERATE_LETTER, letter),
+        "export": can(user, EXPORT_PRIVATE, letter),
+        "members": can(user, MANAGE_MEMBERS, letter),
+    }
     context = {
         "letter": letter,
         "dashboard": made,
         "held": held,
         "role": member_role(user, letter),
-        "may": {
-            "edit": can(user, EDIT_LETTER, letter),
-            "run": can(user, RUN_LETTER, letter),
-            "moderate": can(user, MODERATE_LETTER, letter),
-            "export": can(user, EXPORT_PRIVATE, letter),
-            "members": can(user, MANAGE_MEMBERS, letter),
-        },
+        "may": may,
         "second_factor_recommended": second_factor_recommended(user),
     }
+    if may["edit"]:
+        context["invitations"] = invitation_counts(letter=letter)
     return render(request, "web/manage/dashboard.html", context)
 
 
