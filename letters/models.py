@@ -222,9 +222,16 @@ class Signature(models.Model):
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, help_text="Private; dropped after IP_RETENTION_DAYS (letters.services.privacy)."
     )
-    ip_hash = models.CharField(max_length=64, blank=True, default="", help_text="Private: keyed hash of the address.")
+    # db_default too: rows written by bulk COPY (bench_seed) or SQL name no such column.
+    ip_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="Private: keyed hash of the address."
+    )
     ip_prefix_hash = models.CharField(
-        max_length=64, blank=True, default="", help_text="Private: keyed hash of its /24 (IPv4) or /64 (IPv6)."
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Private: keyed hash of its /24 (IPv4) or /64 (IPv6).",
     )
     emails_sent = models.PositiveSmallIntegerField(default=0)
     signed_at = models.DateTimeField()

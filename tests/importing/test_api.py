@@ -152,3 +152,17 @@ def test_signer_invitations_api(editor_client, letter, django_capture_on_commit_
     again = editor_client.post(f"{url}{body['id']}/remind", content_type="application/json")
     assert again.status_code == 409
     assert again.json()["detail"] == "This invitation is revoked; it is not sent again."
+
+
+def test_a_json_body_or_a_huge_file_is_refused_cleanly(editor_client, settings):
+    url = "/api/v1/manage/letters/founders/imports/"
+    as_json = editor_client.post(url, {"file": "x"}, content_type="application/json")
+    assert as_json.status_code == 415
+    settings.IMPORT_MAX_BYTES = 1000
+    big = upload(editor_client, data=b"name,email\n" + b"a,b@example.org\n" * 200)
+    assert big.status_code == 400
+    assert big.json() == {
+        "detail": "Invalid input.",
+        "errors": {"file": ["The file is 3,211 bytes; the limit is 1,000 bytes."]},
+    }
+    assert SignatureImport.objects.count() == 0
