@@ -29,7 +29,7 @@ from letters.services.verification import signature_reject
 from registry.audit import Actor, actor_user, audit_log
 from registry.duplicate_scans import dedup_scan_start
 
-BATCH_ROWS = 250
+BATCH_ROWS = 1000
 UNDO_REASON = "The organizers undid the import this signature came from."
 
 
