@@ -256,6 +256,8 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20_000_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=200_000_000)
+# Files up to this many valid rows are compared with the registry's people in the preview (larger: after the import).
+IMPORT_PREVIEW_PEOPLE_ROWS = env.int("IMPORT_PREVIEW_PEOPLE_ROWS", default=2_000)
 # Signer invitations (importing.invitations): how long a link stays valid, how many reminders an organizer may send.
 SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", default=21))
 SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -66,6 +67,7 @@ class RowCheck:
 @dataclass
 class Preview:
     rows: list[RowCheck]
+    people_checked: bool = True  # whether rows were compared with the registry's people (small files only)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -171,13 +173,22 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
     signed = _live_keys(letter, (row.email_key for row in valid))
     org_keys = {row.number: organization_name_key(row.cleaned.get("organization", "")) for row in valid}
     orgs = _organizations(key for key in org_keys.values() if key)
-    resembling = people_resembling(
-        [
-            Newcomer(
-                name=row.cleaned["name"], email_key=row.email_key, organization_name=row.cleaned.get("organization", "")
-            )
-            for row in valid
-        ]
+    # The matcher loads the registry and scores blocks: worth it for the few hundred founders of a letter, not for a
+    # file of 100k rows in a request (a vouched import's registry scan finds those duplicates once it has run).
+    people_checked = len(valid) <= settings.IMPORT_PREVIEW_PEOPLE_ROWS
+    resembling = (
+        people_resembling(
+            [
+                Newcomer(
+                    name=row.cleaned["name"],
+                    email_key=row.email_key,
+                    organization_name=row.cleaned.get("organization", ""),
+                )
+                for row in valid
+            ]
+        )
+        if people_checked
+        else {}
     )
     for index, row in enumerate(valid):
         if row.email_key in signed:
@@ -190,4 +201,4 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
             {"name": hit.name, "person": hit.person_public_id, "reason": "; ".join(hit.reasons)}
             for hit in resembling.get(index, [])
         ]
-    return Preview(rows=rows)
+    return Preview(rows=rows, people_checked=people_checked)

@@ -88,6 +88,10 @@ class ImportPreviewSerializer(serializers.Serializer):
     mapping_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     rows = ImportRowSerializer(many=True)
     rows_shown = serializers.IntegerField()
+    people_checked = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether rows were compared with the registry's people (files up to IMPORT_PREVIEW_PEOPLE_ROWS).",
+    )
 
 
 class SignerInvitationInputSerializer(serializers.Serializer):

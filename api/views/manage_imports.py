@@ -82,6 +82,7 @@ class ImportView(ManageView):
             "mapping_errors": uploaded.mapping_errors,
             "rows": rows[:ROWS_SHOWN],
             "rows_shown": min(len(rows), ROWS_SHOWN),
+            "people_checked": uploaded.preview.people_checked if uploaded.preview else None,
         }
         return Response(ImportPreviewSerializer(data).data, status=code)
 

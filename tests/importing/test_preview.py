@@ -139,3 +139,14 @@ def test_people_with_typos_or_nicknames_are_found_with_the_queues_evidence(open_
     assert [p["name"] for p in rows[0].possible_people] == ["Katherine Moussouris"]
     assert "total" in rows[0].possible_people[0]["reason"]
     assert rows[1].possible_people == []
+
+
+def test_large_files_skip_the_people_check_in_the_preview(open_letter, settings):
+    from tests.factories import PersonFactory
+
+    settings.IMPORT_PREVIEW_PEOPLE_ROWS = 1
+    PersonFactory(display_name="Alan Turing", name_key="alan turing")
+    table = table_read(data=b"name,email\nAlan Turing,a@example.org\nGrace Hopper,g@example.org\n", filename="x.csv")
+    preview = preview_build(letter=open_letter, table=table, mapping=mapping_guess(table.headers), now=NOW)
+    assert preview.people_checked is False
+    assert [row.possible_people for row in preview.rows] == [[], []]
