@@ -20,6 +20,7 @@ SLUG_MIN, SLUG_MAX = 3, 100
 RESERVED_SLUGS = frozenset(
     {
         "about", "accounts", "admin", "api", "assets", "auth", "confirm", "contact", "dashboard", "diff", "docs",
+        "imports", "invalidations", "invitations", "log", "receipts", "signer-invitations",
         "edit", "embed", "export", "exports", "feed", "feeds", "health", "healthz", "help", "letter", "letters",
         "login", "logout", "manage", "media", "metrics", "new", "official", "organizations", "people", "preview",
         "privacy", "readyz", "reconsent", "redoc", "register", "schema", "search", "settings", "sign", "signup",
