@@ -30,10 +30,11 @@ var:
 migrate: $(VENV)/.runtime var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 
+# The log's development key comes first: the demo's public changes are logged and checkpointed as they are made.
 demo: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py transparency_keygen
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_dev_admin
-	DEBUG=$${DEBUG:-1} $(PY) manage.py transparency_keygen
 
 # Links in emails follow HOST and PORT unless SITE_URL is set in the environment or .env (which the environment beats).
 RUN_SITE_URL = $(if $(SITE_URL)$(shell grep -Es '^(export )?SITE_URL=.' .env),,SITE_URL=http://$(HOST):$(PORT) )
