@@ -23,7 +23,7 @@ from letters.models import (
     VerificationLevel,
     VerificationRecord,
 )
-from letters.presentation import shown_organization_key
+from letters.services.events import SignatureState, signature_event_build
 from letters.services.outbox import outbox_message_build, outbox_send_after_commit
 from registry.audit import actor_user, audit_event_build
 from registry.bulk import PersonEntry, organizations_link_bulk, people_for_emails_bulk
@@ -43,33 +43,6 @@ class ImportedSigner:
     comment: str = ""
     signed_at: datetime | None = None
     evidence: str = ""
-
-
-def _event(
-    signature: Signature,
-    kind: str,
-    *,
-    at: datetime,
-    actor: Any,
-    before_visible: bool,
-    before_level: str,
-    data: dict[str, Any],
-) -> SignatureEvent:
-    visible = signature.is_visible
-    return SignatureEvent(
-        signature=signature,
-        letter_id=signature.letter_id,
-        kind=kind,
-        at=at,
-        actor=actor_user(actor),
-        visible_before=before_visible,
-        visible_after=visible,
-        level_before=before_level,
-        level_after=signature.verification_level,
-        organization_before=None,
-        organization_after=shown_organization_key(signature) if visible else None,
-        data=data,
-    )
 
 
 @transaction.atomic
@@ -176,26 +149,17 @@ def signatures_import_bulk(
     if vouched:
         data = {"level": VerificationLevel.VOUCHED, "method": VerificationRecord.Method.IMPORT}
         for signature in created:
-            events.append(
-                _event(
-                    signature,
-                    SignatureEvent.Kind.CONFIRMED,
-                    at=at,
-                    actor=verifier,
-                    before_visible=False,
-                    before_level=VerificationLevel.NONE,
-                    data=data,
-                )
+            event, audit = signature_event_build(
+                signature=signature,
+                kind=SignatureEvent.Kind.CONFIRMED,
+                before=SignatureState(visible=False, level=VerificationLevel.NONE),
+                actor=verifier,
+                at=at,
+                data=data,
+                audit_data={"hold_reason": signature.hold_reason} if signature.hold_reason else None,
             )
-            audits.append(
-                audit_event_build(
-                    action="letters.signature.confirmed",
-                    target=signature,
-                    actor=verifier,
-                    data={**data, **({"hold_reason": signature.hold_reason} if signature.hold_reason else {})},
-                    at=at,
-                )
-            )
+            events.append(event)
+            audits.append(audit)
     else:
         messages = OutboxMessage.objects.bulk_create(
             outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) for signature in created
