@@ -8,7 +8,6 @@ letter's one live signature per address make a second run of the same rows, or a
 create nothing twice.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,11 +24,12 @@ from importing.models import SignatureImport, SignatureImportRow, SignerInvitati
 from importing.preview import Preview, RowStatus, preview_build, row_check
 from letters.models import Letter, Signature
 from letters.services.bulk_import import ImportedSigner, signatures_import_bulk
-from letters.services.verification import signature_reject
+from letters.services.sweeps import signatures_reject_bulk
 from registry.audit import Actor, actor_user, audit_log
 from registry.duplicate_scans import dedup_scan_start
 
 BATCH_ROWS = 1000
+UNDO_BATCH = 1000
 UNDO_REASON = "The organizers undid the import this signature came from."
 
 
@@ -345,16 +345,19 @@ def import_undo(*, signature_import: SignatureImport, actor: Actor, at: datetime
     revoked = invited_here.filter(signed_at=None, declined_at=None, revoked_at=None).update(
         revoked_at=at, revoked_by=actor_user(actor)
     )
+    ids = list(live.values_list("pk", flat=True))
     removed = 0
-    for signature in _iterate(live):
-        signature_reject(
-            signature=signature,
-            reason=f"Import {signature_import.public_id} undone.",
-            public_reason=UNDO_REASON,
-            actor=actor,
-            at=at,
+    for start in range(0, len(ids), UNDO_BATCH):  # set-based, as a moderator's sweep (letters.services.sweeps)
+        removed += len(
+            signatures_reject_bulk(
+                signature_ids=ids[start : start + UNDO_BATCH],
+                reason=f"Import {signature_import.public_id} undone.",
+                public_reason=UNDO_REASON,
+                actor=actor,
+                at=at,
+                data={"import": signature_import.public_id},
+            )
         )
-        removed += 1
     signature_import.status = SignatureImport.Status.UNDONE
     signature_import.undone_at = at
     signature_import.undone_by = actor_user(actor)
@@ -367,7 +370,3 @@ def import_undo(*, signature_import: SignatureImport, actor: Actor, at: datetime
         data={"removed": removed, "invitations_revoked": revoked},
     )
     return removed
-
-
-def _iterate(queryset: Any) -> Iterable[Signature]:
-    return list(queryset.only("pk"))
