@@ -68,3 +68,88 @@ class InvalidationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invalidation_id}: {self.signature_id}"
+
+
+class TrendingAlert(models.Model):
+    """A wave of new signatures on one letter from one address, network or email domain (moderation.alerts).
+
+    It marks, it never blocks. While the wave lasts (`resolved_at` empty) there is one alert per (letter, dimension,
+    key), whatever a moderator decided: a continuing wave raises its count and peak; a quiet period ends it, and a
+    later wave opens a new one. `key` is a keyed hash for addresses and networks (never shown in full) and the domain
+    itself for email domains."""
+
+    class Dimension(models.TextChoices):
+        IP = "ip", "IP address"
+        IP_PREFIX = "ip_prefix", "Network (/24 or /64)"
+        EMAIL_DOMAIN = "email_domain", "Email domain"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DISMISSED = "dismissed", "Dismissed"
+        RESOLVED = "resolved", "Resolved"
+
+    ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    key = models.CharField(max_length=254, help_text="Private for addresses and networks: their keyed hash.")
+    count = models.PositiveIntegerField(help_text="New live signatures in the window when last seen over threshold.")
+    peak = models.PositiveIntegerField()
+    window_seconds = models.PositiveIntegerField()
+    threshold = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="The wave ended (a quiet period passed).")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="Acknowledged or dismissed.")
+    announced_at = models.DateTimeField(null=True, blank=True, help_text="The alert.trending webhook was fanned out.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "dimension", "key"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="trending_alert_one_per_wave",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="resolved") | models.Q(resolved_at__isnull=False),
+                name="trending_alert_resolved_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["letter", "status", "last_seen_at"], name="trending_alert_letter_idx"),
+            models.Index(
+                fields=["created_at"], name="trending_alert_unannounced_idx", condition=models.Q(announced_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()} wave on {self.letter_id} ({self.get_status_display()})"
+
+    @property
+    def key_shown(self) -> str:
+        """What pages show: the domain, or the first characters of a hash (enough to tell two apart)."""
+        return self.key if self.dimension == self.Dimension.EMAIL_DOMAIN else self.key[:10]
+
+
+class AlertScan(models.Model):
+    """One pass of the trend detector: the highest signature id that existed then. The window's scan starts after the
+    id of the last pass older than the window, so each pass reads only recent rows through the primary key (no
+    index on signed_at is paid on every signature for it)."""
+
+    scanned_at = models.DateTimeField()
+    max_signature_id = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["scanned_at"]
+        indexes = [models.Index(fields=["scanned_at"], name="alert_scan_at_idx")]
+
+    def __str__(self) -> str:
+        return f"scan at {self.scanned_at:%H:%M:%S} up to {self.max_signature_id}"
