@@ -277,6 +277,33 @@ CELERY_BEAT_SCHEDULE["invalidations-resume-stalled"] = {
     "schedule": 60,
 }
 
+# Trending alerts (moderation.alerts): new signatures per letter in a sliding window, by address (keyed hash), by
+# /24 or /64 network and by email domain. A domain alerts past its count and past a share of the letter's window;
+# common webmail domains need their own, much higher count (0: never alerted on). Alerts mark, they never block.
+ALERT_WINDOW_SECONDS = env.int("ALERT_WINDOW_SECONDS", default=600)
+ALERT_IP_THRESHOLD = env.int("ALERT_IP_THRESHOLD", default=20)
+ALERT_PREFIX_THRESHOLD = env.int("ALERT_PREFIX_THRESHOLD", default=50)
+ALERT_DOMAIN_THRESHOLD = env.int("ALERT_DOMAIN_THRESHOLD", default=50)
+ALERT_DOMAIN_SHARE = env.float("ALERT_DOMAIN_SHARE", default=0.3)
+ALERT_WEBMAIL_DOMAIN_THRESHOLD = env.int("ALERT_WEBMAIL_DOMAIN_THRESHOLD", default=1000)
+ALERT_WEBMAIL_DOMAINS = set(
+    env.list(
+        "ALERT_WEBMAIL_DOMAINS",
+        default=[
+            "gmail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "icloud.com", "me.com",
+            "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru",
+            "fastmail.com", "zoho.com", "orange.fr", "free.fr", "t-online.de", "qq.com", "163.com",
+        ],
+    )
+)  # fmt: skip
+ALERT_QUIET_SECONDS = env.int("ALERT_QUIET_SECONDS", default=900)
+ALERT_SCAN_EVERY_SECONDS = env.float("ALERT_SCAN_EVERY_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["alerts-scan"] = {
+    "task": "moderation.tasks.alerts_scan",
+    "schedule": ALERT_SCAN_EVERY_SECONDS,
+    "options": {"expires": ALERT_SCAN_EVERY_SECONDS},
+}
+
 # Signing policy.
 SIGNATURE_CONFIRM_TOKEN_TTL = timedelta(days=env.int("SIGNATURE_CONFIRM_TOKEN_TTL_DAYS", default=7))
 SIGNATURE_MAX_EMAILS = 5

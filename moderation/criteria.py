@@ -3,7 +3,8 @@
 Criteria (any combination, at least one; the letter always): `ip` (an address: matched by its keyed hash),
 `ip_prefix` (a /24 or /64 network, or an address standing for its own: by the keyed hash of the network),
 `email_domain` (a domain glob: `*` and `?`, e.g. `*.example.com`), `name` (a glob on the name as signed, any case),
-`signed_after` / `signed_before` (ISO 8601 instants), `source`, `import` (an import's id), `hold_reason`. Only live
+`signed_after` / `signed_before` (ISO 8601 instants), `source`, `import` (an import's id), `hold_reason`, `alert` (a
+trending alert's id: the address, network or domain of its wave, without the hash leaving the server). Only live
 signatures (pending or confirmed) ever match.
 """
 
@@ -21,8 +22,20 @@ from django.utils.dateparse import parse_datetime
 from importing.models import SignatureImport, SignatureImportRow
 from letters.ipaddrs import ip_hashes
 from letters.models import Letter, Signature
+from moderation.models import TrendingAlert
 
-FIELDS = ("ip", "ip_prefix", "email_domain", "name", "signed_after", "signed_before", "source", "import", "hold_reason")
+FIELDS = (
+    "ip",
+    "ip_prefix",
+    "email_domain",
+    "name",
+    "signed_after",
+    "signed_before",
+    "source",
+    "import",
+    "hold_reason",
+    "alert",
+)
 MAX_TEXT = 200
 _DOMAIN_GLOB = re.compile(r"^[a-z0-9*?.-]+$")
 
@@ -101,6 +114,10 @@ def _field(field: str, value: str, letter: Letter) -> str:
         if value not in Signature.HoldReason.values:
             raise ValidationError(f"One of {', '.join(Signature.HoldReason.values)}.")
         return value
+    if field == "alert":
+        if not TrendingAlert.objects.filter(letter=letter, public_id=value).exists():
+            raise ValidationError("No such alert on this letter.")
+        return value
     # import: one of this letter's imports (another letter's id is unknown here)
     if not SignatureImport.objects.filter(letter=letter, public_id=value).exists():
         raise ValidationError("No such import of this letter.")
@@ -130,6 +147,8 @@ def criteria_queryset(*, letter: Letter, criteria: dict[str, str]) -> QuerySet[S
         q &= Q(source=criteria["source"])
     if "hold_reason" in criteria:
         q &= Q(hold_reason=criteria["hold_reason"])
+    if "alert" in criteria:
+        q &= _alert_q(letter, criteria["alert"])
     if "import" in criteria:
         q &= Q(
             pk__in=SignatureImportRow.objects.filter(
@@ -139,3 +158,12 @@ def criteria_queryset(*, letter: Letter, criteria: dict[str, str]) -> QuerySet[S
             ).values("signature_id")
         )
     return Signature.objects.filter(q)
+
+
+def _alert_q(letter: Letter, public_id: str) -> Q:
+    alert = TrendingAlert.objects.filter(letter=letter, public_id=public_id).first()
+    if alert is None:
+        return Q(pk__in=[])
+    if alert.dimension == TrendingAlert.Dimension.EMAIL_DOMAIN:
+        return Q(email_key__endswith="@" + alert.key)
+    return Q(**{"ip_hash" if alert.dimension == TrendingAlert.Dimension.IP else "ip_prefix_hash": alert.key})

@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from moderation import services
+from moderation import alerts, services
 from moderation.models import Invalidation
 
 STALLED_AFTER = timedelta(minutes=2)
@@ -28,3 +28,9 @@ def invalidations_resume_stalled() -> int:
         invalidation_run.delay(pk)
         count += 1
     return count
+
+
+@shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
+def alerts_scan() -> None:
+    """Beat: one pass of the trend detector (moderation.alerts)."""
+    alerts.alerts_scan()

@@ -24,7 +24,17 @@ from moderation.services import (
 from organizing.permissions import MODERATE_LETTER
 from web.views.manage import member_page
 
-CRITERIA = ("ip", "ip_prefix", "email_domain", "name", "signed_after", "signed_before", "source", "hold_reason")
+CRITERIA = (
+    "ip",
+    "ip_prefix",
+    "email_domain",
+    "name",
+    "signed_after",
+    "signed_before",
+    "source",
+    "hold_reason",
+    "alert",
+)
 
 
 class InvalidationForm(forms.Form):
@@ -38,6 +48,7 @@ class InvalidationForm(forms.Form):
     hold_reason = forms.ChoiceField(
         label="Hold reason", required=False, choices=[("", "Any"), *Signature.HoldReason.choices]
     )
+    alert = forms.CharField(label="Trending alert (its wave's address or network)", required=False, max_length=24)
     reason = forms.CharField(label="Why (private, for the audit trail)", required=False, max_length=500)
     public_reason = forms.CharField(label="Public reason (shown in the history)", required=False, max_length=200)
     confirm_large = forms.BooleanField(label="Yes, remove this large share of the letter", required=False)
@@ -54,7 +65,8 @@ def _errors_onto(form: InvalidationForm, exc: ValidationError) -> None:
 @member_page(MODERATE_LETTER)
 @require_http_methods(["GET", "POST"])
 def invalidations(request: HttpRequest, letter: Letter) -> HttpResponse:
-    form = InvalidationForm(request.POST or None)
+    # A GET with criteria (a trending alert's link) fills the form in; the preview and start are POSTs as always.
+    form = InvalidationForm(request.POST or None, initial={f: request.GET[f] for f in CRITERIA if f in request.GET})
     context: dict[str, Any] = {
         "letter": letter,
         "form": form,
