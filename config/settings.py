@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "organizing",
     "importing",
     "moderation",
+    "webhooks",
     "api",
     "web",
     "health_check",
@@ -303,6 +304,24 @@ CELERY_BEAT_SCHEDULE["alerts-scan"] = {
     "schedule": ALERT_SCAN_EVERY_SECONDS,
     "options": {"expires": ALERT_SCAN_EVERY_SECONDS},
 }
+
+# Milestones (letters.counts): public counts announced as milestone.reached; owners add their own per letter.
+MILESTONE_THRESHOLDS = env.list(
+    "MILESTONE_THRESHOLDS", cast=int, default=[100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000]
+)
+
+# Webhooks (webhooks/): Standard Webhooks v1, delivered by beat's fan-out and send tasks.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)  # plain http:// endpoints (development only)
+# Networks (CIDR) a receiver may resolve to although private, loopback or link-local; empty: public addresses only.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=2.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=4)  # deliveries in flight per endpoint
+WEBHOOK_SEND_THREADS = env.int("WEBHOOK_SEND_THREADS", default=16)
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
+WEBHOOK_SECRETS_KEY = env.str("WEBHOOK_SECRETS_KEY", default="")  # encrypts stored secrets; unset: from SECRET_KEY
+CELERY_BEAT_SCHEDULE["webhooks-fan-out"] = {"task": "webhooks.tasks.webhooks_fan_out", "schedule": 2.0}
+CELERY_BEAT_SCHEDULE["webhooks-send-due"] = {"task": "webhooks.tasks.webhooks_send_due", "schedule": 2.0}
 
 # Signing policy.
 SIGNATURE_CONFIRM_TOKEN_TTL = timedelta(days=env.int("SIGNATURE_CONFIRM_TOKEN_TTL_DAYS", default=7))

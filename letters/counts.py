@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from letters.models import LEVELS_WITH_RECORD, Letter, LetterCount, LetterCountBucket, Signature, SignatureEvent
+from letters.models import (
+    LEVELS_WITH_RECORD,
+    Letter,
+    LetterCount,
+    LetterCountBucket,
+    Milestone,
+    Signature,
+    SignatureEvent,
+)
 from letters.presentation import shown_organization_key_of
 
 FOLD_MARGIN = timedelta(seconds=1)
@@ -205,7 +214,7 @@ def letter_count_refresh(*, letter_id: int, now: datetime | None = None) -> int:
             if not LetterCount.objects.filter(letter_id=letter_id).exists():
                 LetterCount.objects.get_or_create(letter_id=letter_id)
             return 0
-        folded = 0
+        folded, public_before = 0, count.public
         while True:
             events = list(
                 SignatureEvent.objects.filter(
@@ -219,7 +228,27 @@ def letter_count_refresh(*, letter_id: int, now: datetime | None = None) -> int:
                 break
         count.counted_at = now
         count.save()
+        if count.public > public_before:
+            milestones_record(letter_id=letter_id, before=public_before, after=count.public, at=now)
         return folded
+
+
+def milestone_thresholds(*, letter_id: int) -> list[int]:
+    """The public counts announced for a letter: MILESTONE_THRESHOLDS and its owners' (Letter.milestone_thresholds)."""
+    own = Letter.objects.filter(pk=letter_id).values_list("milestone_thresholds", flat=True).first() or []
+    return sorted({*settings.MILESTONE_THRESHOLDS, *own})
+
+
+def milestones_record(*, letter_id: int, before: int, after: int, at: datetime) -> list[int]:
+    """Record the thresholds a fold's public count passed (before < threshold <= after), each once per letter ever:
+    a count that drops below a threshold and reaches it again records nothing (the unique constraint decides).
+    The letter's fold calls it under its LetterCount lock; each new row is queued for webhooks by a trigger."""
+    crossed = [t for t in milestone_thresholds(letter_id=letter_id) if before < t <= after]
+    Milestone.objects.bulk_create(
+        [Milestone(letter_id=letter_id, threshold=t, count=after, reached_at=at) for t in crossed],
+        ignore_conflicts=True,
+    )
+    return crossed
 
 
 def letter_counts_refresh() -> int:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from registry.models import Organization, Person, new_public_id
 
@@ -44,6 +45,11 @@ class Letter(models.Model):
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    milestone_thresholds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Public counts to announce (milestone.reached) besides MILESTONE_THRESHOLDS, set by the owners.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -567,3 +573,42 @@ class SignatureCommitment(models.Model):
 
     def __str__(self) -> str:
         return f"commitment of {self.signature_id}"
+
+
+class AnnouncementQueue(models.Model):
+    """A change the webhooks announce, waiting for their fan-out: written by database triggers in the transaction
+    that makes it (migration 0027), like LogQueue — a SignatureEvent that moves a signature into or out of the public
+    list, a new LetterVersion, a letter's first opening or its closing, a Milestone. The fan-out (webhooks.fanout)
+    turns each into deliveries for the endpoints subscribed to it and deletes it. Never written from Python."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", "Signature event"
+        VERSION = "version", "Letter version"
+        STATUS = "status", "Letter status"
+        MILESTONE = "milestone", "Milestone"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField(help_text="The event, version, letter or milestone it names.")
+    status_before = models.CharField(max_length=20, blank=True, default="", db_default="")
+    status_after = models.CharField(max_length=20, blank=True, default="", db_default="")
+    created_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"queued {self.kind} {self.object_id}"
+
+
+class Milestone(models.Model):
+    """The folded public count of a letter first reached `threshold` (letters.counts); recorded once, so a count
+    that drops below and rises again is not announced twice."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="milestones")
+    threshold = models.PositiveIntegerField()
+    count = models.PositiveIntegerField(help_text="The public count of the fold that reached it.")
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["letter", "threshold"]
+        constraints = [models.UniqueConstraint(fields=["letter", "threshold"], name="milestone_once_per_threshold")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} reached {self.threshold}"
