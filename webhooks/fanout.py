@@ -1,6 +1,6 @@
 """The fan-out: announced changes (letters.AnnouncementQueue rows, written by triggers in the transaction of the
-change, and unannounced moderation TrendingAlerts) become one Delivery per active endpoint of the letter subscribed
-to the event type; then the queue rows are deleted (alerts marked announced), in the same transaction.
+change, and moderation TrendingAlerts not announced yet) become one Delivery per active endpoint of the letter
+subscribed to the event type; then the queue rows are deleted (alerts marked announced), in the same transaction.
 
 Batches are claimed with SELECT … FOR UPDATE SKIP LOCKED, so two workers never fan out the same row, and a delivery
 is unique per (endpoint, source): a batch that ran twice cannot announce a change twice. Rows of letters the public
@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from letters.models import AnnouncementQueue, Letter, LetterCount, LetterVersion, Milestone, SignatureEvent
+from moderation.models import TrendingAlert
 from webhooks import payloads
 from webhooks.models import Delivery, Endpoint
 
@@ -111,42 +113,32 @@ def _milestones(ids: list[int]) -> list[Announcement]:
     ]
 
 
-def _trending_alert_model() -> Any:
-    """moderation.models.TrendingAlert (letter, announced_at NULL until announced), once that app provides it."""
-    from moderation import models as moderation_models
-
-    return getattr(moderation_models, "TrendingAlert", None)
-
-
 def _alerts(now: datetime) -> list[Announcement]:
-    """Claim unannounced trending alerts (SKIP LOCKED) and mark them announced; call inside the batch's transaction."""
-    model = _trending_alert_model()
-    if model is None:
-        return []
+    """Claim unannounced trending alerts (SKIP LOCKED) and mark them announced; call inside the batch's transaction.
+    The alert's key (a keyed hash of an address or network, or a domain) is never sent."""
     alerts = list(
-        model.objects.select_for_update(of=("self",), skip_locked=True)
+        TrendingAlert.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(announced_at__isnull=True)
-        .select_related("letter")
         .order_by("pk")[:BATCH]
     )
     if not alerts:
         return []
-    model.objects.filter(pk__in=[a.pk for a in alerts]).update(announced_at=now)
+    TrendingAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(announced_at=now)
+    slugs = dict(Letter.objects.filter(pk__in={a.letter_id for a in alerts}).values_list("pk", "slug"))
     found = []
     for alert in alerts:
+        slug = slugs[alert.letter_id]
         data = {
-            "letter": alert.letter.slug,
-            "alert": str(getattr(alert, "public_id", alert.pk)),
-            "dimension": str(getattr(alert, "dimension", getattr(alert, "kind", ""))),
-            "count": getattr(alert, "count", None),
-            "links": payloads.letter_links(alert.letter.slug),
+            "letter": slug,
+            "alert": alert.public_id,
+            "dimension": alert.dimension,
+            "counts": {"in_window": alert.count, "threshold": alert.threshold},
+            "window_seconds": alert.window_seconds,
+            "first_seen_at": alert.first_seen_at.isoformat(),
+            "links": {**payloads.letter_links(slug), "dashboard": f"{settings.SITE_URL}/manage/{slug}/"},
         }
-        at = getattr(alert, "created_at", None) or now
-        found.append(
-            Announcement(alert.letter_id, "alert.trending", f"alert:{alert.pk}", payloads.payload(
-                event_type="alert.trending", at=at, data=data
-            ))
-        )  # fmt: skip
+        event = payloads.payload(event_type="alert.trending", at=alert.first_seen_at, data=data)
+        found.append(Announcement(alert.letter_id, "alert.trending", f"alert:{alert.pk}", event))
     return found
 
 
