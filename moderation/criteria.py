@@ -40,12 +40,12 @@ MAX_TEXT = 200
 _DOMAIN_GLOB = re.compile(r"^[a-z0-9*?.-]+$")
 
 
-def _glob_regex(pattern: str) -> str:
+def glob_regex(pattern: str) -> str:
     """A glob as an anchored regular expression that PostgreSQL (~*) and SQLite (Django's REGEXP) read alike."""
     return "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$"
 
 
-def _instant(value: Any) -> datetime:
+def instant(value: Any) -> datetime:
     parsed = parse_datetime(str(value)) if value else None
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError("An ISO 8601 instant with its offset, e.g. 2026-11-17T09:00:00Z.")
@@ -68,7 +68,7 @@ def criteria_clean(raw: Any, *, letter: Letter) -> dict[str, str]:
             errors[field] = [f"Text of at most {MAX_TEXT} characters."]
             continue
         try:
-            clean[field] = _field(field, value.strip(), letter)
+            clean[field] = criterion_clean(field, value.strip(), letter)
         except ValidationError as exc:
             errors[field] = list(exc.messages)
     if not errors and not clean:
@@ -80,7 +80,8 @@ def criteria_clean(raw: Any, *, letter: Letter) -> dict[str, str]:
     return dict(sorted(clean.items()))
 
 
-def _field(field: str, value: str, letter: Letter) -> str:
+def criterion_clean(field: str, value: str, letter: Letter) -> str:
+    """One criterion in canonical form (ValidationError when it is not one); the held queue's filters use it too."""
     if field == "ip":
         try:
             return str(ipaddress.ip_address(value))
@@ -105,7 +106,7 @@ def _field(field: str, value: str, letter: Letter) -> str:
             raise ValidationError("A name pattern needs some letters, e.g. *Musk*.")
         return value
     if field in ("signed_after", "signed_before"):
-        return _instant(value).isoformat()
+        return instant(value).isoformat()
     if field == "source":
         if value not in Signature.Source.values:
             raise ValidationError(f"One of {', '.join(Signature.Source.values)}.")
@@ -136,13 +137,13 @@ def criteria_queryset(*, letter: Letter, criteria: dict[str, str]) -> QuerySet[S
     if "ip_prefix" in criteria:
         q &= Q(ip_prefix_hash=ip_hashes(criteria["ip_prefix"].split("/")[0])[1])
     if "email_domain" in criteria:
-        q &= Q(email_key__iregex="@" + _glob_regex(criteria["email_domain"])[1:])
+        q &= Q(email_key__iregex="@" + glob_regex(criteria["email_domain"])[1:])
     if "name" in criteria:
-        q &= Q(name__iregex=_glob_regex(criteria["name"]))
+        q &= Q(name__iregex=glob_regex(criteria["name"]))
     if "signed_after" in criteria:
-        q &= Q(signed_at__gte=_instant(criteria["signed_after"]))
+        q &= Q(signed_at__gte=instant(criteria["signed_after"]))
     if "signed_before" in criteria:
-        q &= Q(signed_at__lt=_instant(criteria["signed_before"]))
+        q &= Q(signed_at__lt=instant(criteria["signed_before"]))
     if "source" in criteria:
         q &= Q(source=criteria["source"])
     if "hold_reason" in criteria:

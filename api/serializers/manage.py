@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.serializers.manage_alerts import TrendingAlertSerializer
 from letters.models import Letter, Signature
 
 MAX_BODY = 100_000
@@ -181,4 +182,5 @@ class DashboardSerializer(serializers.Serializer):
     held = ManagedSignatureSerializer(many=True)
     recent = ManagedSignatureSerializer(many=True)
     exports = ExportRecordSerializer(many=True)
+    alerts = TrendingAlertSerializer(many=True, help_text="Open and acknowledged trending alerts (moderation roles).")
     private = serializers.BooleanField(help_text="Whether emails are shown (owners, editors and staff).")

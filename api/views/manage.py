@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -47,8 +47,11 @@ from letters.services.verification import (
     signature_release,
     signature_verify_manual,
 )
+from moderation.held import FILTERS as HELD_FILTERS
+from moderation.held import held_filters_clean, held_queryset
+from moderation.selectors import alerts_of_letter
 from organizing.authoring import letter_create_with_owner, letter_draft_edit, markdown_preview
-from organizing.dashboard import letter_dashboard, letter_held_signatures, letter_signature_get
+from organizing.dashboard import letter_dashboard, letter_signature_get
 from organizing.permissions import (
     EDIT_LETTER,
     EXPORT_PRIVATE,
@@ -71,6 +74,7 @@ MANAGE_ERRORS = {
     409: OpenApiResponse(ErrorSerializer, description="Not possible in the letter's or signature's current state."),
 }
 TAGS = ["manage"]
+ALERTS_SHOWN = 50
 NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
@@ -243,6 +247,7 @@ class DashboardView(ManageView):
         letter = self.letter(slug, VIEW_LETTER)
         private = can(request.user, EXPORT_PRIVATE, letter)
         dashboard = letter_dashboard(letter=letter)
+        moderate = can(request.user, MODERATE_LETTER, letter)
         context = {"private": private, "roles": {letter.pk: member_role(request.user, letter)}}
         body = {
             "letter": dashboard.letter,
@@ -250,6 +255,7 @@ class DashboardView(ManageView):
             "held": dashboard.held,
             "recent": dashboard.recent,
             "exports": dashboard.exports,
+            "alerts": list(alerts_of_letter(letter=letter)[:ALERTS_SHOWN]) if moderate else [],
             "private": private,
         }
         return Response(DashboardSerializer(body, context=context).data)
@@ -259,14 +265,16 @@ class HeldListView(ManageView):
     pagination_class = StaffPagePagination
 
     @extend_schema(
-        summary="The letter's held queue, oldest first, with why each is held (numbered pages)",
+        summary="The letter's held queue, oldest first, with why each is held (numbered pages; filters narrow it)",
+        parameters=[OpenApiParameter(name, OpenApiTypes.STR, required=False) for name in HELD_FILTERS],
         responses={200: ManagedSignatureSerializer(many=True), **MANAGE_ERRORS},
         tags=TAGS,
     )
     def get(self, request: Request, slug: str) -> Response:
         letter = self.letter(slug, VIEW_LETTER)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(letter_held_signatures(letter=letter), request, view=self)
+        held = held_queryset(letter=letter, filters=held_filters_clean(request.query_params, letter=letter))
+        page = paginator.paginate_queryset(held, request, view=self)
         context = {"private": can(request.user, EXPORT_PRIVATE, letter)}
         return paginator.get_paginated_response(ManagedSignatureSerializer(page, many=True, context=context).data)
 

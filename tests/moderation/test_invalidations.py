@@ -77,7 +77,7 @@ def test_preview_counts_and_samples_the_wave(wave):
             {
                 "criteria": [
                     "“colour” is not a criterion; use ip, ip_prefix, email_domain, name, "
-                    "signed_after, signed_before, source, import, hold_reason."
+                    "signed_after, signed_before, source, import, hold_reason, alert."
                 ]
             },
         ),

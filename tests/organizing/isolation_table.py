@@ -15,6 +15,7 @@ class Case:
     method: str
     url: (
         str  # formatted with the world: {a}, {b}, {b_sig}, {b_held}, {b_member}, {b_invitation}, {b_import}, {b_signer}
+        # and {b_inval}, {b_alert}
     )
     data: dict[str, Any] | None = None
     expect: int = 404  # 200: the answer is about A (or the user's own letters) and holds nothing of B
@@ -63,6 +64,11 @@ SIGNER_PAGE = "manage/<slug:slug>/signer-invitations/"
 INVAL_API = "api/v1/manage/letters/<slug:slug>/invalidations/"
 INVAL_PAGE = "manage/<slug:slug>/invalidations/"
 SWEEP = {"criteria": {"name": "*"}, "reason": "Mole", "confirm_large": True}
+HELD_API = "api/v1/manage/letters/<slug:slug>/held/bulk"
+ALERT_API = "api/v1/manage/letters/<slug:slug>/alerts/"
+ALERT_PAGE = "manage/<slug:slug>/alerts/"
+RELEASE_B = {"action": "release", "signatures": ["{b_held}"]}
+RELEASE_ALL = {"action": "release", "all_matching": True}
 INVITE = {"name": "Someone New", "email": "new@a.example"}
 # The same words whether the letter or object exists elsewhere or nowhere.
 NOT_FOUND = {"Not found.", "No such letter.", "No such import.", "No such member.", "No such invitation."}
@@ -281,6 +287,54 @@ CASES: dict[str, list[Case]] = {
         ask("post", "/manage/{b}/invalidations/{b_inval}/undo/", json=False),
         ask("post", "/manage/{a}/invalidations/{b_inval}/undo/", json=False),
     ],
+    # The held queue in bulk and trending alerts (issue 16)
+    HELD_API: [
+        ask("post", "/api/v1/manage/letters/{b}/held/bulk", RELEASE_B),
+        ask("post", "/api/v1/manage/letters/{b}/held/bulk", {**RELEASE_ALL, "confirmation": "0" * 64}),
+        # B's held signature through A's URL: a field error that names nothing of B; with a confirmation, a 409
+        ask("post", "/api/v1/manage/letters/{a}/held/bulk", RELEASE_B, expect=400),
+        ask("post", "/api/v1/manage/letters/{a}/held/bulk", {**RELEASE_B, "confirmation": "0" * 64}, expect=409),
+        ask("post", "/api/v1/manage/letters/{a}/held/bulk", {**RELEASE_ALL, "filters": {"name": "Bea"}}, expect=400),
+    ],
+    ALERT_API: [
+        ask("get", "/api/v1/manage/letters/{b}/alerts/"),
+        ask("get", "/api/v1/manage/letters/{a}/alerts/?status=all&letter={b}&alert={b_alert}", expect=200),
+    ],
+    ALERT_API + "<public_id:alert_id>/acknowledge": [
+        ask("post", "/api/v1/manage/letters/{b}/alerts/{b_alert}/acknowledge"),
+        ask("post", "/api/v1/manage/letters/{a}/alerts/{b_alert}/acknowledge"),
+    ],
+    ALERT_API + "<public_id:alert_id>/dismiss": [
+        ask("post", "/api/v1/manage/letters/{b}/alerts/{b_alert}/dismiss"),
+        ask("post", "/api/v1/manage/letters/{a}/alerts/{b_alert}/dismiss"),
+    ],
+    "manage/<slug:slug>/held/": [
+        ask("get", "/manage/{b}/held/", json=False),
+        ask("get", "/manage/{a}/held/?name=Bea&letter={b}", expect=200, json=False),
+    ],
+    "manage/<slug:slug>/held/bulk/": [
+        ask("post", "/manage/{b}/held/bulk/", {"action": "release", "signatures": "{b_held}"}, json=False),
+        ask("post", "/manage/{a}/held/bulk/", {"action": "release", "signatures": "{b_held}"}, expect=400, json=False),
+        ask(
+            "post",
+            "/manage/{a}/held/bulk/",
+            {"action": "release", "signatures": "{b_held}", "confirmation": "0" * 64},
+            expect=400,
+            json=False,
+        ),
+    ],
+    ALERT_PAGE: [
+        ask("get", "/manage/{b}/alerts/", json=False),
+        ask("get", "/manage/{a}/alerts/?status=all&alert={b_alert}", expect=200, json=False),
+    ],
+    ALERT_PAGE + "<slug:alert_id>/acknowledge/": [
+        ask("post", "/manage/{b}/alerts/{b_alert}/acknowledge/", json=False),
+        ask("post", "/manage/{a}/alerts/{b_alert}/acknowledge/", json=False),
+    ],
+    ALERT_PAGE + "<slug:alert_id>/dismiss/": [
+        ask("post", "/manage/{b}/alerts/{b_alert}/dismiss/", json=False),
+        ask("post", "/manage/{a}/alerts/{b_alert}/dismiss/", json=False),
+    ],
     # Pages
     "manage/": [ask("get", "/manage/", expect=200, json=False)],
     "manage/new/": [ask("get", "/manage/new/", expect=200, json=False)],
@@ -450,6 +504,30 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
         MODERATE,
         ask("post", "/manage/{a}/invalidations/none/undo/", json=False),
     ),
+    HELD_API: (MODERATE, ask("post", "/api/v1/manage/letters/{a}/held/bulk", RELEASE_ALL)),
+    ALERT_API: (MODERATE, ask("get", "/api/v1/manage/letters/{a}/alerts/")),
+    ALERT_API + "<public_id:alert_id>/acknowledge": (
+        MODERATE,
+        ask("post", "/api/v1/manage/letters/{a}/alerts/none/acknowledge"),
+    ),
+    ALERT_API + "<public_id:alert_id>/dismiss": (
+        MODERATE,
+        ask("post", "/api/v1/manage/letters/{a}/alerts/none/dismiss"),
+    ),
+    "manage/<slug:slug>/held/": (MODERATE, ask("get", "/manage/{a}/held/", json=False)),
+    "manage/<slug:slug>/held/bulk/": (
+        MODERATE,
+        ask("post", "/manage/{a}/held/bulk/", {"action": "release", "all_matching": "on"}, json=False),
+    ),
+    ALERT_PAGE: (MODERATE, ask("get", "/manage/{a}/alerts/", json=False)),
+    ALERT_PAGE + "<slug:alert_id>/acknowledge/": (
+        MODERATE,
+        ask("post", "/manage/{a}/alerts/none/acknowledge/", json=False),
+    ),
+    ALERT_PAGE + "<slug:alert_id>/dismiss/": (
+        MODERATE,
+        ask("post", "/manage/{a}/alerts/none/dismiss/", json=False),
+    ),
     "manage/<slug:slug>/": (ALL, None),
     "manage/<slug:slug>/edit/": (
         EDIT,
@@ -472,3 +550,82 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     SIG_PAGE + "reject/": (MODERATE, ask("post", "/manage/{a}/signatures/{a_sig}/reject/", REJECT, json=False)),
     "manage/<slug:slug>/export/": (EXPORT, ask("post", "/manage/{a}/export/", {"format": "csv"}, json=False)),
 }
+
+# Webhooks (issue 16): owners only (RUN_LETTER). B's endpoint through A's URL: tests/webhooks/test_manage.py.
+HOOK_API = "api/v1/manage/letters/<slug:slug>/webhooks/"
+HOOK_API_ONE = HOOK_API + "<public_id:endpoint_id>/"
+HOOK_PAGE = "manage/<slug:slug>/webhooks/"
+HOOK_PAGE_ONE = HOOK_PAGE + "<slug:endpoint_id>/"
+HOOK = {"url": "https://hooks.example/in", "event_types": ["signature.confirmed"]}
+NOT_FOUND |= {"No such endpoint.", "No such delivery."}
+CASES.update(
+    {
+        HOOK_API: [
+            ask("get", "/api/v1/manage/letters/{b}/webhooks/"),
+            ask("post", "/api/v1/manage/letters/{b}/webhooks/", HOOK),
+            ask("get", "/api/v1/manage/letters/{a}/webhooks/?letter={b}", expect=200),
+        ],
+        HOOK_API_ONE: [
+            ask("get", "/api/v1/manage/letters/{b}/webhooks/none/"),
+            ask("patch", "/api/v1/manage/letters/{b}/webhooks/none/", {"active": False}),
+            ask("delete", "/api/v1/manage/letters/{b}/webhooks/none/"),
+            ask("get", "/api/v1/manage/letters/{a}/webhooks/none/"),
+        ],
+        HOOK_API_ONE + "rotate": [ask("post", "/api/v1/manage/letters/{b}/webhooks/none/rotate")],
+        HOOK_API_ONE + "ping": [ask("post", "/api/v1/manage/letters/{b}/webhooks/none/ping")],
+        HOOK_API_ONE + "deliveries/": [ask("get", "/api/v1/manage/letters/{b}/webhooks/none/deliveries/")],
+        HOOK_API_ONE + "deliveries/<webhook_id:webhook_id>/redeliver": [
+            ask("post", "/api/v1/manage/letters/{b}/webhooks/none/deliveries/msg_none/redeliver")
+        ],
+        "api/v1/manage/letters/<slug:slug>/milestones": [
+            ask("get", "/api/v1/manage/letters/{b}/milestones"),
+            ask("put", "/api/v1/manage/letters/{b}/milestones", {"thresholds": [150]}),
+        ],
+        HOOK_PAGE: [
+            ask("get", "/manage/{b}/webhooks/", json=False),
+            ask("post", "/manage/{b}/webhooks/", HOOK, json=False),
+        ],
+        "manage/<slug:slug>/milestones/": [ask("post", "/manage/{b}/milestones/", {"thresholds": "150"}, json=False)],
+        HOOK_PAGE_ONE: [
+            ask("get", "/manage/{b}/webhooks/none/", json=False),
+            ask("post", "/manage/{b}/webhooks/none/", HOOK, json=False),
+            ask("get", "/manage/{a}/webhooks/none/", json=False),
+        ],
+        HOOK_PAGE_ONE + "rotate/": [ask("post", "/manage/{b}/webhooks/none/rotate/", json=False)],
+        HOOK_PAGE_ONE + "delete/": [ask("post", "/manage/{b}/webhooks/none/delete/", json=False)],
+        HOOK_PAGE_ONE + "ping/": [ask("post", "/manage/{b}/webhooks/none/ping/", json=False)],
+        HOOK_PAGE_ONE + "deliveries/<slug:webhook_id>/redeliver/": [
+            ask("post", "/manage/{b}/webhooks/none/deliveries/msg_none/redeliver/", json=False)
+        ],
+    }
+)
+ROLE_TABLE.update(
+    {
+        HOOK_API: (RUN, ask("post", "/api/v1/manage/letters/{a}/webhooks/", HOOK)),
+        HOOK_API_ONE: (RUN, ask("get", "/api/v1/manage/letters/{a}/webhooks/none/")),
+        HOOK_API_ONE + "rotate": (RUN, ask("post", "/api/v1/manage/letters/{a}/webhooks/none/rotate")),
+        HOOK_API_ONE + "ping": (RUN, ask("post", "/api/v1/manage/letters/{a}/webhooks/none/ping")),
+        HOOK_API_ONE + "deliveries/": (RUN, ask("get", "/api/v1/manage/letters/{a}/webhooks/none/deliveries/")),
+        HOOK_API_ONE + "deliveries/<webhook_id:webhook_id>/redeliver": (
+            RUN,
+            ask("post", "/api/v1/manage/letters/{a}/webhooks/none/deliveries/msg_none/redeliver"),
+        ),
+        "api/v1/manage/letters/<slug:slug>/milestones": (
+            RUN,
+            ask("put", "/api/v1/manage/letters/{a}/milestones", {"thresholds": [150]}),
+        ),
+        HOOK_PAGE: (RUN, ask("post", "/manage/{a}/webhooks/", HOOK, json=False)),
+        "manage/<slug:slug>/milestones/": (
+            RUN,
+            ask("post", "/manage/{a}/milestones/", {"thresholds": "150"}, json=False),
+        ),
+        HOOK_PAGE_ONE: (RUN, ask("get", "/manage/{a}/webhooks/none/", json=False)),
+        HOOK_PAGE_ONE + "rotate/": (RUN, ask("post", "/manage/{a}/webhooks/none/rotate/", json=False)),
+        HOOK_PAGE_ONE + "delete/": (RUN, ask("post", "/manage/{a}/webhooks/none/delete/", json=False)),
+        HOOK_PAGE_ONE + "ping/": (RUN, ask("post", "/manage/{a}/webhooks/none/ping/", json=False)),
+        HOOK_PAGE_ONE + "deliveries/<slug:webhook_id>/redeliver/": (
+            RUN,
+            ask("post", "/manage/{a}/webhooks/none/deliveries/msg_none/redeliver/", json=False),
+        ),
+    }
+)

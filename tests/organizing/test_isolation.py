@@ -19,7 +19,7 @@ from importing.invitations import signer_invitation_create
 from importing.models import SignatureImport, SignerInvitation
 from importing.services import import_upload
 from letters.models import Letter, Signature, SignatureEvent
-from moderation.models import Invalidation
+from moderation.models import Invalidation, TrendingAlert
 from moderation.services import invalidation_start
 from organizing.models import Membership, OrganizerInvitation
 from organizing.services import organizer_invitation_create
@@ -72,6 +72,7 @@ class World:
     b_import: SignatureImport
     b_signer_invitation: SignerInvitation
     b_invalidation: Invalidation
+    b_alert: TrendingAlert
 
 
 @pytest.fixture
@@ -95,9 +96,14 @@ def world(db) -> World:
     b_invalidation = invalidation_start(
         letter=b, criteria={"name": "Held*"}, reason="B's own sweep", confirm_large=True, actor=b_owner
     )
+    at = b_visible.signed_at
+    b_alert = TrendingAlert.objects.create(
+        letter=b, dimension="email_domain", key="b.example", count=30, peak=30, window_seconds=600, threshold=20,
+        first_seen_at=at, last_seen_at=at,
+    )  # fmt: skip
     return World(
         a, b, organizer, b_visible, b_held, a_visible, b_membership, invitation, b_import, b_signer_invitation,
-        b_invalidation,
+        b_invalidation, b_alert,
     )  # fmt: skip
 
 
@@ -120,6 +126,7 @@ def _fill(text: str, w: World) -> str:
         b_import=w.b_import.public_id,
         b_signer=w.b_signer_invitation.public_id,
         b_inval=w.b_invalidation.public_id,
+        b_alert=w.b_alert.public_id,
     )
 
 
@@ -144,6 +151,7 @@ def _snapshot(w: World) -> tuple:
         sorted(SignatureImport.objects.filter(letter=b).values_list("pk", "status", "mapping", "rows_done")),
         SignatureImport.objects.count(),
         sorted(Invalidation.objects.values_list("pk", "status", "cancel_requested", "removed")),
+        sorted(TrendingAlert.objects.values_list("pk", "status", "acknowledged_by", "acknowledged_at")),
         sorted(
             SignerInvitation.objects.filter(letter=b).values_list("pk", "token_hash", "reminders_sent", "revoked_at")
         ),

@@ -1,6 +1,6 @@
-"""A letter's dashboard (/manage/<slug>/): live counts by level and version, the held queue with its release, verify
-and reject forms, recent signatures, and the private exports made. Emails are shown only to roles allowed to export
-them (organizing.export_private); moderation needs organizing.moderate_letter."""
+"""A letter's dashboard (/manage/<slug>/): live counts by level and version, open trending alerts (moderation roles),
+the held queue with its release, verify and reject forms, recent signatures, and the private exports made. Emails are
+shown only to roles allowed to export them (organizing.export_private); moderation needs organizing.moderate_letter."""
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +18,7 @@ from letters.services.verification import (
     signature_release,
     signature_verify_manual,
 )
+from moderation.selectors import alerts_of_letter
 from organizing.dashboard import letter_dashboard, letter_signature_get
 from organizing.permissions import (
     EDIT_LETTER,
@@ -32,6 +33,8 @@ from organizing.permissions import (
 )
 from web.manage_forms import RejectForm, VerifyForm
 from web.views.manage import dashboard_url, member_page
+
+ALERTS_SHOWN = 20
 
 
 @member_page(VIEW_LETTER)
@@ -60,6 +63,8 @@ def dashboard(request: HttpRequest, letter: Letter) -> HttpResponse:
     }
     if may["edit"]:
         context["invitations"] = invitation_counts(letter=letter)
+    if may["moderate"]:
+        context["alerts"] = list(alerts_of_letter(letter=letter)[:ALERTS_SHOWN])
     return render(request, "web/manage/dashboard.html", context)
 
 

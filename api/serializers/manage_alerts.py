@@ -1,0 +1,53 @@
+"""Organizers' trending alerts: the output serializer (hashes only in their short form; the rules live in
+moderation.alerts)."""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from moderation.alerts import alert_invalidation_criteria
+from moderation.models import TrendingAlert
+
+
+class TrendingAlertSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    key = serializers.CharField(
+        source="key_shown", help_text="The email domain, or the first characters of the address's or network's hash."
+    )
+    acknowledged_by = serializers.SerializerMethodField()
+    invalidation_criteria = serializers.SerializerMethodField(
+        help_text="Bulk invalidation criteria for this wave: POST them to …/invalidations/preview."
+    )
+    invalidation_page = serializers.SerializerMethodField(help_text="The bulk invalidation page, filled in.")
+
+    class Meta:
+        model = TrendingAlert
+        fields = [
+            "id",
+            "dimension",
+            "key",
+            "count",
+            "peak",
+            "threshold",
+            "window_seconds",
+            "status",
+            "first_seen_at",
+            "last_seen_at",
+            "resolved_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "created_at",
+            "invalidation_criteria",
+            "invalidation_page",
+        ]
+
+    def get_acknowledged_by(self, obj: TrendingAlert) -> str | None:
+        return obj.acknowledged_by.get_username() if obj.acknowledged_by else None
+
+    def get_invalidation_criteria(self, obj: TrendingAlert) -> dict[str, str]:
+        return alert_invalidation_criteria(obj)
+
+    def get_invalidation_page(self, obj: TrendingAlert) -> str:
+        url = reverse("manage-invalidations", kwargs={"slug": obj.letter.slug})
+        return f"{url}?{urlencode(alert_invalidation_criteria(obj))}"
