@@ -208,9 +208,12 @@ def held_bulk_apply(
             letter=letter, action=action, filters=filters, public_ids=public_ids, all_matching=all_matching
         )
     except ValidationError as exc:
-        if "signatures" in exc.message_dict and len(exc.message_dict) == 1:
-            raise SelectionChanged(0) from None
-        raise
+        if list(exc.message_dict) != ["signatures"]:
+            raise
+        still = held_queryset(letter=letter, filters=held_filters_clean(filters, letter=letter)).filter(
+            _eligible(action), public_id__in=public_ids or []
+        )
+        raise SelectionChanged(still.count()) from None
     if selection.confirmation != confirmation:
         raise SelectionChanged(selection.count)
     done = skipped = 0

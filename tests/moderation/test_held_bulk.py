@@ -171,7 +171,10 @@ def test_a_chosen_signature_released_meanwhile_makes_the_confirmation_stale(api,
     preview = post(api, {"action": "release", "signatures": chosen}).json()
     signature_release(signature=sigs["bot1"])
     refused = post(api, {"action": "release", "signatures": chosen, "confirmation": preview["confirmation"]})
-    assert refused.status_code == 409
+    assert (refused.status_code, refused.json()["detail"]) == (
+        409,
+        "The selection changed since it was confirmed (it is now 1 signature): preview it again.",
+    )
     assert Signature.objects.get(pk=sigs["bot2"].pk).hold_reason == "rate_limited"
 
 
@@ -291,3 +294,17 @@ def test_the_page_shows_field_errors_with_a_400(page, letter, sigs):
     assert response.status_code == 400
     assert "Say why (private, kept in the audit trail)." in response.content.decode()
     assert state(letter) == before
+
+
+def test_every_one_matching_on_the_page_takes_the_ticked_ones_and_the_rest(page, letter, sigs):
+    form = {
+        "action": "release",
+        "all_matching": "on",
+        "hold_reason": "rate_limited",
+        "signatures": sigs["bot1"].public_id,
+    }
+    confirm = page.post("/manage/queue/held/bulk/", form)
+    assert (confirm.status_code, confirm.context["preview"].count) == (200, 2)
+    assert 'name="signatures"' not in confirm.content.decode()
+    page.post("/manage/queue/held/bulk/", {**form, "confirmation": confirm.context["preview"].confirmation})
+    assert not Signature.objects.filter(letter=letter, hold_reason="rate_limited").exists()

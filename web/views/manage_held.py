@@ -97,12 +97,13 @@ def held_bulk(request: HttpRequest, letter: Letter) -> HttpResponse:
     if not action_form.is_valid():
         return _page(request, letter, filters=filters, action_form=action_form, chosen=set(chosen), status=400)
     data = action_form.cleaned_data
+    all_matching = request.POST.get("all_matching") == "on"
     selection = {
         "letter": letter,
         "action": data["action"],
         "filters": filters,
-        "public_ids": chosen or None,
-        "all_matching": request.POST.get("all_matching") == "on",
+        "public_ids": None if all_matching else chosen or None,  # "every one matching" includes the ticked ones
+        "all_matching": all_matching,
     }
     params = {p: data.get(p) or "" for p in PARAMS}
     status = 200
@@ -126,8 +127,8 @@ def held_bulk(request: HttpRequest, letter: Letter) -> HttpResponse:
         "preview": preview,
         "label": ACTION_LABELS[preview.action],
         "filters": filters,
-        "chosen": chosen,
-        "all_matching": selection["all_matching"],
+        "chosen": [] if all_matching else chosen,
+        "all_matching": all_matching,
         "params": params,
     }
     return render(request, "web/manage/held_confirm.html", context, status=status)
