@@ -17,7 +17,7 @@ class LettersConfig(AppConfig):
             SignatureOrganizationReview,
         )
         from letters.services.verification import ProtectedNameHolds
-        from letters.transparency_log import transparency_log_batch
+        from letters.transparency_log import receipts_enqueue, transparency_log_batch
         from registry import hooks
         from transparency import hooks as log_hooks
 
@@ -28,3 +28,4 @@ class LettersConfig(AppConfig):
         hooks.register(hooks.organization_domain_participants, SignatureDomainProof())
         if settings.TRANSPARENCY_LOG:
             log_hooks.producer_register(transparency_log_batch)
+            log_hooks.checkpoint_listener_register(receipts_enqueue)

@@ -10,7 +10,11 @@ Entries are compact JSON (keys sorted), one of:
 - `{"t":"entered","letter":slug,"id":public id,"version":sha256 of its text,"level":..,"org":..,"withheld":bool,
   "name":hex SHA-256(salt ‖ name),"at":iso}` — a signature entered the public list;
 - `{"t":"changed",…same fields as entered but version}` — its level, organization or name changed while public;
-- `{"t":"left","letter":slug,"id":public id,"reason":code,"at":iso}` — it left the public list.
+- `{"t":"left","letter":slug,"id":public id,"reason":code,"at":iso}` — it left the public list;
+- `{"t":"invalidation","letter":slug,"id":invalidation id,"criteria":sha256 of its criteria,"count":n,"at":iso}` — a
+  moderator's bulk invalidation finished, having removed n signatures (each also logged as `left`, reason
+  `rejected`), and `{"t":"invalidation_undone",…,"count":n restored}` when it was undone (moderation.log writes
+  these, through the same log).
 
 `org` is the count key of the shown organization (letters.presentation.organization_key). Never an email, an IP or
 a raw name: the name is a salted commitment whose salt (SignatureCommitment) is published with the public list and
@@ -57,7 +61,8 @@ def name_commitment(salt: bytes, name: str) -> str:
     return hashlib.sha256(salt + name.encode()).hexdigest()
 
 
-def _at(moment: datetime) -> str:
+def entry_time(moment: datetime) -> str:
+    """An entry's `at`: UTC, ISO 8601 with a Z."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -71,7 +76,7 @@ def _signature_entry(kind: str, event: SignatureEvent, salt: bytes | None) -> di
         "org": event.organization_after or "",
         "withheld": not signature.name_shown,
         "name": None if salt is None else name_commitment(salt, signature.name),
-        "at": _at(event.at),
+        "at": entry_time(event.at),
     }
     if kind == "entered":
         entry["version"] = signature.version.sha256
@@ -83,7 +88,7 @@ def _event_entry(event: SignatureEvent, salts: dict[int, SignatureCommitment]) -
     if event.visible_before and not event.visible_after:
         reason = LEFT_REASONS.get(event.kind, "removed")  # type: ignore[call-overload]
         return "left", {"t": "left", "letter": event.letter.slug, "id": event.signature.public_id, "reason": reason,
-                        "at": _at(event.at)}  # fmt: skip
+                        "at": entry_time(event.at)}  # fmt: skip
     commitment = salts[event.signature_id]
     # Erased before it was logged: the count still moves, but no commitment to the name is made.
     salt = None if commitment.salt is None else bytes(commitment.salt)
@@ -144,8 +149,9 @@ def transparency_log_append(*, limit: int = BATCH) -> int:
         if row.version_id is not None:
             version = versions.get(row.version_id)
             if version is not None:
-                entries.append(entry_encode({"t": "version", "letter": version.letter.slug, "number": version.number,
-                                             "sha256": version.sha256, "at": _at(version.published_at)}))  # fmt: skip
+                entry = {"t": "version", "letter": version.letter.slug, "number": version.number,
+                         "sha256": version.sha256, "at": entry_time(version.published_at)}  # fmt: skip
+                entries.append(entry_encode(entry))
         elif (event := events.get(row.event_id or 0)) is not None and (made := _event_entry(event, salts)) is not None:
             kind, entry = made
             if kind == "entered":
@@ -155,19 +161,26 @@ def transparency_log_append(*, limit: int = BATCH) -> int:
     first = log.entries_append(entries=entries) if entries else 0
     for signature_id, position in entered.items():
         SignatureCommitment.objects.filter(signature_id=signature_id).update(entered_index=first + position)
-    _receipts_enqueue([e.signature for e in events.values() if e.signature_id in entered], salts)
     LogQueue.objects.filter(pk__in=done).delete()
     return len(done)
 
 
-def _receipts_enqueue(signatures: list[Signature], before: dict[int, SignatureCommitment]) -> None:
-    """Email each signer whose signature was logged entering the list for the first time their receipt (within the
-    five emails a signature may get)."""
+def receipts_enqueue(old_size: int, new_size: int) -> None:
+    """A checkpoint listener (transparency.hooks): in the transaction that stores the checkpoint first covering log
+    entries `old_size`…`new_size - 1`, email each signer whose signature entered the public list there their receipt,
+    once per signature (within the five emails a signature may get). Written with the checkpoint, the email always
+    carries a proof that verifies against a published checkpoint."""
     from letters.services.outbox import outbox_enqueue
 
-    for signature in {s.pk: s for s in signatures}.values():
-        if before[signature.pk].entered_index is None and signature.email:
-            outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
+    entered = SignatureCommitment.objects.filter(entered_index__gte=old_size, entered_index__lt=new_size)
+    signatures = (
+        Signature.objects.filter(pk__in=entered.values("signature_id"))
+        .exclude(email="")
+        .exclude(pk__in=OutboxMessage.objects.filter(kind=OutboxMessage.Kind.RECEIPT).values("signature_id"))
+        .order_by("pk")
+    )
+    for signature in signatures:
+        outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
 
 
 def transparency_log_batch() -> int:

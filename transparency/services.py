@@ -91,7 +91,10 @@ def checkpoint_publish(*, at: datetime | None = None) -> Checkpoint | None:
         except (merkle.ProofError, LookupError) as error:
             raise LogInconsistent(f"the log does not extend checkpoint {latest.size}: {error}") from error
     note = signer.sign(CheckpointBody(origin=origin(), size=head.size, root=root).text())
-    return Checkpoint.objects.create(size=head.size, root=root, note=note, created_at=at or timezone.now())
+    checkpoint = Checkpoint.objects.create(size=head.size, root=root, note=note, created_at=at or timezone.now())
+    for listener in hooks.checkpoint_listeners():
+        listener(latest.size if latest is not None else 0, head.size)
+    return checkpoint
 
 
 def log_sync() -> Checkpoint | None:

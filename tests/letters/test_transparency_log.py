@@ -121,22 +121,45 @@ def test_the_page_and_the_json_export_show_withheld_groups_never_names(client, o
     assert "Quiet" not in json.dumps(export)
 
 
-def test_the_signer_is_emailed_a_receipt_once_the_signature_is_logged(
+def test_the_receipt_email_is_written_with_the_checkpoint_that_proves_it_and_carries_that_proof(
     open_letter, mailoutbox, django_capture_on_commit_callbacks
 ):
     from letters.models import OutboxMessage
+    from letters.transparency_log import signature_receipt
 
     signature = signed(open_letter, name="Grace Hopper", email="grace@example.org")
+    receipts = OutboxMessage.objects.filter(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
+    transparency_log_drain()  # logged, but no checkpoint covers it yet: no proof, so no email
+    assert SignatureCommitment.objects.get(signature=signature).entered_index == 1
+    assert not receipts.exists()
+
     with django_capture_on_commit_callbacks(execute=True):
         log.log_sync()
-        log.log_sync()
-    receipts = OutboxMessage.objects.filter(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
     assert receipts.count() == 1
     sent = [m for m in mailoutbox if m.subject == "Your signature is in the public record: your receipt"]
     assert len(sent) == 1 and sent[0].to == ["grace@example.org"]
+    proof = signature_receipt(signature=signature)
+    assert proof is not None and proof.startswith("c2sp.org/tlog-proof@v1\nextra ") and "\nindex 1\n" in proof
+    assert proof in sent[0].body
+    assert Checkpoint.objects.order_by("-size").first().note in proof
     salt = bytes(SignatureCommitment.objects.get(signature=signature).salt).hex()
     assert f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof" in sent[0].body
     assert salt in sent[0].body
+
+
+def test_a_signature_entering_the_list_again_gets_no_second_receipt(open_letter, django_capture_on_commit_callbacks):
+    from letters.models import OutboxMessage
+    from letters.services.verification import signature_hold, signature_release
+
+    signature = signed(open_letter, email="again@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+        signature_hold(signature=signature)
+        signature.refresh_from_db()
+        signature_release(signature=signature)
+        log.log_sync()
+    assert SignatureCommitment.objects.get(signature=signature).entered_index == 3  # entered, left, entered again
+    assert OutboxMessage.objects.filter(signature=signature, kind=OutboxMessage.Kind.RECEIPT).count() == 1
 
 
 def test_changes_to_a_letter_not_yet_published_wait_in_the_queue_until_it_is(open_letter):
