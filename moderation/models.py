@@ -40,6 +40,12 @@ class Invalidation(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    logged_index = models.BigIntegerField(
+        null=True, blank=True, help_text="Transparency log index of the entry saying it ran (moderation.log)."
+    )
+    undo_logged_index = models.BigIntegerField(
+        null=True, blank=True, help_text="Transparency log index of the entry saying it was undone."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
