@@ -203,7 +203,7 @@ def replay(entries: list[dict], until: dict[str, datetime] | None = None) -> dic
     not given), the newest change time and its versions."""
     letters: dict[str, dict] = {}
     for entry in entries:
-        letter = letters.setdefault(entry["letter"], {"public": {}, "last_at": None, "versions": []})
+        letter = letters.setdefault(entry["letter"], {"public": {}, "last_at": None, "versions": [], "sweeps": []})
         at = moment(entry["at"])
         if until is not None and (entry["letter"] not in until or at > until[entry["letter"]]):
             continue
@@ -214,6 +214,8 @@ def replay(entries: list[dict], until: dict[str, datetime] | None = None) -> dic
             letter["public"][entry["id"]] = entry
         elif entry["t"] == "left":
             letter["public"].pop(entry["id"], None)
+        elif entry["t"] in ("invalidation", "invalidation_undone"):
+            letter["sweeps"].append(entry)  # a moderator's bulk invalidation; its signatures have their own entries
     return letters
 
 
@@ -284,6 +286,10 @@ def verify_log(args: argparse.Namespace) -> None:
             counts = api_compare(site, slug, public, when) if not args.offline else counts_of(public)
             print(f"{slug} as of {when.isoformat()}: {counts['public']} public signatures {counts['by_level']}"
                   f"{'' if args.offline else ' — matches the API'}")  # fmt: skip
+        for sweep in letters[slug]["sweeps"]:
+            done, moved = ("undone", "restored") if sweep["t"] == "invalidation_undone" else ("ran", "removed")
+            print(f"{slug}: bulk invalidation {sweep['id']} {done} at {sweep['at']}, {sweep['count']} {moved} "
+                  f"(criteria {sweep['criteria'][:12]}…)")  # fmt: skip
     if state_path:
         state_path.write_text(json.dumps({"origin": origin, "key": key, "size": size,
                                           "root": base64.b64encode(root).decode()}, indent=1))  # fmt: skip

@@ -133,3 +133,30 @@ def test_the_confirmation_page_links_the_receipt(client, open_letter):
     token = token_issue(signature=signature, purposes=["confirm"])["confirm"]
     page = client.post(f"/confirm/{token}/").content.decode()
     assert f"/letters/{open_letter.slug}/receipts/{signature.public_id}.tlog-proof" in page
+
+
+def test_the_verifier_replays_a_bulk_invalidation_and_its_undo_and_still_matches_the_api(
+    monkeypatch, client, logged_letter, capsys
+):
+    from moderation.models import Invalidation
+    from moderation.services import invalidation_run, invalidation_start, invalidation_undo
+    from tests.factories import UserFactory
+
+    moderator = UserFactory()
+    invalidation = invalidation_start(
+        letter=logged_letter, criteria={"name": "Signer*"}, reason="Bots", confirm_large=True, actor=moderator
+    )
+    invalidation_run(invalidation_id=invalidation.pk)
+    log.log_sync()
+    assert run(monkeypatch, client) == 0
+    out = capsys.readouterr().out
+    assert ": 1 public signatures {'email': 1} — matches the API" in out  # only the withheld one is left
+    assert f"bulk invalidation {invalidation.public_id} ran at " in out and ", 5 removed (criteria " in out
+
+    invalidation_undo(invalidation=Invalidation.objects.get(pk=invalidation.pk), actor=moderator)
+    invalidation_run(invalidation_id=invalidation.pk)
+    log.log_sync()
+    assert run(monkeypatch, client) == 0
+    out = capsys.readouterr().out
+    assert ": 6 public signatures {'email': 6} — matches the API" in out
+    assert f"bulk invalidation {invalidation.public_id} undone at " in out and ", 5 restored" in out
