@@ -16,5 +16,5 @@ def webhooks_fan_out() -> int:
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def webhooks_send_due() -> int:
-    """Send a batch of due deliveries."""
-    return delivery.deliveries_send_due()
+    """Send due deliveries, batch after batch, until none is due (or 25 s passed)."""
+    return delivery.deliveries_send_until_done()

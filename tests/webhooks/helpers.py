@@ -20,4 +20,4 @@ def forget_queued() -> None:
 
 def drain(now: datetime | None = None) -> int:
     announcements_fan_out(now=now)
-    return deliveries_send_due(now=now)
+    return deliveries_send_due(now=now) or 0

@@ -71,7 +71,7 @@ def test_500_then_200_is_retried_after_the_backoff_with_the_same_webhook_id(lett
     assert 4.5 <= wait <= 5.5  # the spec's second attempt: 5 s, with jitter
     assert Endpoint.objects.get(pk=endpoint.pk).backoff_until == delivery.next_attempt_at
 
-    assert deliveries_send_due(now=start + timedelta(seconds=2)) == 0  # not yet due
+    assert deliveries_send_due(now=start + timedelta(seconds=2)) is None  # not yet due
     assert len(receiver.received) == 1
     assert deliveries_send_due(now=start + timedelta(seconds=6)) == 1
 
@@ -109,7 +109,7 @@ def test_an_endpoint_down_for_a_while_gets_every_event_once_when_it_is_back(lett
     drain(now=start)
     assert Attempt.objects.filter(status_code=None).count() == 4  # WEBHOOK_ENDPOINT_CONCURRENCY, then back-off
     assert "ConnectError" in Attempt.objects.first().error
-    assert deliveries_send_due(now=start + timedelta(seconds=1)) == 0  # backing off: nothing tried
+    assert deliveries_send_due(now=start + timedelta(seconds=1)) is None  # backing off: nothing tried
     assert Attempt.objects.count() == 4
 
     deliveries_send_due(now=start + timedelta(seconds=6))  # still down: the second attempts fail too
@@ -161,3 +161,44 @@ def test_during_a_rotation_both_secrets_sign_and_after_the_overlap_only_the_new(
     second = receiver.received[1]
     assert second.verified == {old_secret: False, new_secret: False, newest: True}
     assert len(second.headers["webhook-signature"].split(" ")) == 1
+
+
+def test_the_beat_task_drains_a_backlog_batch_after_batch(letter, receiver, settings):
+    from webhooks.tasks import webhooks_fan_out, webhooks_send_due
+
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 2
+    subscribe(letter, receiver, ["signature.confirmed"])
+    for n in range(5):
+        signed(letter, email=f"s{n}@example.org")
+    webhooks_fan_out.apply()  # eager in tests: its send_due runs too
+    assert len(receiver.received) == 5
+    assert webhooks_send_due.apply().get() == 0
+
+
+def test_the_sender_keeps_delivering_to_others_while_a_slow_endpoint_holds_its_threads(letter, receiver, settings):
+    from webhooks.delivery import deliveries_send_until_done
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2.5
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 2
+    settings.WEBHOOK_SEND_THREADS = 4
+    slow = Receiver(delay=2.0)
+    try:
+        subscribe(letter, slow, ["signature.confirmed"])
+        subscribe(letter, receiver, ["signature.confirmed"])
+        for n in range(8):
+            signed(letter, email=f"s{n}@example.org")
+        drain_fan_out_only()
+        started = time.monotonic()
+        deliveries_send_until_done(budget_seconds=1.0, poll_seconds=0.05)
+        fast_done = max(r.at for r in receiver.received) - started
+        assert len(receiver.received) == 8  # two at a time, beside the slow endpoint's two in flight
+        assert fast_done < 1.5
+        assert len(slow.received) <= 4  # within its budget the slow endpoint had at most its 2 + 2
+    finally:
+        slow.down()
+
+
+def drain_fan_out_only() -> None:
+    from webhooks.fanout import announcements_fan_out
+
+    announcements_fan_out()
