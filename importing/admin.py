@@ -17,7 +17,7 @@ class SignatureImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "mode"]
     search_fields = ["public_id", "filename", "sha256", "letter__slug"]
     list_select_related = ["letter"]
-    exclude = ["content"]
+    exclude = ["content", "checked"]
     actions = ["undo"]
 
     @admin.action(description="Undo the selected finished imports (their still-live signatures leave the letter)")

@@ -34,6 +34,9 @@ class SignatureImport(models.Model):
     size_bytes = models.PositiveIntegerField()
     # The upload itself, kept while the import can still run (a worker resumes from it); emptied when it ends.
     content = models.BinaryField(blank=True)
+    # The preview's checked rows (importing.checked: compact, compressed), so the job writes what the organizer saw
+    # without checking every row again; rewritten with the mapping, emptied when the import ends.
+    checked = models.BinaryField(blank=True, default=b"")
     mapping = models.JSONField(default=dict)
     mode = models.CharField(max_length=10, choices=Mode.choices, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)

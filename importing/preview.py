@@ -129,7 +129,7 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + LOOKUP_CHUNK]
 
 
-def _live_keys(letter: Letter, keys: Iterable[str]) -> set[str]:
+def live_keys(letter: Letter, keys: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(sorted(set(keys))):
         found.update(
@@ -170,7 +170,7 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
             else:
                 first_row_of[row.email_key] = row.number
     valid = [row for row in rows if row.status == RowStatus.NEW]
-    signed = _live_keys(letter, (row.email_key for row in valid))
+    signed = live_keys(letter, (row.email_key for row in valid))
     org_keys = {row.number: organization_name_key(row.cleaned.get("organization", "")) for row in valid}
     orgs = _organizations(key for key in org_keys.values() if key)
     # The matcher loads the registry and scores blocks: worth it for the few hundred founders of a letter, not for a

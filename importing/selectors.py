@@ -16,7 +16,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def imports_of_letter(*, letter: Letter) -> QuerySet[SignatureImport]:
-    return SignatureImport.objects.filter(letter=letter).select_related("created_by").defer("content")
+    return SignatureImport.objects.filter(letter=letter).select_related("created_by").defer("content", "checked")
 
 
 def import_of_letter(*, letter: Letter, public_id: str) -> SignatureImport:

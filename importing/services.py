@@ -8,6 +8,7 @@ letter's one live signature per address make a second run of the same rows, or a
 create nothing twice.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,18 +18,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from importing.checked import CheckedRow, checked_encode, checked_lines, checked_parse, checked_summary
 from importing.files import FileRefused, Table, table_read
 from importing.invitations import signer_invitation_create
 from importing.mapping import MappingInvalid, mapping_check, mapping_guess
 from importing.models import SignatureImport, SignatureImportRow, SignerInvitation
+from importing.pacing import Pacer
 from importing.preview import Preview, RowStatus, preview_build, row_check
 from letters.models import Letter, Signature
 from letters.services.bulk_import import ImportedSigner, signatures_import_bulk
 from letters.services.sweeps import signatures_reject_bulk
 from registry.audit import Actor, actor_user, audit_log
+from registry.bulk import values_insert
 from registry.duplicate_scans import dedup_scan_start
 
-BATCH_ROWS = 1000
+BATCH_ROWS = 2500
 UNDO_BATCH = 1000
 UNDO_REASON = "The organizers undid the import this signature came from."
 
@@ -82,6 +86,7 @@ def import_upload(
     )
     preview, errors = _preview(signature_import, table)
     signature_import.summary = preview.summary if preview else {}
+    signature_import.checked = checked_encode(preview.rows) if preview else b""
     signature_import.save(force_insert=True)
     audit_log(
         action="importing.import.uploaded",
@@ -128,7 +133,8 @@ def import_mapping_set(*, signature_import: SignatureImport, mapping: dict[str, 
     signature_import.mapping = checked
     preview, errors = _preview(signature_import, table)
     signature_import.summary = preview.summary if preview else {}
-    signature_import.save(update_fields=["mapping", "summary"])
+    signature_import.checked = checked_encode(preview.rows) if preview else b""
+    signature_import.save(update_fields=["mapping", "summary", "checked"])
     audit_log(
         action="importing.import.mapping_changed",
         target=signature_import,
@@ -149,15 +155,18 @@ def import_start(
     signature_import = _lock(signature_import)
     if signature_import.status != SignatureImport.Status.PREVIEW:
         raise ImportNotAllowed("This import has already started.")
-    table = import_table(signature_import)
-    preview, errors = _preview(signature_import, table)
-    if preview is None:
-        raise ValidationError(errors)
-    if not any(row.status == RowStatus.NEW for row in preview.rows):
+    if signature_import.checked:  # the rows as the upload checked them, with who has signed since looked up again
+        summary = checked_summary(letter=signature_import.letter, lines=checked_lines(signature_import.checked))
+    else:
+        preview, errors = _preview(signature_import, import_table(signature_import))
+        if preview is None:
+            raise ValidationError(errors)
+        summary = preview.summary
+    if not summary[RowStatus.NEW]:
         raise ImportNotAllowed("No row of this file would add a signature.")
     signature_import.mode = mode
     signature_import.status = SignatureImport.Status.QUEUED
-    signature_import.summary = preview.summary
+    signature_import.summary = summary
     signature_import.heartbeat_at = at
     signature_import.save(update_fields=["mode", "status", "summary", "heartbeat_at"])
     audit_log(
@@ -165,7 +174,7 @@ def import_start(
         target=signature_import,
         actor=actor,
         at=at,
-        data={"mode": mode, "summary": preview.summary},
+        data={"mode": mode, "summary": summary},
     )
     import_id = signature_import.pk
     transaction.on_commit(lambda: _enqueue(import_id))
@@ -199,16 +208,24 @@ def _evidence(signature_import: SignatureImport, number: int) -> str:
 
 
 def import_run_batch(
-    *, signature_import_id: int, table: Table | None = None, batch_rows: int = BATCH_ROWS, at: datetime | None = None
+    *,
+    signature_import_id: int,
+    table: Table | None = None,
+    lines: list[bytes] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    at: datetime | None = None,
 ) -> bool:
     """Process the next batch of rows in one transaction. Returns True while rows remain.
 
-    Safe to run twice or concurrently: the import row is locked for the batch, and rows already committed are
-    skipped by the watermark (and by the unique import row, should the watermark ever lag)."""
+    The rows are those the upload checked (importing.checked; `lines` when the caller has them decompressed), or for
+    an import without them the file checked again (`table`). Safe to run twice or concurrently: the import row is
+    locked for the batch, and rows already committed are skipped by the watermark (and by the unique import row,
+    should the watermark ever lag)."""
     with transaction.atomic():
         signature_import = (
             SignatureImport.objects.select_for_update(of=("self",), no_key=True)
             .select_related("letter", "created_by")
+            .defer("content", "checked")
             .get(pk=signature_import_id)
         )
         if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
@@ -217,28 +234,44 @@ def import_run_batch(
         if signature_import.status == SignatureImport.Status.QUEUED:
             signature_import.status = SignatureImport.Status.RUNNING
             signature_import.started_at = at
-        table = table or import_table(signature_import)
-        start = signature_import.rows_done
-        numbers = table.numbers[start : start + batch_rows]
-        rows = table.rows[start : start + batch_rows]
-        done_before = set(
-            SignatureImportRow.objects.filter(signature_import=signature_import, number__in=numbers).values_list(
-                "number", flat=True
+        if lines is None and table is None:
+            lines = (
+                checked_lines(SignatureImport.objects.values_list("checked", flat=True).get(pk=signature_import_id))
+                or None
             )
+        start = signature_import.rows_done
+        if lines is not None:
+            total = len(lines)
+            rows = checked_parse(lines[start : start + batch_rows])
+        else:
+            table = table or import_table(signature_import)
+            total = len(table.rows)
+            rows = _rows_checked(table=table, start=start, count=batch_rows, mapping=signature_import.mapping, at=at)
+        done_before = (  # numbers grow in file order: the batch's rows are those in its range
+            set(
+                SignatureImportRow.objects.filter(
+                    signature_import=signature_import, number__gte=rows[0].number, number__lte=rows[-1].number
+                ).values_list("number", flat=True)
+            )
+            if rows
+            else set()
         )
-        mapping = signature_import.mapping
-        checks = []
-        for number, row in zip(numbers, rows, strict=True):
-            if number in done_before:
+        signers = []
+        for row in rows:
+            if row.number in done_before:
                 continue
-            check = row_check(number=number, row=row, mapping=mapping, now=at)
-            if check.status == RowStatus.INVALID:
+            if row.status == RowStatus.INVALID:
                 signature_import.rows_skipped += 1
             else:
-                checks.append(check)
-        outcomes = _rows_write(signature_import=signature_import, checks=checks, at=at)
+                signers.append(_signer(signature_import, row))
+        outcomes = _rows_write(signature_import=signature_import, signers=signers, at=at)
         made = [
-            SignatureImportRow(signature_import=signature_import, number=number, signature=signature, outcome=outcome)
+            {
+                "signature_import_id": signature_import.pk,
+                "number": number,
+                "signature_id": signature.pk if signature is not None else None,
+                "outcome": outcome,
+            }
             for number, (signature, outcome) in outcomes.items()
         ]
         for _, outcome in outcomes.values():
@@ -246,14 +279,17 @@ def import_run_batch(
                 signature_import.rows_created += 1
             else:
                 signature_import.rows_skipped += 1
-        SignatureImportRow.objects.bulk_create(made)
+        values_insert(SignatureImportRow, made)
         signature_import.rows_done = start + len(rows)
         signature_import.heartbeat_at = at
-        more = signature_import.rows_done < len(table.rows)
+        changed = ["status", "started_at", "rows_done", "rows_created", "rows_skipped", "heartbeat_at"]
+        more = signature_import.rows_done < total
         if not more:
             signature_import.status = SignatureImport.Status.DONE
             signature_import.finished_at = at
             signature_import.content = b""
+            signature_import.checked = b""
+            changed += ["finished_at", "content", "checked"]
             if signature_import.mode == SignatureImport.Mode.VOUCHED and signature_import.rows_created:
                 # People were created without a confirmation (which checks each one): one registry scan finds their
                 # duplicates, as every signer-by-signer check would.
@@ -265,31 +301,60 @@ def import_run_batch(
                 at=at,
                 data={"created": signature_import.rows_created, "skipped": signature_import.rows_skipped},
             )
-        signature_import.save()
+        signature_import.save(update_fields=changed)  # not the file, read by every batch and written by none
         return more
 
 
+def _rows_checked(*, table: Table, start: int, count: int, mapping: dict[str, int], at: datetime) -> list[CheckedRow]:
+    """A slice of the file checked again, for an import stored without its checked rows."""
+    rows = []
+    for number, values in zip(table.numbers[start : start + count], table.rows[start : start + count], strict=True):
+        check = row_check(number=number, row=values, mapping=mapping, now=at)
+        if check.status == RowStatus.INVALID:
+            rows.append(CheckedRow(number=number, status=check.status))
+            continue
+        cleaned = check.cleaned
+        rows.append(
+            CheckedRow(
+                number=number,
+                status=check.status,
+                name=cleaned["name"],
+                email=cleaned["email"],
+                email_key=check.email_key,
+                title=cleaned.get("title", ""),
+                organization=cleaned.get("organization", ""),
+                comment=cleaned.get("comment", ""),
+                signed_at=check.signed_at,
+            )
+        )
+    return rows
+
+
+def _signer(signature_import: SignatureImport, row: CheckedRow) -> ImportedSigner:
+    return ImportedSigner(
+        number=row.number,
+        name=row.name,
+        email=row.email,
+        email_key=row.email_key,
+        title=row.title,
+        organization_name=row.organization,
+        comment=row.comment,
+        signed_at=row.signed_at,
+        evidence=_evidence(signature_import, row.number),
+    )
+
+
 def _rows_write(
-    *, signature_import: SignatureImport, checks: list[Any], at: datetime
+    *, signature_import: SignatureImport, signers: list[ImportedSigner], at: datetime
 ) -> dict[int, tuple[Signature | None, str]]:
     """Write a batch's valid rows: invitations one by one (each its own email and link), signatures set-based."""
     if signature_import.mode == SignatureImport.Mode.INVITE:
-        return {check.number: _invite_row(signature_import=signature_import, check=check, at=at) for check in checks}
+        return {
+            signer.number: _invite_row(signature_import=signature_import, signer=signer, at=at) for signer in signers
+        }
     written = signatures_import_bulk(
         letter=signature_import.letter,
-        signers=[
-            ImportedSigner(
-                number=check.number,
-                name=check.cleaned["name"],
-                email=check.cleaned["email"],
-                title=check.cleaned.get("title", ""),
-                organization_name=check.cleaned.get("organization", ""),
-                comment=check.cleaned.get("comment", ""),
-                signed_at=check.signed_at,
-                evidence=_evidence(signature_import, check.number),
-            )
-            for check in checks
-        ],
+        signers=signers,
         vouched=signature_import.mode == SignatureImport.Mode.VOUCHED,
         verifier=signature_import.created_by,
         at=at,
@@ -297,15 +362,16 @@ def _rows_write(
     return {number: (signature, outcome) for number, (signature, outcome) in written.items()}
 
 
-def _invite_row(*, signature_import: SignatureImport, check: Any, at: datetime) -> tuple[Signature | None, str]:
-    cleaned = check.cleaned
+def _invite_row(
+    *, signature_import: SignatureImport, signer: ImportedSigner, at: datetime
+) -> tuple[Signature | None, str]:
     try:
         signer_invitation_create(
             letter=signature_import.letter,
-            name=cleaned["name"],
-            email=cleaned["email"],
-            title=cleaned.get("title", ""),
-            organization=cleaned.get("organization", ""),
+            name=signer.name,
+            email=signer.email,
+            title=signer.title,
+            organization=signer.organization_name,
             actor=signature_import.created_by,
             signature_import=signature_import,
             at=at,
@@ -316,13 +382,22 @@ def _invite_row(*, signature_import: SignatureImport, check: Any, at: datetime) 
 
 
 def import_run(*, signature_import_id: int, batch_rows: int = BATCH_ROWS) -> None:
-    """Run the import to its end, batch after batch (the file is read once)."""
+    """Run the import to its end, batch after batch (its checked rows, or else the file, read once)."""
     signature_import = SignatureImport.objects.get(pk=signature_import_id)
     if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
         return
-    table = import_table(signature_import)
-    while import_run_batch(signature_import_id=signature_import_id, table=table, batch_rows=batch_rows):
-        pass
+    lines = checked_lines(signature_import.checked) or None
+    table = None if lines else import_table(signature_import)
+    del signature_import  # the file and its rows: a worker holds one copy, not three
+    pacer = Pacer()  # yields to signers while they sign (importing.pacing)
+    more = True
+    while more:
+        started = time.perf_counter()
+        more = import_run_batch(
+            signature_import_id=signature_import_id, table=table, lines=lines, batch_rows=batch_rows
+        )
+        if more:
+            pacer.after_batch(time.perf_counter() - started)
 
 
 @transaction.atomic

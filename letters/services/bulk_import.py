@@ -2,7 +2,8 @@
 
 The rows written are those the one-by-one path writes — a signature, its `created` event and audit row, and then
 either its confirmation email (mode confirm) or its `confirmed` event (straight to level `vouched`), audit row and
-verification record (mode vouched) — in a few multi-row statements per batch. Organizations and people are linked
+verification record (mode vouched) — in a few multi-row statements per batch (on PostgreSQL each a COPY, through
+registry.bulk.rows_insert / values_insert). Organizations and people are linked
 by registry.bulk with the same rules as registry.services. Triggers keep export lines and the transparency-log
 queue as for any other signature. Holds an organizer's word does not lift (protected names, mixed scripts) are
 decided as at confirmation. Duplicate people are looked for once the whole import has run (one registry scan,
@@ -26,7 +27,14 @@ from letters.models import (
 from letters.services.events import SignatureState, signature_event_build
 from letters.services.outbox import outbox_message_build, outbox_send_after_commit
 from registry.audit import actor_user, audit_event_build
-from registry.bulk import PersonEntry, organizations_link_bulk, people_for_emails_bulk
+from registry.bulk import (
+    PersonEntry,
+    ids_reserve,
+    organizations_link_bulk,
+    people_for_emails_bulk,
+    rows_insert,
+    values_insert,
+)
 from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.normalize import is_mixed_script
@@ -37,7 +45,8 @@ from registry.protected import protected_name_matcher
 class ImportedSigner:
     number: int  # the row in the file
     name: str
-    email: str
+    email: str  # normalized (registry.emails) when email_key is given
+    email_key: str = ""
     title: str = ""
     organization_name: str = ""
     comment: str = ""
@@ -52,7 +61,10 @@ def signatures_import_bulk(
     """{row number: (signature, "created" | "already_signed")} for every signer; a repeated address (in the letter
     or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text)."""
     assert letter.current_version_id is not None  # a letter that takes signatures has a text
-    normalized = {signer.number: email_normalize(signer.email) for signer in signers}
+    normalized = {
+        signer.number: (signer.email, signer.email_key) if signer.email_key else email_normalize(signer.email)
+        for signer in signers
+    }
     keys = {key for _, key in normalized.values()}
     live = {
         signature.email_key: signature
@@ -130,17 +142,19 @@ def signatures_import_bulk(
             for signer, signature in zip(fresh, rows, strict=True)
         ]
     created = _signatures_insert(rows, records)
+    creations = [
+        {
+            "signature_id": signature.pk,
+            "letter_id": letter.pk,
+            "kind": SignatureEvent.Kind.CREATED,
+            "at": at,
+            "data": {"source": Signature.Source.IMPORT},
+        }
+        for signature in created
+    ]
     events: list[SignatureEvent] = []
     audits: list[AuditEvent] = []
     for signature in created:
-        creation = SignatureEvent(
-            signature=signature,
-            letter_id=letter.pk,
-            kind=SignatureEvent.Kind.CREATED,
-            at=at,
-            data={"source": Signature.Source.IMPORT},
-        )
-        events.append(creation)
         audits.append(
             audit_event_build(
                 action="letters.signature.created", target=signature, data={"source": Signature.Source.IMPORT}, at=at
@@ -161,13 +175,16 @@ def signatures_import_bulk(
             events.append(event)
             audits.append(audit)
     else:
-        messages = OutboxMessage.objects.bulk_create(
-            outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) for signature in created
+        messages = rows_insert(
+            OutboxMessage,
+            [outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) for signature in created],
+            with_ids=True,
         )
         for message in messages:
             outbox_send_after_commit(message.pk)
-    SignatureEvent.objects.bulk_create(events)
-    AuditEvent.objects.bulk_create(audits)
+    values_insert(SignatureEvent, creations)  # not visible: no log entry, as for a pending signature
+    rows_insert(SignatureEvent, events)
+    rows_insert(AuditEvent, audits)
     by_key = {signature.email_key: signature for signature in created}
     for signer in signers:
         key = normalized[signer.number][1]
@@ -180,16 +197,6 @@ def signatures_import_bulk(
     return results
 
 
-def _next_ids(model: type[Any], count: int) -> list[int]:
-    """`count` ids from the table's own sequence (PostgreSQL), for rows that must point at each other on insert."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _signatures_insert(rows: list[Signature], records: list[VerificationRecord]) -> list[Signature]:
     """Insert the signatures and their verification records (one each, when given), each pointing at the other.
 
@@ -197,17 +204,17 @@ def _signatures_insert(rows: list[Signature], records: list[VerificationRecord])
     On PostgreSQL both get their ids first and the records go in first (foreign keys are checked at commit); on
     other databases the signatures go in at `email` and are raised with one UPDATE per row."""
     if not records:
-        return Signature.objects.bulk_create(rows)
+        return rows_insert(Signature, rows, with_ids=True)
     if connection.vendor == "postgresql":
         for signature, record, signature_id, record_id in zip(
-            rows, records, _next_ids(Signature, len(rows)), _next_ids(VerificationRecord, len(rows)), strict=True
+            rows, records, ids_reserve(Signature, len(rows)), ids_reserve(VerificationRecord, len(rows)), strict=True
         ):
             signature.pk, record.pk = signature_id, record_id
             record.signature_id = signature_id
             signature.verification_id = record_id
             signature.verification_level = VerificationLevel.VOUCHED
-        VerificationRecord.objects.bulk_create(records)
-        return Signature.objects.bulk_create(rows)
+        rows_insert(VerificationRecord, records)
+        return rows_insert(Signature, rows)
     created = Signature.objects.bulk_create(rows)
     for signature, record in zip(created, records, strict=True):
         record.signature = signature

@@ -1,0 +1,56 @@
+"""Pacing of import jobs: full speed while the site is quiet, yielding to signers while they are signing.
+
+Issue 15 (P7) wants signing during an import at ≥ 0.8 of signing alone, on a machine where the job and the web
+workers share the cores and the database. After each batch the job reads how many transactions the database
+committed meanwhile (pg_stat_database, the backends' own counters; updated within about a second); when others than
+its own did — signers, organizers, beat — it sleeps `IMPORT_YIELD_FACTOR` times the batch's duration (capped by
+`IMPORT_YIELD_MAX_SECONDS`), so that it takes at most 1 / (1 + factor) of its usual share while they are active.
+Short transactions keep their locks brief either way. SQLite (tests, development) never waits.
+"""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+
+DEFAULT_FACTOR = 3.0
+DEFAULT_MAX_SECONDS = 5.0
+# Others' commits since the last batch above which the site counts as busy (a batch itself commits one transaction,
+# and reading the counter another).
+DEFAULT_BUSY_COMMITS = 5
+OWN_COMMITS = 2
+
+
+def database_commits() -> int | None:
+    """Transactions committed in this database so far (None where the database keeps no such counter)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+class Pacer:
+    """One per running job: call `after_batch` with each batch's duration; returns the seconds it slept."""
+
+    def __init__(self) -> None:
+        self.factor = float(getattr(settings, "IMPORT_YIELD_FACTOR", DEFAULT_FACTOR))
+        self.max_seconds = float(getattr(settings, "IMPORT_YIELD_MAX_SECONDS", DEFAULT_MAX_SECONDS))
+        self.busy_commits = int(getattr(settings, "IMPORT_YIELD_BUSY_COMMITS", DEFAULT_BUSY_COMMITS))
+        self.seen = database_commits() if self.factor > 0 else None
+
+    def after_batch(self, seconds: float) -> float:
+        if self.seen is None:
+            return 0.0
+        now = database_commits()
+        if now is None:
+            return 0.0
+        others = now - self.seen - OWN_COMMITS
+        slept = 0.0
+        if others > self.busy_commits:
+            slept = min(seconds * self.factor, self.max_seconds)
+            time.sleep(slept)
+            now = database_commits() or now  # what others commit while we sleep says nothing of the next batch
+        self.seen = now
+        return slept
