@@ -39,6 +39,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as receivers behind any web server offer
+
             def do_POST(self) -> None:
                 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 

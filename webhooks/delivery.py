@@ -22,8 +22,9 @@ import json
 import logging
 import random
 import ssl
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -137,16 +138,44 @@ def post(prepared: Prepared) -> Outcome:
     host = parts.netloc.rsplit("@", 1)[-1]
     extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
     timeout = httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS, connect=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS)
+    client = _client((parts.scheme, str(target.address), target.port, target.host))
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client:
-            request = client.build_request(
-                "POST", pinned, content=prepared.body, headers={**prepared.headers, "host": host}, extensions=extensions
-            )
-            response = client.send(request, stream=True)
-            response.close()  # the answer's status is all that counts; its body is not read
+        request = client.build_request(
+            "POST", pinned, content=prepared.body, headers={**prepared.headers, "host": host}, extensions=extensions,
+            timeout=timeout,
+        )  # fmt: skip
+        response = client.send(request, stream=True)
+        try:
+            read = 0
+            for chunk in response.iter_raw():  # a short answer is read, so the connection can be kept
+                read += len(chunk)
+                if read > ANSWER_READ_MAX:
+                    break
+        finally:
+            response.close()
     except httpx.HTTPError as exc:
         return Outcome(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
     return Outcome(response.status_code, elapsed())
+
+
+ANSWER_READ_MAX = 64 * 1024
+CLIENTS_KEPT = 64
+_clients: OrderedDict[tuple[str, str, int, str], httpx.Client] = OrderedDict()
+_clients_lock = threading.Lock()
+
+
+def _client(key: tuple[str, str, int, str]) -> httpx.Client:
+    """A client per (scheme, checked address, port, host name), so kept-alive connections are reused for that host
+    only (a connection's TLS session was verified for one name). The least recently used are closed past
+    CLIENTS_KEPT, more than the sends ever in flight at once."""
+    with _clients_lock:
+        client = _clients.pop(key, None)
+        if client is None:
+            client = httpx.Client(follow_redirects=False, trust_env=False, verify=_tls())
+        _clients[key] = client
+        while len(_clients) > CLIENTS_KEPT:
+            _clients.popitem(last=False)[1].close()
+        return client
 
 
 def _claim(*, now: datetime, limit: int, busy: Counter[int]) -> list[Prepared]:
