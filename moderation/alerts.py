@@ -63,24 +63,24 @@ def domain_threshold(domain: str) -> int:
     return settings.ALERT_WEBMAIL_DOMAIN_THRESHOLD if is_webmail(domain) else settings.ALERT_DOMAIN_THRESHOLD
 
 
-def _window(*, at: datetime) -> QuerySet[Signature]:
+def _floor(*, at: datetime) -> AlertScan | None:
+    """The latest pass at or before the window's start: rows up to its id are older than the window."""
     since = at - timedelta(seconds=settings.ALERT_WINDOW_SECONDS)
-    floor = (
-        AlertScan.objects.filter(scanned_at__lte=since)
-        .order_by("-scanned_at")
-        .values_list("max_signature_id", flat=True)
-        .first()
-    )
+    return AlertScan.objects.filter(scanned_at__lte=since).order_by("-scanned_at").first()
+
+
+def _window(*, at: datetime, floor: AlertScan | None) -> QuerySet[Signature]:
+    since = at - timedelta(seconds=settings.ALERT_WINDOW_SECONDS)
     recent = Signature.objects.filter(signed_at__gt=since, signed_at__lte=at, status__in=Signature.LIVE_STATUSES)
     if floor is not None:
-        recent = recent.filter(pk__gt=floor)
+        recent = recent.filter(pk__gt=floor.max_signature_id)
     return recent.exclude(source=Signature.Source.IMPORT)
 
 
-def window_hits(*, at: datetime) -> list[Hit]:
+def window_hits(*, at: datetime, floor: AlertScan | None = None) -> list[Hit]:
     """Every (letter, dimension, key) over its threshold in the window ending at `at`: three GROUP BY queries, and
     one more for the letters' window totals when a domain is over its count (the share rule)."""
-    recent = _window(at=at)
+    recent = _window(at=at, floor=floor)
     hits: list[Hit] = []
     for dimension, threshold in ((D.IP, settings.ALERT_IP_THRESHOLD), (D.IP_PREFIX, settings.ALERT_PREFIX_THRESHOLD)):
         field = FIELD[dimension]
@@ -130,16 +130,17 @@ def alerts_scan(*, at: datetime | None = None) -> ScanResult:
     watermark. Each alert in its own transaction with its audit row and emails; safe to run twice."""
     at = at or timezone.now()
     max_id = Signature.objects.aggregate(m=Max("pk"))["m"] or 0
+    floor = _floor(at=at)
     opened = updated = 0
-    for hit in window_hits(at=at):
+    for hit in window_hits(at=at, floor=floor):
         if _alert_seen(hit, at=at):
             opened += 1
         else:
             updated += 1
     resolved = alerts_resolve_quiet(at=at)
     AlertScan.objects.create(scanned_at=at, max_signature_id=max_id)
-    # Passes older than two windows can no longer be a window's floor.
-    AlertScan.objects.filter(scanned_at__lt=at - timedelta(seconds=2 * settings.ALERT_WINDOW_SECONDS)).delete()
+    if floor is not None:  # passes before this floor can no longer be one
+        AlertScan.objects.filter(scanned_at__lt=floor.scanned_at).delete()
     return ScanResult(opened=opened, updated=updated, resolved=resolved)
 
 

@@ -188,7 +188,12 @@ def test_each_pass_reads_the_window_from_the_last_watermark_older_than_the_windo
     AlertScan.objects.create(scanned_at=NOW - timedelta(seconds=610), max_signature_id=10**9)
     TrendingAlert.objects.all().delete()
     assert alerts_scan(at=NOW + timedelta(seconds=1)).opened == 0
-    assert not AlertScan.objects.filter(scanned_at__lt=NOW - timedelta(seconds=1199)).exists()
+    # Only the floor and later passes are kept.
+    assert sorted(AlertScan.objects.values_list("scanned_at", flat=True)) == [
+        NOW - timedelta(seconds=610),
+        NOW,
+        NOW + timedelta(seconds=1),
+    ]
 
 
 def test_an_alert_never_blocks_signing_from_the_same_address(letter):
@@ -233,3 +238,14 @@ def test_another_letters_alert_is_not_a_criterion(letter):
     with pytest.raises(Exception) as refused:
         criteria_clean({"alert": TrendingAlert.objects.get().public_id}, letter=other)
     assert refused.value.message_dict == {"alert": ["No such alert on this letter."]}
+
+
+def test_beat_runs_the_pass_every_thirty_seconds(letter, settings):
+    from moderation import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["alerts-scan"]
+    assert (entry["task"], entry["schedule"]) == ("moderation.tasks.alerts_scan", 30.0)
+    assert tasks.alerts_scan.name == entry["task"]
+    wave(letter, 5, at=timezone.now() - timedelta(seconds=5))
+    tasks.alerts_scan.apply()
+    assert TrendingAlert.objects.get().dimension == "ip"
