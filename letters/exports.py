@@ -4,7 +4,8 @@ export lines triggers keep (letters.models.ExportLine); as-of, JSON and SQLite r
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,6 +160,53 @@ def export_lines_rebuild(*, letter_id: int | None = None) -> int:
             params,
         )
         return cursor.rowcount
+
+
+@contextmanager
+def export_lines_deferred(*, signature_ids: Sequence[int]) -> Iterator[None]:
+    """Inside the block, updates of `signature_ids` leave their export lines to one set-based refresh at its end,
+    instead of the per-row trigger (migration letters/0029: the trigger skips while `letters.export_lines` is
+    `deferred` in this transaction). For sweeps of many signatures; call inside their transaction, with the rows
+    locked. Changes the rows' status, hold or level only: organization and verification stay as they were."""
+    if connection.vendor != "postgresql" or not signature_ids:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('letters.export_lines', 'deferred', true)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('letters.export_lines', '', true)")
+        export_lines_refresh(cursor, signature_ids=list(signature_ids))
+
+
+def export_lines_refresh(cursor: Any, *, signature_ids: list[int]) -> None:
+    """Make the lines of `signature_ids` what the source view renders: upsert the public, delete the rest. Takes FOR
+    SHARE on their organizations and verification records first, as the row trigger does, so a concurrent rename
+    can never leave a stale line."""
+    params = {"ids": signature_ids}
+    cursor.execute(
+        """SELECT 1 FROM registry_organization WHERE id IN
+               (SELECT organization_id FROM letters_signature WHERE id = ANY(%(ids)s)) ORDER BY id FOR SHARE""",
+        params,
+    )
+    cursor.execute(
+        """SELECT 1 FROM letters_verificationrecord WHERE id IN
+               (SELECT verification_id FROM letters_signature WHERE id = ANY(%(ids)s)) ORDER BY id FOR SHARE""",
+        params,
+    )
+    cursor.execute(
+        """INSERT INTO letters_exportline (signature_id, letter_id, confirmed_at, line)
+           SELECT signature_id, letter_id, confirmed_at, line FROM letters_exportline_source
+           WHERE signature_id = ANY(%(ids)s) ORDER BY letter_id, confirmed_at, signature_id
+           ON CONFLICT (signature_id) DO UPDATE
+               SET letter_id = EXCLUDED.letter_id, confirmed_at = EXCLUDED.confirmed_at, line = EXCLUDED.line""",
+        params,
+    )
+    cursor.execute(
+        """DELETE FROM letters_exportline l WHERE l.signature_id = ANY(%(ids)s)
+           AND NOT EXISTS (SELECT 1 FROM letters_exportline_source s WHERE s.signature_id = l.signature_id)""",
+        params,
+    )
 
 
 def export_lines_differences(*, letter_id: int | None = None) -> int:

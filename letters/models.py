@@ -432,6 +432,11 @@ class OutboxMessage(models.Model):
         CONFIRMED = "confirmed", "Signature confirmed"
         RECONSENT = "reconsent", "The letter changed: consent to the new text or withdraw"
         RECEIPT = "receipt", "Your signature is in the public record"
+        # Emails of the organizer side: composed when written, no signature (organizing.emails).
+        ORGANIZER_INVITATION = "organizer_invitation", "Invitation to co-organize a letter"
+        ACCOUNT = "account", "Account email (verification, password reset)"
+        SIGNER_INVITATION = "signer_invitation", "Invitation to sign a letter"
+        TRENDING_ALERT = "trending_alert", "Trending alert for moderators"
 
     signature = models.ForeignKey(
         Signature, null=True, on_delete=models.SET_NULL, related_name="outbox_messages", db_index=False
@@ -570,6 +575,14 @@ class SignatureCommitment(models.Model):
     signature = models.OneToOneField(Signature, primary_key=True, on_delete=models.CASCADE, related_name="commitment")
     salt = models.BinaryField(max_length=16, null=True)
     entered_index = models.BigIntegerField(null=True, help_text="Log index of the entry `entered`, once logged.")
+
+    class Meta:
+        # A new checkpoint finds the receipts it makes provable by range (letters.transparency_log.receipts_enqueue).
+        indexes = [
+            models.Index(
+                fields=["entered_index"], name="commitment_entered_idx", condition=Q(entered_index__isnull=False)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"commitment of {self.signature_id}"

@@ -14,9 +14,9 @@ from letters.models import OutboxMessage
 from letters.services.outbox import outbox_send_after_commit
 from organizing.models import OrganizerInvitation
 
-# OutboxMessage.kind values of the organizer side (outside letters' Kind choices, which name signer emails).
-KIND_ORGANIZER_INVITATION = "organizer_invitation"
-KIND_ACCOUNT = "account"
+# OutboxMessage.kind values of the organizer side (no signature, composed when written).
+KIND_ORGANIZER_INVITATION = OutboxMessage.Kind.ORGANIZER_INVITATION.value
+KIND_ACCOUNT = OutboxMessage.Kind.ACCOUNT.value
 
 
 def organizer_email_enqueue(*, kind: str, to_email: str, subject: str, text: str, html: str = "") -> OutboxMessage:

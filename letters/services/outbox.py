@@ -197,9 +197,12 @@ def _record_failure(*, message: OutboxMessage, error: Exception, permanent: bool
     error_text = f"{type(error).__name__}: {error}"[:1000]
     attempts = message.attempts  # read after the claim counted this try
     if permanent or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        # A signer's email is composed again on retry (fresh tokens), so its body goes; an organizer email (no
+        # signature) exists only as its body, so it stays until sent, for "try again".
+        dropped = {"body_text": "", "body_html": ""} if message.signature_id is not None else {}
         with transaction.atomic():
             OutboxMessage.objects.filter(pk=message.pk, sent_at=None).update(
-                failed_at=now, claimed_at=None, next_attempt_at=None, last_error=error_text, body_text="", body_html=""
+                failed_at=now, claimed_at=None, next_attempt_at=None, last_error=error_text, **dropped
             )
             audit_log(
                 action="letters.outbox.undeliverable",

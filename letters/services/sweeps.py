@@ -1,7 +1,8 @@
 """Many signatures removed at once by a moderator's sweep (a bulk invalidation), and put back when it is undone.
 
 Set-based forms of `signature_reject`: the signatures of one batch are locked in ascending id order (the lock order of
-docs/architecture.md), changed with one UPDATE, and get their history events and audit rows in one statement each.
+docs/architecture.md), changed with one UPDATE, and get their history events and audit rows in one statement each;
+their export lines are refreshed in one statement too (letters.exports.export_lines_deferred), not row by row.
 A restore puts back only signatures nothing has touched since the sweep (their latest event is the sweep's own) and
 whose address has not signed the letter again meanwhile.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from letters.exports import export_lines_deferred
 from letters.models import Signature, SignatureEvent
 from letters.services.events import signature_event_build, signature_state
 from letters.services.locking import signatures_lock
@@ -40,9 +42,14 @@ def signatures_reject_bulk(
     if not locked:
         return []
     befores = {signature.pk: (signature.status, signature_state(signature)) for signature in locked}
-    Signature.objects.filter(pk__in=[s.pk for s in locked]).update(
-        status=Signature.Status.REJECTED, rejected_at=at, rejection_reason=reason, public_removal_reason=public_reason
-    )
+    ids = [s.pk for s in locked]
+    with export_lines_deferred(signature_ids=ids):
+        Signature.objects.filter(pk__in=ids).update(
+            status=Signature.Status.REJECTED,
+            rejected_at=at,
+            rejection_reason=reason,
+            public_removal_reason=public_reason,
+        )
     events, audits = [], []
     public = {**data, "public_reason": public_reason} if public_reason else dict(data)
     for signature in locked:
@@ -91,11 +98,12 @@ def signatures_restore_bulk(*, swept: list[Swept], actor: Any, at: datetime, dat
     )
     back = [s for s in untouched if not s.email_key or (s.letter_id, s.email_key) not in taken]
     events, audits = [], []
-    for status in {by_id[s.pk].status_before for s in back}:
-        ids = [s.pk for s in back if by_id[s.pk].status_before == status]
-        Signature.objects.filter(pk__in=ids).update(
-            status=status, rejected_at=None, rejection_reason="", public_removal_reason=""
-        )
+    with export_lines_deferred(signature_ids=[s.pk for s in back]):
+        for status in {by_id[s.pk].status_before for s in back}:
+            ids = [s.pk for s in back if by_id[s.pk].status_before == status]
+            Signature.objects.filter(pk__in=ids).update(
+                status=status, rejected_at=None, rejection_reason="", public_removal_reason=""
+            )
     for signature in back:
         before = signature_state(signature)
         signature.status = by_id[signature.pk].status_before

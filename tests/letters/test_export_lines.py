@@ -197,3 +197,47 @@ def test_a_rename_racing_a_signer_moving_away_leaves_no_stale_line():
     )
     assert ",New Org,new-org," in ExportLine.objects.get(signature=signature).line
     assert export_lines_differences() == 0
+
+
+def test_a_sweep_and_its_restore_refresh_lines_in_one_statement_and_leave_the_trigger_on_afterwards(open_letter):
+    from django.db import transaction
+
+    from letters.services.sweeps import signatures_reject_bulk, signatures_restore_bulk
+
+    signatures = [build_signed(open_letter, email=f"s{n}@example.org", name=f"Swept {n}") for n in range(4)]
+    before = assert_lines_follow(open_letter)
+    with transaction.atomic():
+        swept = signatures_reject_bulk(
+            signature_ids=[s.pk for s in signatures[:3]], reason="Bots", public_reason="", actor=None, at=T0, data={}
+        )
+        # Still in the sweep's transaction, the trigger is back for every other change.
+        signature_withdraw(signature=signatures[3])
+        assert not ExportLine.objects.filter(signature_id=signatures[3].pk).exists()
+    assert ExportLine.objects.filter(letter_id=open_letter.pk).count() == 0
+    assert_lines_follow(open_letter)
+    with transaction.atomic():
+        assert sorted(signatures_restore_bulk(swept=swept, actor=None, at=T0, data={})) == [
+            s.pk for s in signatures[:3]
+        ]
+    restored = assert_lines_follow(open_letter)
+    assert restored.count(b"\n") == before.count(b"\n") - 1  # all but the withdrawn one
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('letters.export_lines', true)")
+        assert cursor.fetchone()[0] in (None, "")
+
+
+def test_inside_export_lines_deferred_the_row_trigger_skips_and_the_block_end_refreshes(open_letter):
+    from django.db import transaction
+
+    from letters.exports import export_lines_deferred
+
+    signature = build_signed(open_letter, email="deferred@example.org")
+    with transaction.atomic():
+        with export_lines_deferred(signature_ids=[signature.pk]):
+            Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.REJECTED)
+            assert ExportLine.objects.filter(signature_id=signature.pk).exists()  # the trigger left it
+        assert not ExportLine.objects.filter(signature_id=signature.pk).exists()  # the refresh removed it
+        with export_lines_deferred(signature_ids=[signature.pk]):
+            Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.CONFIRMED)
+        assert ExportLine.objects.filter(signature_id=signature.pk).exists()
+    assert_lines_follow(open_letter)

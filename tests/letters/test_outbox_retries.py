@@ -181,3 +181,23 @@ def test_withdrawal_erases_the_address_from_every_outbox_row(open_letter, flaky)
 
 def test_email_timeout_is_set(settings):
     assert settings.EMAIL_TIMEOUT == 10
+
+
+def test_an_undeliverable_organizer_email_keeps_its_body_and_an_admin_retry_sends_those_same_bytes(flaky, staff_user):
+    from organizing.emails import KIND_ORGANIZER_INVITATION, organizer_email_enqueue
+
+    message = organizer_email_enqueue(
+        kind=KIND_ORGANIZER_INVITATION, to_email="co@example.org", subject="Join", text="Accept: /invite/TOKEN/"
+    )
+    for _ in range(4):
+        make_due(message.pk)
+        outbox_send_due()
+    message.refresh_from_db()
+    assert message.failed_at is not None and message.attempts == 4
+    assert message.body_text == "Accept: /invite/TOKEN/"  # it exists nowhere else: the link's token is hashed
+    assert message.get_kind_display() == "Invitation to co-organize a letter"
+    flaky.failure = None
+    assert outbox_message_retry(message=message, actor=staff_user) is True
+    assert [(m.to, m.body) for m in mail.outbox] == [(["co@example.org"], "Accept: /invite/TOKEN/")]
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.body_text == ""
