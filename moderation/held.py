@@ -9,6 +9,7 @@ batches of BATCH per transaction, in ascending id (letters.services.locking); on
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ BATCH = 100
 SAMPLE = 20
 MAX_SELECTION = 5000
 MAX_TEXT = 200
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
 
 
 class SelectionChanged(Exception):
@@ -58,8 +60,8 @@ def held_filters_clean(raw: Any, *, letter: Letter) -> dict[str, str]:
         value = raw.get(field)
         if value in (None, ""):
             continue
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            errors[field] = [f"Text of at most {MAX_TEXT} characters."]
+        if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
+            errors[field] = [f"Text of at most {MAX_TEXT} characters (and no NUL)."]
             continue
         try:
             clean[field] = value.strip() if field == "name" else criterion_clean(field, value.strip(), letter)
@@ -121,7 +123,8 @@ def held_selection(
     matching = held_queryset(letter=letter, filters=clean).filter(_eligible(action))
     if public_ids:
         wanted = set(public_ids)
-        matching = matching.filter(public_id__in=wanted)
+        # Text that cannot be a public id matches nothing (and never reaches the database: NUL is a 500 there).
+        matching = matching.filter(public_id__in={i for i in wanted if PUBLIC_ID.fullmatch(i)})
         found = set(matching.values_list("public_id", flat=True))
         if found != wanted:
             missing = len(wanted - found)
@@ -211,7 +214,7 @@ def held_bulk_apply(
         if list(exc.message_dict) != ["signatures"]:
             raise
         still = held_queryset(letter=letter, filters=held_filters_clean(filters, letter=letter)).filter(
-            _eligible(action), public_id__in=public_ids or []
+            _eligible(action), public_id__in=[i for i in public_ids or [] if PUBLIC_ID.fullmatch(i)]
         )
         raise SelectionChanged(still.count()) from None
     if selection.confirmation != confirmation:

@@ -308,3 +308,21 @@ def test_every_one_matching_on_the_page_takes_the_ticked_ones_and_the_rest(page,
     assert 'name="signatures"' not in confirm.content.decode()
     page.post("/manage/queue/held/bulk/", {**form, "confirmation": confirm.context["preview"].confirmation})
     assert not Signature.objects.filter(letter=letter, hold_reason="rate_limited").exists()
+
+
+def test_nul_characters_are_field_errors_not_database_errors(api, page, letter, sigs):
+    before = state(letter)
+    listed = api.get(LIST + "?name=a%00b")
+    assert (listed.status_code, listed.json()["errors"]) == (
+        400,
+        {"name": ["Text of at most 200 characters (and no NUL)."]},
+    )
+    assert page.get("/manage/queue/held/?name=a%00b").status_code == 400
+    chosen = post(api, {"action": "release", "signatures": [sigs["bot1"].public_id, "a\x00"]})
+    assert chosen.status_code == 400
+    assert page.post("/manage/queue/held/bulk/", {"action": "release", "signatures": "a\x00"}).status_code == 400
+    stale = page.post(
+        "/manage/queue/held/bulk/", {"action": "release", "signatures": "a\x00", "confirmation": "0" * 64}
+    )
+    assert stale.status_code == 400
+    assert state(letter) == before
