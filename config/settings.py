@@ -206,6 +206,8 @@ OUTBOX_RESEND_EVERY_SECONDS = env.float("OUTBOX_RESEND_EVERY_SECONDS", default=1
 # Celery: without a broker, tasks run eagerly in process (after commit).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker there is no beat: `runserver` then runs beat's schedule in a thread of its own (ops.devbeat).
+DEV_BEAT = env.bool("DEV_BEAT", default=DEBUG and not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -7,3 +7,8 @@ class OpsConfig(AppConfig):
 
     name = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from ops.devbeat import dev_beat_maybe_start
+
+        dev_beat_maybe_start()  # `make run` only: beat's tasks in process (ops.devbeat)
