@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
     results = {
         "ratio": round(ratios[len(ratios) // 2], 3),
         "round_ratios": [round(r, 3) for r in ratios],
+        "pooled_ratio": round(sum(r["requests"] for r in with_hooks) / max(1, sum(r["requests"] for r in without)), 3),
         "without": without,
         "with_webhooks": with_hooks,
         "confirmed": confirmed["confirmed"],

@@ -6,6 +6,7 @@ Batches are claimed with SELECT … FOR UPDATE SKIP LOCKED, so two workers never
 is unique per (endpoint, source): a batch that ran twice cannot announce a change twice. Rows of letters the public
 cannot see (drafts, scheduled) are dropped: their webhooks start at publication (letter.published)."""
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,13 +144,28 @@ def _alerts(now: datetime) -> list[Announcement]:
 
 
 def announcements_fan_out(*, now: datetime | None = None, limit: int = BATCH) -> int:
-    """One batch: the number of deliveries created. Beat runs it every few seconds (webhooks.tasks)."""
-    now = now or timezone.now()
+    """One batch: the number of deliveries created."""
+    return _fan_out_batch(now=now or timezone.now(), limit=limit)[1]
+
+
+def announcements_fan_out_until_done(*, budget_seconds: float = 20.0) -> int:
+    """Batches until the queue is empty or the budget is spent (beat's task): the number of deliveries created."""
+    deadline = time.monotonic() + budget_seconds
+    created = 0
+    while True:
+        rows, made = _fan_out_batch(now=timezone.now(), limit=BATCH)
+        created += made
+        if rows < BATCH or time.monotonic() >= deadline:
+            return created
+
+
+def _fan_out_batch(*, now: datetime, limit: int) -> tuple[int, int]:
+    """(queue rows and alerts taken, deliveries created)."""
     with transaction.atomic():
         queued = list(AnnouncementQueue.objects.select_for_update(skip_locked=True).order_by("pk")[:limit])
         alerts = _alerts(now)
         if not queued and not alerts:
-            return 0
+            return 0, 0
         deliveries: list[Delivery] = []
         if Endpoint.objects.filter(active=True).exists():  # most deployments: none, and nothing to look up
             announcements = [*alerts, *_announcements(queued, now)]
@@ -171,7 +187,7 @@ def announcements_fan_out(*, now: datetime | None = None, limit: int = BATCH) ->
             ]
             Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         AnnouncementQueue.objects.filter(pk__in=[row.pk for row in queued]).delete()
-    return len(deliveries)
+    return len(queued) + len(alerts), len(deliveries)
 
 
 def _announcements(queued: list[AnnouncementQueue], now: datetime) -> list[Announcement]:

@@ -7,8 +7,8 @@ from webhooks import delivery, fanout
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def webhooks_fan_out() -> int:
-    """Turn a batch of announced changes into deliveries, then send what is due."""
-    created = fanout.announcements_fan_out()
+    """Turn announced changes into deliveries until the queue is empty (or 20 s passed), then send what is due."""
+    created = fanout.announcements_fan_out_until_done()
     if created:
         webhooks_send_due.delay()
     return created

@@ -133,3 +133,19 @@ def test_a_trending_alert_is_announced_once_without_its_key(letter):
         "window_seconds",
     ]
     assert "a" * 64 not in str(payload)
+
+
+def test_a_bulk_invalidation_announces_each_signature_it_removed(letter):
+    from moderation.services import invalidation_run, invalidation_start
+
+    endpoint = _endpoint(letter, ["signature.invalidated"])
+    removed = {signed(letter, name=f"Bot {n}", email=f"bot{n}@example.org").public_id for n in range(3)}
+    signed(letter, name="Real Person", email="real@example.org")
+    invalidation = invalidation_start(
+        letter=letter, criteria={"name": "Bot*"}, reason="A wave", confirm_large=True, actor=None
+    )
+    invalidation_run(invalidation_id=invalidation.pk)
+    announcements_fan_out()
+    payloads = [d.payload["data"] for d in Delivery.objects.filter(endpoint=endpoint)]
+    assert {p["signature"] for p in payloads} == removed
+    assert {p["reason"] for p in payloads} == {"rejected"}
