@@ -131,9 +131,8 @@ class TrendingAlert(models.Model):
         ]
         indexes = [
             models.Index(fields=["letter", "status", "last_seen_at"], name="trending_alert_letter_idx"),
-            models.Index(
-                fields=["created_at"], name="trending_alert_unannounced_idx", condition=models.Q(announced_at=None)
-            ),
+            # The webhook fan-out claims unannounced alerts in id order.
+            models.Index(fields=["id"], name="trending_alert_unannounced", condition=models.Q(announced_at=None)),
         ]
 
     def __str__(self) -> str:
