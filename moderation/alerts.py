@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
@@ -21,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from letters.models import Letter, Signature
-from moderation.models import AlertScan, TrendingAlert
+from moderation.models import AlertScan, AlertThresholds, TrendingAlert
 from organizing.emails import organizer_email_enqueue
 from organizing.models import Membership
 from organizing.permissions import MODERATE_LETTER, ROLES_ALLOWED
@@ -58,9 +59,20 @@ def is_webmail(domain: str) -> bool:
     return domain in settings.ALERT_WEBMAIL_DOMAINS
 
 
-def domain_threshold(domain: str) -> int:
-    """Webmail domains need ALERT_WEBMAIL_DOMAIN_THRESHOLD (0: never alerted on); others ALERT_DOMAIN_THRESHOLD."""
-    return settings.ALERT_WEBMAIL_DOMAIN_THRESHOLD if is_webmail(domain) else settings.ALERT_DOMAIN_THRESHOLD
+def domain_threshold(domain: str, *, override: int | None = None) -> int:
+    """Webmail domains need ALERT_WEBMAIL_DOMAIN_THRESHOLD (0: never alerted on); others the letter's own threshold
+    or ALERT_DOMAIN_THRESHOLD."""
+    if is_webmail(domain):
+        return settings.ALERT_WEBMAIL_DOMAIN_THRESHOLD
+    return override or settings.ALERT_DOMAIN_THRESHOLD
+
+
+DEFAULTS = {D.IP: "ALERT_IP_THRESHOLD", D.IP_PREFIX: "ALERT_PREFIX_THRESHOLD", D.EMAIL_DOMAIN: "ALERT_DOMAIN_THRESHOLD"}
+
+
+def _overrides(dimension: str) -> dict[int, int]:
+    """The letters with their own threshold for this dimension (AlertThresholds), by letter id."""
+    return dict(AlertThresholds.objects.exclude(**{dimension: None}).values_list("letter_id", dimension))
 
 
 def _floor(*, at: datetime) -> AlertScan | None:
@@ -82,17 +94,20 @@ def window_hits(*, at: datetime, floor: AlertScan | None = None) -> list[Hit]:
     one more for the letters' window totals when a domain is over its count (the share rule)."""
     recent = _window(at=at, floor=floor)
     hits: list[Hit] = []
-    for dimension, threshold in ((D.IP, settings.ALERT_IP_THRESHOLD), (D.IP_PREFIX, settings.ALERT_PREFIX_THRESHOLD)):
-        field = FIELD[dimension]
+    for dimension in (D.IP, D.IP_PREFIX):
+        field, default, overrides = FIELD[dimension], getattr(settings, DEFAULTS[dimension]), _overrides(dimension)
         rows = (
             recent.exclude(**{field: ""})
             .values("letter_id", field)
             .annotate(n=Count("id"))
-            .filter(n__gte=threshold)
+            .filter(n__gte=min([default, *overrides.values()]))
             .order_by()
         )
-        hits += [Hit(r["letter_id"], dimension, r[field], r["n"], threshold) for r in rows]
-    domains = _domain_rows(recent)
+        for r in rows:
+            threshold = overrides.get(r["letter_id"], default)
+            if r["n"] >= threshold:
+                hits.append(Hit(r["letter_id"], dimension, r[field], r["n"], threshold))
+    domains = _domain_rows(recent, overrides=_overrides(D.EMAIL_DOMAIN))
     if domains:
         totals = dict(
             recent.filter(letter_id__in={r["letter_id"] for r in domains})
@@ -102,16 +117,17 @@ def window_hits(*, at: datetime, floor: AlertScan | None = None) -> list[Hit]:
             .values_list("letter_id", "n")
         )
         hits += [
-            Hit(r["letter_id"], D.EMAIL_DOMAIN, r["domain"], r["n"], domain_threshold(r["domain"]))
+            Hit(r["letter_id"], D.EMAIL_DOMAIN, r["domain"], r["n"], r["threshold"])
             for r in domains
             if r["n"] >= settings.ALERT_DOMAIN_SHARE * totals[r["letter_id"]]
         ]
     return hits
 
 
-def _domain_rows(recent: QuerySet[Signature]) -> list[dict[str, Any]]:
-    """(letter, domain, count) over the domain's own threshold."""
-    thresholds = [t for t in (settings.ALERT_DOMAIN_THRESHOLD, settings.ALERT_WEBMAIL_DOMAIN_THRESHOLD) if t > 0]
+def _domain_rows(recent: QuerySet[Signature], *, overrides: dict[int, int]) -> list[dict[str, Any]]:
+    """(letter, domain, count, threshold) over the domain's own threshold."""
+    candidates = [settings.ALERT_DOMAIN_THRESHOLD, settings.ALERT_WEBMAIL_DOMAIN_THRESHOLD, *overrides.values()]
+    thresholds = [t for t in candidates if t > 0]
     if not thresholds:
         return []
     rows = (
@@ -122,7 +138,12 @@ def _domain_rows(recent: QuerySet[Signature]) -> list[dict[str, Any]]:
         .filter(n__gte=min(thresholds))
         .order_by()
     )
-    return [r for r in rows if 0 < domain_threshold(r["domain"]) <= r["n"]]
+    found = []
+    for r in rows:
+        threshold = domain_threshold(r["domain"], override=overrides.get(r["letter_id"]))
+        if 0 < threshold <= r["n"]:
+            found.append({**r, "threshold": threshold})
+    return found
 
 
 def alerts_scan(*, at: datetime | None = None) -> ScanResult:
@@ -272,6 +293,52 @@ def alert_dismiss(*, alert: TrendingAlert, actor: Actor, at: datetime | None = N
     """Not a problem (a real group signing together): off the dashboard; the same wave opens no new alert."""
     return _decide(alert, status=TrendingAlert.Status.DISMISSED, allowed=TrendingAlert.ACTIVE_STATUSES,
                    actor=actor, at=at)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    own: dict[str, int | None]  # the letter's own, by dimension (None: the deployment's)
+    defaults: dict[str, int]
+
+    @property
+    def effective(self) -> dict[str, int]:
+        return {d: self.own[d] or self.defaults[d] for d in self.defaults}
+
+
+def alert_thresholds_of(*, letter: Letter) -> Thresholds:
+    row = AlertThresholds.objects.filter(letter=letter).first()
+    return Thresholds(
+        own={d: getattr(row, d) if row else None for d in DEFAULTS},
+        defaults={d: getattr(settings, name) for d, name in DEFAULTS.items()},
+    )
+
+
+@transaction.atomic
+def alert_thresholds_set(*, letter: Letter, thresholds: dict[str, Any], actor: Actor) -> Thresholds:
+    """Set the letter's own thresholds (None or "": the deployment's); ValidationError with field errors."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, int | None] = {}
+    for dimension in DEFAULTS:
+        value = thresholds.get(dimension)
+        clean[dimension] = None
+        if value in (None, ""):
+            continue
+        whole = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit())
+        number = int(str(value)) if whole else 0
+        if not 1 <= number <= 1_000_000:
+            errors[dimension] = ["A whole number from 1 to 1000000, or empty for the default."]
+        clean[dimension] = number
+    if errors:
+        raise ValidationError(errors)
+    before = alert_thresholds_of(letter=letter).own
+    AlertThresholds.objects.update_or_create(letter=letter, defaults=clean)
+    audit_log(
+        action="moderation.alert_thresholds.changed",
+        target=letter,
+        actor=actor,
+        data={"before": before, "after": clean},
+    )
+    return alert_thresholds_of(letter=letter)
 
 
 def alert_invalidation_criteria(alert: TrendingAlert) -> dict[str, str]:

@@ -158,3 +158,28 @@ class AlertScan(models.Model):
 
     def __str__(self) -> str:
         return f"scan at {self.scanned_at:%H:%M:%S} up to {self.max_signature_id}"
+
+
+class AlertThresholds(models.Model):
+    """One letter's own alert thresholds; an empty one means the deployment's setting (moderation.alerts)."""
+
+    letter = models.OneToOneField(Letter, on_delete=models.CASCADE, related_name="+")
+    ip = models.PositiveIntegerField(null=True, blank=True, help_text="Instead of ALERT_IP_THRESHOLD.")
+    ip_prefix = models.PositiveIntegerField(null=True, blank=True, help_text="Instead of ALERT_PREFIX_THRESHOLD.")
+    email_domain = models.PositiveIntegerField(null=True, blank=True, help_text="Instead of ALERT_DOMAIN_THRESHOLD.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ip__gte=1) | models.Q(ip=None), name="alert_thresholds_ip_min"),
+            models.CheckConstraint(
+                condition=models.Q(ip_prefix__gte=1) | models.Q(ip_prefix=None), name="alert_thresholds_prefix_min"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email_domain__gte=1) | models.Q(email_domain=None),
+                name="alert_thresholds_domain_min",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert thresholds of {self.letter_id}"

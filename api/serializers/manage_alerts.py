@@ -51,3 +51,27 @@ class TrendingAlertSerializer(serializers.ModelSerializer):
     def get_invalidation_page(self, obj: TrendingAlert) -> str:
         url = reverse("manage-invalidations", kwargs={"slug": obj.letter.slug})
         return f"{url}?{urlencode(alert_invalidation_criteria(obj))}"
+
+
+def _threshold(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text=help_text
+    )
+
+
+class AlertThresholdsInputSerializer(serializers.Serializer):
+    ip = _threshold("Signatures from one address in the window; null: the deployment's ALERT_IP_THRESHOLD.")
+    ip_prefix = _threshold("From one /24 or /64; null: ALERT_PREFIX_THRESHOLD.")
+    email_domain = _threshold("From one (non-webmail) email domain; null: ALERT_DOMAIN_THRESHOLD.")
+
+
+class ThresholdValuesSerializer(serializers.Serializer):
+    ip = serializers.IntegerField(allow_null=True)
+    ip_prefix = serializers.IntegerField(allow_null=True)
+    email_domain = serializers.IntegerField(allow_null=True)
+
+
+class AlertThresholdsSerializer(serializers.Serializer):
+    own = ThresholdValuesSerializer(help_text="The letter's own (null: the deployment's).")
+    defaults = ThresholdValuesSerializer()
+    effective = ThresholdValuesSerializer()

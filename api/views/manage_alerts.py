@@ -1,5 +1,5 @@
-"""Trending alerts (/api/v1/manage/letters/{slug}/alerts/…): list, acknowledge, dismiss. Moderators, editors, owners
-and staff (organizing.permissions.MODERATE_LETTER); another letter's alert is a 404."""
+"""Trending alerts (/api/v1/manage/letters/{slug}/alerts/…): list, acknowledge, dismiss, the letter's thresholds.
+Moderators, editors, owners and staff (organizing.permissions.MODERATE_LETTER); another letter's alert is a 404."""
 
 from typing import Any
 
@@ -11,9 +11,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import converters  # noqa: F401  registers <public_id:…>
-from api.serializers.manage_alerts import TrendingAlertSerializer
+from api.parsers import JSONParser
+from api.serializers.manage_alerts import (
+    AlertThresholdsInputSerializer,
+    AlertThresholdsSerializer,
+    TrendingAlertSerializer,
+)
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
-from moderation.alerts import AlertNotAllowed, alert_acknowledge, alert_dismiss
+from moderation.alerts import (
+    AlertNotAllowed,
+    alert_acknowledge,
+    alert_dismiss,
+    alert_thresholds_of,
+    alert_thresholds_set,
+)
 from moderation.selectors import ALERT_STATUSES, alert_of_letter, alerts_of_letter
 from organizing.permissions import MODERATE_LETTER
 
@@ -43,6 +54,31 @@ class AlertListView(AlertView):
         return Response(TrendingAlertSerializer(alerts, many=True).data)
 
 
+class AlertThresholdsView(AlertView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="The letter's alert thresholds: its own, the deployment's defaults and those in effect",
+        responses={200: AlertThresholdsSerializer, **MANAGE_ERRORS},
+        tags=TAGS,
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        letter = self.letter(slug, MODERATE_LETTER)
+        return Response(AlertThresholdsSerializer(alert_thresholds_of(letter=letter)).data)
+
+    @extend_schema(
+        summary="Set the letter's own alert thresholds (null: the deployment's); audited",
+        request=AlertThresholdsInputSerializer,
+        responses={200: AlertThresholdsSerializer, **MANAGE_ERRORS},
+        tags=TAGS,
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        letter = self.letter(slug, MODERATE_LETTER)
+        data = self.valid(AlertThresholdsInputSerializer)
+        thresholds = alert_thresholds_set(letter=letter, thresholds=data, actor=request.user)
+        return Response(AlertThresholdsSerializer(thresholds).data)
+
+
 def _action(action: Any, summary: str) -> type[AlertView]:
     class ActionView(AlertView):
         @extend_schema(
@@ -61,6 +97,11 @@ def _action(action: Any, summary: str) -> type[AlertView]:
 ONE = "manage/letters/<slug:slug>/alerts/<public_id:alert_id>/"
 urlpatterns = [
     path("manage/letters/<slug:slug>/alerts/", AlertListView.as_view(), name="api-manage-alerts"),
+    path(
+        "manage/letters/<slug:slug>/alerts/thresholds",
+        AlertThresholdsView.as_view(),
+        name="api-manage-alert-thresholds",
+    ),
     path(
         ONE + "acknowledge",
         _action(alert_acknowledge, "Acknowledge an alert: seen, being looked into (it keeps updating)").as_view(),

@@ -132,3 +132,28 @@ def test_acknowledge_and_dismiss_on_the_page(api, alert):
     again = api.post(f"/manage/wave/alerts/{alert.public_id}/dismiss/", follow=True)
     assert "This alert is dismissed." in again.content.decode()
     assert TrendingAlert.objects.get().status == "dismissed"
+
+
+def test_thresholds_through_the_api(api, alert):
+    url = API + "thresholds"
+    assert api.get(url).json()["own"] == {"ip": None, "ip_prefix": None, "email_domain": None}
+    saved = api.put(url, {"ip": 7, "email_domain": None}, content_type="application/json")
+    assert saved.status_code == 200
+    assert (saved.json()["own"]["ip"], saved.json()["effective"]["ip"]) == (7, 7)
+    refused = api.put(url, {"ip": 0}, content_type="application/json")
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"detail": "Invalid input.", "errors": {"ip": ["Ensure this value is greater than or equal to 1."]}},
+    )
+    assert api.get(url).json()["own"]["ip"] == 7
+
+
+def test_thresholds_on_the_page(api, alert):
+    page = api.get("/manage/wave/alerts/")
+    assert "Thresholds of this letter" in page.content.decode()
+    done = api.post("/manage/wave/alerts/thresholds/", {"ip": "12", "ip_prefix": "", "email_domain": ""}, follow=True)
+    assert done.redirect_chain == [("/manage/wave/alerts/", 302)]
+    assert "12 from one" in done.content.decode()
+    refused = api.post("/manage/wave/alerts/thresholds/", {"ip": "0"})
+    assert refused.status_code == 400
+    assert "Ensure this value is greater than or equal to 1." in refused.content.decode()

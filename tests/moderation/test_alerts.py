@@ -249,3 +249,48 @@ def test_beat_runs_the_pass_every_thirty_seconds(letter, settings):
     wave(letter, 5, at=timezone.now() - timedelta(seconds=5))
     tasks.alerts_scan.apply()
     assert TrendingAlert.objects.get().dimension == "ip"
+
+
+def test_a_letters_own_thresholds_replace_the_deployments(letter):
+    from moderation.alerts import alert_thresholds_set
+
+    quiet = LetterFactory(slug="quiet")
+    alert_thresholds_set(letter=letter, thresholds={"ip": 10, "ip_prefix": None, "email_domain": ""}, actor=None)
+    alert_thresholds_set(letter=quiet, thresholds={"ip": 2}, actor=None)
+    wave(letter, 5)
+    signed(quiet, name="Q1", email="q1@q1.example", ip_address="192.0.2.1", at=NOW - timedelta(seconds=9))
+    signed(quiet, name="Q2", email="q2@q2.example", ip_address="192.0.2.1", at=NOW - timedelta(seconds=9))
+    alerts_scan(at=NOW)
+    alert = TrendingAlert.objects.get()
+    assert (alert.letter, alert.count, alert.threshold) == (quiet, 2, 2)
+
+
+def test_a_letters_own_domain_threshold_never_lowers_webmails(letter):
+    from moderation.alerts import alert_thresholds_set
+
+    alert_thresholds_set(letter=letter, thresholds={"email_domain": 3}, actor=None)
+    wave(letter, 4, ip=lambda i: f"198.51.{i}.1", domain="gmail.com")
+    wave(letter, 3, start=4, ip=lambda i: f"198.52.{i}.1", domain="acme.example")
+    alerts_scan(at=NOW)
+    assert list(TrendingAlert.objects.values_list("key", "count", "threshold")) == [("acme.example", 3, 3)]
+
+
+def test_thresholds_out_of_range_are_field_errors_and_audited_when_set(letter):
+    from django.core.exceptions import ValidationError
+
+    from moderation.alerts import alert_thresholds_of, alert_thresholds_set
+    from moderation.models import AlertThresholds
+
+    with pytest.raises(ValidationError) as refused:
+        alert_thresholds_set(letter=letter, thresholds={"ip": 0, "ip_prefix": "many", "email_domain": True}, actor=None)
+    message = ["A whole number from 1 to 1000000, or empty for the default."]
+    assert refused.value.message_dict == {"ip": message, "ip_prefix": message, "email_domain": message}
+    assert not AlertThresholds.objects.exists()
+    set_ = alert_thresholds_set(letter=letter, thresholds={"ip_prefix": "40"}, actor=None)
+    assert (set_.own, set_.effective) == (
+        {"ip": None, "ip_prefix": 40, "email_domain": None},
+        {"ip": 5, "ip_prefix": 40, "email_domain": 6},
+    )
+    assert alert_thresholds_of(letter=letter) == set_
+    changed = AuditEvent.objects.get(action="moderation.alert_thresholds.changed")
+    assert changed.data["after"] == {"ip": None, "ip_prefix": 40, "email_domain": None}

@@ -300,6 +300,11 @@ CASES: dict[str, list[Case]] = {
         ask("get", "/api/v1/manage/letters/{b}/alerts/"),
         ask("get", "/api/v1/manage/letters/{a}/alerts/?status=all&letter={b}&alert={b_alert}", expect=200),
     ],
+    ALERT_API + "thresholds": [
+        ask("get", "/api/v1/manage/letters/{b}/alerts/thresholds"),
+        ask("put", "/api/v1/manage/letters/{b}/alerts/thresholds", {"ip": 1}),
+        ask("put", "/api/v1/manage/letters/{a}/alerts/thresholds", {"ip": 3, "letter": "{b}"}, expect=200),
+    ],
     ALERT_API + "<public_id:alert_id>/acknowledge": [
         ask("post", "/api/v1/manage/letters/{b}/alerts/{b_alert}/acknowledge"),
         ask("post", "/api/v1/manage/letters/{a}/alerts/{b_alert}/acknowledge"),
@@ -326,6 +331,10 @@ CASES: dict[str, list[Case]] = {
     ALERT_PAGE: [
         ask("get", "/manage/{b}/alerts/", json=False),
         ask("get", "/manage/{a}/alerts/?status=all&alert={b_alert}", expect=200, json=False),
+    ],
+    ALERT_PAGE + "thresholds/": [
+        ask("post", "/manage/{b}/alerts/thresholds/", {"ip": "1"}, json=False),
+        ask("post", "/manage/{a}/alerts/thresholds/", {"ip": "0", "letter": "{b}"}, expect=400, json=False),
     ],
     ALERT_PAGE + "<slug:alert_id>/acknowledge/": [
         ask("post", "/manage/{b}/alerts/{b_alert}/acknowledge/", json=False),
@@ -506,6 +515,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     ),
     HELD_API: (MODERATE, ask("post", "/api/v1/manage/letters/{a}/held/bulk", RELEASE_ALL)),
     ALERT_API: (MODERATE, ask("get", "/api/v1/manage/letters/{a}/alerts/")),
+    ALERT_API + "thresholds": (MODERATE, ask("put", "/api/v1/manage/letters/{a}/alerts/thresholds", {"ip": 3})),
     ALERT_API + "<public_id:alert_id>/acknowledge": (
         MODERATE,
         ask("post", "/api/v1/manage/letters/{a}/alerts/none/acknowledge"),
@@ -520,6 +530,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
         ask("post", "/manage/{a}/held/bulk/", {"action": "release", "all_matching": "on"}, json=False),
     ),
     ALERT_PAGE: (MODERATE, ask("get", "/manage/{a}/alerts/", json=False)),
+    ALERT_PAGE + "thresholds/": (MODERATE, ask("post", "/manage/{a}/alerts/thresholds/", {"ip": "3"}, json=False)),
     ALERT_PAGE + "<slug:alert_id>/acknowledge/": (
         MODERATE,
         ask("post", "/manage/{a}/alerts/none/acknowledge/", json=False),

@@ -19,7 +19,7 @@ from importing.invitations import signer_invitation_create
 from importing.models import SignatureImport, SignerInvitation
 from importing.services import import_upload
 from letters.models import Letter, Signature, SignatureEvent
-from moderation.models import Invalidation, TrendingAlert
+from moderation.models import AlertThresholds, Invalidation, TrendingAlert
 from moderation.services import invalidation_start
 from organizing.models import Membership, OrganizerInvitation
 from organizing.services import organizer_invitation_create
@@ -152,6 +152,7 @@ def _snapshot(w: World) -> tuple:
         SignatureImport.objects.count(),
         sorted(Invalidation.objects.values_list("pk", "status", "cancel_requested", "removed")),
         sorted(TrendingAlert.objects.values_list("pk", "status", "acknowledged_by", "acknowledged_at")),
+        sorted(AlertThresholds.objects.filter(letter=b).values_list("ip", "ip_prefix", "email_domain")),
         sorted(
             SignerInvitation.objects.filter(letter=b).values_list("pk", "token_hash", "reminders_sent", "revoked_at")
         ),
