@@ -251,7 +251,10 @@ def deliveries_send_until_done(*, budget_seconds: float = 25.0, poll_seconds: fl
 
 
 def attempts_record(results: list[tuple[Prepared, Outcome]], *, now: datetime) -> int:
-    """Record a set of answers: the deliveries in a few statements, anything else one by one. The number delivered."""
+    """Record a set of answers: the deliveries in a few statements, anything else one by one. The number delivered.
+    Answers for deliveries deleted meanwhile (their endpoint was) are dropped."""
+    still = set(Delivery.objects.filter(pk__in=[p.delivery_id for p, _ in results]).values_list("pk", flat=True))
+    results = [(p, o) for p, o in results if p.delivery_id in still]
     delivered = [(p, o) for p, o in results if o.delivered]
     if delivered:
         with transaction.atomic():

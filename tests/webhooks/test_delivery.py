@@ -2,6 +2,7 @@
 endpoint beside a fast one, and secret rotation."""
 
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -202,3 +203,17 @@ def drain_fan_out_only() -> None:
     from webhooks.fanout import announcements_fan_out
 
     announcements_fan_out()
+
+
+def test_an_answer_for_an_endpoint_deleted_during_the_send_is_dropped(letter, receiver):
+    from webhooks.delivery import _claim, attempts_record, post
+    from webhooks.services import endpoint_delete
+
+    endpoint = subscribe(letter, receiver, ["signature.confirmed"])
+    signed(letter)
+    drain_fan_out_only()
+    [prepared] = _claim(now=timezone.now(), limit=10, busy=Counter())
+    outcome = post(prepared)
+    endpoint_delete(endpoint=endpoint)
+    assert attempts_record([(prepared, outcome)], now=timezone.now()) == 0
+    assert Attempt.objects.count() == 0
