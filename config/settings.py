@@ -315,7 +315,9 @@ MILESTONE_THRESHOLDS = env.list(
 # Webhooks (webhooks/): Standard Webhooks v1, delivered by beat's fan-out and send tasks.
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)  # plain http:// endpoints (development only)
 # Networks (CIDR) a receiver may resolve to although private, loopback or link-local; empty: public addresses only.
-WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_ALLOWED_NETWORKS = env.list(
+    "WEBHOOK_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"] if DEBUG else []
+)  # development: a receiver on this machine (manage.py webhooks_receive)
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=2.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=4)  # deliveries in flight per endpoint
