@@ -3,7 +3,8 @@
 Issue 15 (P7) wants signing during an import at ≥ 0.8 of signing alone, on a machine where the job and the web
 workers share the cores and the database. After each batch the job reads how many transactions the database
 committed meanwhile (pg_stat_database, the backends' own counters; updated within about a second); when others than
-its own did — signers, organizers, beat — it sleeps `IMPORT_YIELD_FACTOR` times the batch's duration (capped by
+its own committed more than `IMPORT_YIELD_BUSY_COMMITS_PER_SECOND` a second (signers; beat's few a second do not
+count as busy) it sleeps `IMPORT_YIELD_FACTOR` times the batch's duration (capped by
 `IMPORT_YIELD_MAX_SECONDS`), so that it takes at most 1 / (1 + factor) of its usual share while they are active.
 Short transactions keep their locks brief either way. SQLite (tests, development) never waits.
 """
@@ -15,10 +16,11 @@ from django.db import connection
 
 DEFAULT_FACTOR = 3.0
 DEFAULT_MAX_SECONDS = 5.0
-# Others' commits since the last batch above which the site counts as busy (a batch itself commits one transaction,
-# and reading the counter another).
-DEFAULT_BUSY_COMMITS = 5
-OWN_COMMITS = 2
+# Others' commits a second above which the site counts as busy (a signature is a few; beat's tasks a few a second).
+DEFAULT_BUSY_COMMITS_PER_SECOND = 10.0
+OWN_COMMITS = 2  # a batch's own transaction, and reading the counter
+_clock = time.monotonic
+_sleep = time.sleep
 
 
 def database_commits() -> int | None:
@@ -37,8 +39,11 @@ class Pacer:
     def __init__(self) -> None:
         self.factor = float(getattr(settings, "IMPORT_YIELD_FACTOR", DEFAULT_FACTOR))
         self.max_seconds = float(getattr(settings, "IMPORT_YIELD_MAX_SECONDS", DEFAULT_MAX_SECONDS))
-        self.busy_commits = int(getattr(settings, "IMPORT_YIELD_BUSY_COMMITS", DEFAULT_BUSY_COMMITS))
+        self.busy_rate = float(
+            getattr(settings, "IMPORT_YIELD_BUSY_COMMITS_PER_SECOND", DEFAULT_BUSY_COMMITS_PER_SECOND)
+        )
         self.seen = database_commits() if self.factor > 0 else None
+        self.seen_at = _clock()
 
     def after_batch(self, seconds: float) -> float:
         if self.seen is None:
@@ -46,11 +51,13 @@ class Pacer:
         now = database_commits()
         if now is None:
             return 0.0
+        at = _clock()
         others = now - self.seen - OWN_COMMITS
         slept = 0.0
-        if others > self.busy_commits:
+        if others > self.busy_rate * max(at - self.seen_at, seconds, 0.1):
             slept = min(seconds * self.factor, self.max_seconds)
-            time.sleep(slept)
-            now = database_commits() or now  # what others commit while we sleep says nothing of the next batch
-        self.seen = now
+            _sleep(slept)
+            now = database_commits() or now  # what others commit while it sleeps says nothing of the next batch
+            at = _clock()
+        self.seen, self.seen_at = now, at
         return slept

@@ -167,27 +167,33 @@ def test_a_vouched_import_writes_each_export_line_and_log_entry_once(open_letter
     )
 
 
+def fake_database(monkeypatch, commits, clock):
+    """`commits`: the counter's successive readings; `clock`: the monotonic clock's successive readings."""
+    readings, ticks = iter(commits), iter(clock)
+    monkeypatch.setattr(pacing, "database_commits", lambda: next(readings))
+    monkeypatch.setattr(pacing, "_clock", lambda: next(ticks))
+    slept: list[float] = []
+    monkeypatch.setattr(pacing, "_sleep", slept.append)
+    return slept
+
+
 def test_the_job_sleeps_only_while_others_commit(monkeypatch, settings):
     settings.IMPORT_YIELD_FACTOR = 3.0
     settings.IMPORT_YIELD_MAX_SECONDS = 5.0
-    counts = iter([100, 103, 200, 210, 211, 213])
-    monkeypatch.setattr(pacing, "database_commits", lambda: next(counts))
-    slept: list[float] = []
-    monkeypatch.setattr(pacing.time, "sleep", slept.append)
-    pacer = pacing.Pacer()  # reads 100
-    assert pacer.after_batch(0.5) == 0.0  # 103: only its own commits
-    assert pacer.after_batch(0.5) == 1.5  # 200: signers committed; it sleeps, then reads 210
-    assert pacer.after_batch(2.0) == 0.0  # 211: quiet again
-    assert pacer.after_batch(0.5) == 0.0  # 213
+    settings.IMPORT_YIELD_BUSY_COMMITS_PER_SECOND = 10.0
+    slept = fake_database(monkeypatch, commits=[100, 103, 200, 210, 211, 229], clock=[0, 0.5, 1.0, 2.5, 4.5, 6.5])
+    pacer = pacing.Pacer()  # 100 at 0 s
+    assert pacer.after_batch(0.5) == 0.0  # 103 at 0.5 s: its own commits only
+    assert pacer.after_batch(0.5) == 1.5  # 200 at 1 s: signers (95 in 0.5 s); it sleeps, then reads 210 at 2.5 s
+    assert pacer.after_batch(2.0) == 0.0  # 211 at 4.5 s: quiet again
+    assert pacer.after_batch(2.0) == 0.0  # 229 at 6.5 s: 16 in 2 s, as beat's tasks commit: not busy
     assert slept == [1.5]
 
 
 def test_the_job_never_sleeps_longer_than_the_cap(monkeypatch, settings):
     settings.IMPORT_YIELD_FACTOR = 3.0
     settings.IMPORT_YIELD_MAX_SECONDS = 2.0
-    counts = iter([0, 500, 500])
-    monkeypatch.setattr(pacing, "database_commits", lambda: next(counts))
-    monkeypatch.setattr(pacing.time, "sleep", lambda seconds: None)
+    fake_database(monkeypatch, commits=[0, 500, 500], clock=[0, 10, 12])
     assert pacing.Pacer().after_batch(10.0) == 2.0
 
 
