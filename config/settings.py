@@ -261,6 +261,11 @@ IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=200_000_000)
 # Files up to this many valid rows are compared with the registry's people in the preview (larger: after the import).
 IMPORT_PREVIEW_PEOPLE_ROWS = env.int("IMPORT_PREVIEW_PEOPLE_ROWS", default=2_000)
+# An import job yields to signers (importing.pacing): while others commit more than this many transactions a second,
+# it sleeps FACTOR times each batch's duration (at most MAX seconds); 0 never yields.
+IMPORT_YIELD_FACTOR = env.float("IMPORT_YIELD_FACTOR", default=3.0)
+IMPORT_YIELD_MAX_SECONDS = env.float("IMPORT_YIELD_MAX_SECONDS", default=5.0)
+IMPORT_YIELD_BUSY_COMMITS_PER_SECOND = env.float("IMPORT_YIELD_BUSY_COMMITS_PER_SECOND", default=10.0)
 # Signer invitations (importing.invitations): how long a link stays valid, how many reminders an organizer may send.
 SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", default=21))
 SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)

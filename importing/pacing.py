@@ -3,8 +3,8 @@
 Issue 15 (P7) wants signing during an import at ≥ 0.8 of signing alone, on a machine where the job and the web
 workers share the cores and the database. After each batch the job reads how many transactions the database
 committed meanwhile (pg_stat_database, the backends' own counters; updated within about a second); when others than
-its own committed more than `IMPORT_YIELD_BUSY_COMMITS_PER_SECOND` a second (signers; beat's few a second do not
-count as busy) it sleeps `IMPORT_YIELD_FACTOR` times the batch's duration (capped by
+its own committed more than `IMPORT_YIELD_BUSY_COMMITS_PER_SECOND` (default 10) a second (signers, each a few;
+beat's few a second do not count as busy) it sleeps `IMPORT_YIELD_FACTOR` times the batch's duration (capped by
 `IMPORT_YIELD_MAX_SECONDS`), so that it takes at most 1 / (1 + factor) of its usual share while they are active.
 Short transactions keep their locks brief either way. SQLite (tests, development) never waits.
 """
@@ -14,10 +14,6 @@ import time
 from django.conf import settings
 from django.db import connection
 
-DEFAULT_FACTOR = 3.0
-DEFAULT_MAX_SECONDS = 5.0
-# Others' commits a second above which the site counts as busy (a signature is a few; beat's tasks a few a second).
-DEFAULT_BUSY_COMMITS_PER_SECOND = 10.0
 OWN_COMMITS = 2  # a batch's own transaction, and reading the counter
 _clock = time.monotonic
 _sleep = time.sleep
@@ -37,11 +33,9 @@ class Pacer:
     """One per running job: call `after_batch` with each batch's duration; returns the seconds it slept."""
 
     def __init__(self) -> None:
-        self.factor = float(getattr(settings, "IMPORT_YIELD_FACTOR", DEFAULT_FACTOR))
-        self.max_seconds = float(getattr(settings, "IMPORT_YIELD_MAX_SECONDS", DEFAULT_MAX_SECONDS))
-        self.busy_rate = float(
-            getattr(settings, "IMPORT_YIELD_BUSY_COMMITS_PER_SECOND", DEFAULT_BUSY_COMMITS_PER_SECOND)
-        )
+        self.factor = float(settings.IMPORT_YIELD_FACTOR)
+        self.max_seconds = float(settings.IMPORT_YIELD_MAX_SECONDS)
+        self.busy_rate = float(settings.IMPORT_YIELD_BUSY_COMMITS_PER_SECOND)
         self.seen = database_commits() if self.factor > 0 else None
         self.seen_at = _clock()
 
