@@ -5,8 +5,9 @@
 
 Training (m and u per comparison level, counted over every pair the blocking compares): FEBRL's febrl2 in both
 variants (name only; name + suburb as the organization text) and the project's labelled generator (seed 101).
-Validation (the threshold): febrl1 in both variants and the labelled generator (seed 202). febrl3 and febrl4 are
-never read here: they are the held-out sets of bench/febrl.py.
+Validation (the two thresholds: for pairs with organization or domain evidence, and for pairs with nothing but
+names): febrl1 and febrl2 in both variants and the labelled generator (seed 202), each at a precision floor
+(MIN_PRECISION). febrl3 and febrl4 are never read here: they are the held-out sets of bench/febrl.py.
 """
 
 import argparse
@@ -15,6 +16,8 @@ import os
 import random
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "registry" / "dedup" / "weights.py"
 FIXED = {"different_reviewed": -1000, "different_verified": -1000, "missing": 0}  # no training data; by rule
@@ -25,7 +28,9 @@ COMPARISONS = ("GIVEN", "SURNAME", "CROSS", "ORGANIZATION", "DOMAIN")
 SOURCE_SHARE = (0.25, 0.25, 0.5)  # febrl2 names only, febrl2 with suburbs, the labelled set
 # The issue's floors on FEBRL; the labelled set's namesakes (same name, other employer and domain) are ambiguous by
 # construction, so it gets the quality test's floor.
-MIN_PRECISION = {"febrl1/name": 0.90, "febrl1/suburb": 0.97, "labelled-202": 0.95}
+# The issue's floors (0.90 names only, 0.97 with the suburb) with a small margin: held-out precision comes out lower.
+MIN_PRECISION = {"febrl1/name": 0.91, "febrl1/suburb": 0.975, "febrl2/name": 0.91, "febrl2/suburb": 0.975,
+                 "labelled-202": 0.95}  # fmt: skip
 
 
 def labelled_task(seed: int):
@@ -108,48 +113,48 @@ def weights_from(ms, u, matches: int, pairs: int):
     return out, prior, table
 
 
-def sweep(tasks: dict, weights) -> list[tuple[int, dict]]:
-    """Precision and recall of each validation set at every threshold from -5 to +25 bits."""
-    from registry.dedup.levels import Frequencies, pair_levels, pair_weight
+GRID = np.arange(-500, 2500, 25)  # thresholds tried, centibits
+
+
+def sweep(tasks: dict, weights) -> dict[str, dict[str, np.ndarray]]:
+    """Per validation set, true and found pair counts at every (threshold, names-only threshold) of GRID × GRID."""
+    from registry.dedup.levels import Frequencies, name_weight, names_only, pair_levels, pair_weight
     from registry.duplicate_matching import blocked_pairs
 
-    totals = {}
+    out = {}
     for name, (people, truth) in tasks.items():
         by_id = {p.id: p for p in people}
         freq = Frequencies(people)
-        totals[name] = [
-            (
-                pair_weight(pair_levels(by_id[a], by_id[b], weights, freq), weights)
-                + (weights.EMAIL if by_id[a].email_keys & by_id[b].email_keys else 0),
-                (a, b) in truth,
-            )
-            for a, b in blocked_pairs(people)
-        ]
-        totals[name + "#true"] = len(truth)
-    rows = []
-    for threshold in range(-500, 2500, 25):
-        figures = {}
-        for name in tasks:
-            hits = sum(1 for w, t in totals[name] if t and w >= threshold)
-            found = sum(1 for w, _t in totals[name] if w >= threshold)
-            p = hits / found if found else 1.0
-            r = hits / totals[name + "#true"]
-            figures[name] = (p, r, 2 * p * r / (p + r) if p + r else 0.0)
-        rows.append((threshold, figures))
-    return rows
+        rows = []
+        for a, b in blocked_pairs(people):
+            levels = pair_levels(by_id[a], by_id[b], weights, freq)
+            email = bool(by_id[a].email_keys & by_id[b].email_keys)
+            total = name_weight(levels, weights) + weights.EMAIL if email else pair_weight(levels, weights)
+            rows.append((total, (a, b) in truth, names_only(levels) and not email))
+        total, hit, names = (np.array(column) for column in zip(*rows, strict=True))
+        counts = {}
+        for kind, mask in (("other", ~names), ("names", names)):
+            # pairs at or over each threshold: found, and of them true
+            w = total[mask]
+            counts[f"{kind}_found"] = (w[None, :] >= GRID[:, None]).sum(axis=1)
+            counts[f"{kind}_hits"] = ((w[None, :] >= GRID[:, None]) & hit[mask][None, :]).sum(axis=1)
+        found = counts["other_found"][:, None] + counts["names_found"][None, :]
+        hits = counts["other_hits"][:, None] + counts["names_hits"][None, :]
+        precision = np.where(found > 0, hits / np.maximum(found, 1), 1.0)
+        recall = hits / max(len(truth), 1)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-9), 0.0)
+        out[name] = {"precision": precision, "recall": recall, "f1": f1}
+    return out
 
 
-def pick(rows) -> tuple[int, float]:
-    """Highest summed F1 with every validation set's precision at or above MIN_PRECISION."""
-
-    def ok(figures):
-        return all(p >= MIN_PRECISION[name] for name, (p, _r, _f) in figures.items())
-
-    feasible = [(sum(f for _p, _r, f in figures.values()), t) for t, figures in rows if ok(figures)]
-    if not feasible:
-        feasible = [(sum(f for _p, _r, f in figures.values()), t) for t, figures in rows]
-    value, threshold = max(feasible)
-    return threshold, value
+def pick(figures: dict[str, dict[str, np.ndarray]]) -> tuple[int, int, float]:
+    """(threshold, names-only threshold, summed F1): the highest summed F1 with every validation set's precision at
+    or above MIN_PRECISION (if none is, the highest summed F1)."""
+    summed = sum(f["f1"] for f in figures.values())
+    ok = np.logical_and.reduce([f["precision"] >= MIN_PRECISION[name] for name, f in figures.items()])
+    scores = np.where(ok, summed, -1.0) if ok.any() else summed
+    i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return int(GRID[i]), int(GRID[j]), float(summed[i, j])
 
 
 def main() -> None:
@@ -169,24 +174,25 @@ def main() -> None:
     print("\n".join(table))
     print(f"prior {prior / 100:+.2f} bits ({matches} true of {pairs} pairs)")
     validation = {
-        "febrl1/name": febrl_task("febrl1", "name"),
-        "febrl1/suburb": febrl_task("febrl1", "suburb"),
-        "labelled-202": labelled_task(202),
+        f"{name}/{variant}": febrl_task(name, variant)
+        for name in ("febrl1", "febrl2")
+        for variant in ("name", "suburb")
     }
+    validation["labelled-202"] = labelled_task(202)
     results = []
     for name_min in NAME_MINS:
-        draft = Weights(**learnt, EMAIL=EMAIL, PRIOR=prior, NAME_MIN=name_min, THRESHOLD=0)
-        rows = sweep(validation, draft)
-        threshold, value = pick(rows)
-        print(f"NAME_MIN {name_min / 100:+.2f}: threshold {threshold / 100:+.2f}, summed F1 {value:.3f}")
-        results.append((value, name_min, threshold, rows))
+        draft = Weights(**learnt, EMAIL=EMAIL, PRIOR=prior, NAME_MIN=name_min, THRESHOLD=0, THRESHOLD_NAMES=0)
+        figures = sweep(validation, draft)
+        threshold, names, value = pick(figures)
+        print(f"NAME_MIN {name_min / 100:+.2f}: thresholds {threshold / 100:+.2f} / names only {names / 100:+.2f},"
+              f" summed F1 {value:.3f}")  # fmt: skip
+        results.append((value, name_min, threshold, names, figures))
     # The largest name floor within 0.01 of the best summed F1: employers support a name match, they never make one.
     top = max(value for value, *_ in results)
-    _value, name_min, threshold, rows = max((r for r in results if r[0] >= top - 0.01), key=lambda r: r[1])
-    for t, figures in rows:
-        if (abs(t - threshold) <= 400 and t % 50 == 0) or t == threshold:
-            text = "  ".join(f"{n} P {p:.3f} R {r:.3f} F1 {f:.3f}" for n, (p, r, f) in figures.items())
-            print(f"{'*' if t == threshold else ' '} {t / 100:+6.2f}  {text}")
+    _value, name_min, threshold, names, figures = max((r for r in results if r[0] >= top - 0.01), key=lambda r: r[1])
+    i, j = int(np.searchsorted(GRID, threshold)), int(np.searchsorted(GRID, names))
+    for n, f in figures.items():
+        print(f"* {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
     if args.dry_run:
         return
     text = WEIGHTS_FILE.read_text()
@@ -194,7 +200,8 @@ def main() -> None:
     body = ",\n".join(
         f"    {k}={v!r}" for k, v in {**learnt, "EMAIL": EMAIL, "PRIOR": prior, "NAME_MIN": name_min}.items()
     )
-    WEIGHTS_FILE.write_text(f"{head}TRAINED = Weights(\n{body},\n    THRESHOLD={threshold},\n)\n")
+    tail = f"    THRESHOLD={threshold},\n    THRESHOLD_NAMES={names},\n"
+    WEIGHTS_FILE.write_text(f"{head}TRAINED = Weights(\n{body},\n{tail})\n")
     print(f"wrote {WEIGHTS_FILE}")
 
 

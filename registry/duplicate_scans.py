@@ -5,11 +5,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from registry.audit import Actor, actor_user
-from registry.duplicate_matching import Match, PersonRecord, chunk_of, find_duplicates, person_duplicates
+from registry.dedup.blocking import key_families, keys_in_use
+from registry.dedup.levels import Frequencies, frequency_keys
+from registry.duplicate_matching import Match, PersonRecord, blocking_keys, chunk_of, evaluate, find_duplicates
 from registry.models import (
     Affiliation,
     DedupScan,
@@ -18,11 +20,20 @@ from registry.models import (
     OrganizationAlias,
     OrganizationDomain,
     Person,
+    PersonBlockKey,
     PersonEmail,
 )
 
 CHUNKS = 8
-__all__ = ["chunk_of", "dedup_scan_chunk", "dedup_scan_start", "person_duplicates_check", "person_records"]
+KEY_BATCH = 5000  # people whose index keys are reconciled at once
+__all__ = [
+    "chunk_of",
+    "dedup_scan_chunk",
+    "dedup_scan_start",
+    "person_duplicates_check",
+    "person_keys_refresh",
+    "person_records",
+]
 
 
 def person_records(people: Iterable[Person] | None = None) -> list[PersonRecord]:
@@ -76,9 +87,48 @@ def duplicates_record(matches: Iterable[Match]) -> int:
     return DuplicateCandidate.objects.count() - before
 
 
+def index_keys(record: PersonRecord) -> set[str]:
+    """What PersonBlockKey holds for one person: its blocking keys and its term-frequency keys."""
+    return blocking_keys(record) | set(frequency_keys(record))
+
+
+def _keys_sync(records: list[PersonRecord], person_ids: list[int]) -> None:
+    """Make the index hold exactly the keys of `records` for `person_ids` (people without a record lose theirs)."""
+    wanted = {(record.id, key) for record in records for key in index_keys(record)}
+    existing = PersonBlockKey.objects.filter(person_id__in=person_ids).values_list("pk", "person_id", "key")
+    stale, have = [], set()
+    for pk, person_id, key in existing:
+        (have.add((person_id, key)) if (person_id, key) in wanted else stale.append(pk))
+    if stale:
+        PersonBlockKey.objects.filter(pk__in=stale).delete()
+    PersonBlockKey.objects.bulk_create(
+        [PersonBlockKey(person_id=pid, key=key) for pid, key in wanted - have], ignore_conflicts=True, batch_size=2000
+    )
+
+
+def person_keys_refresh(*, person_ids: Iterable[int]) -> None:
+    """Recompute the index keys of some people after they changed (name, emails, organizations, merge, erasure)."""
+    ids = sorted(set(person_ids))
+    for start in range(0, len(ids), KEY_BATCH):
+        batch = ids[start : start + KEY_BATCH]
+        _keys_sync(person_records(Person.objects.filter(pk__in=batch)), batch)
+
+
 def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
-    """Score the blocks whose key hashes to `chunk`; any worker can take any chunk."""
-    found = duplicates_record(find_duplicates(person_records(), chunk=(chunk, chunks)))
+    """Score the blocks whose key hashes to `chunk`; any worker can take any chunk. Also reconciles the index keys
+    of the people whose id falls in this chunk (people imported in bulk get theirs here)."""
+    records = person_records()
+    found = duplicates_record(find_duplicates(records, chunk=(chunk, chunks)))
+    mine = [r for r in records if r.id % chunks == chunk]
+    for start in range(0, len(mine), KEY_BATCH):
+        batch = mine[start : start + KEY_BATCH]
+        _keys_sync(batch, [r.id for r in batch])
+    # Index rows of people no longer live (merged, deleted) in this chunk.
+    live = Person.objects.filter(merged_into=None).values("pk")
+    stale = PersonBlockKey.objects.exclude(person_id__in=live).values_list("person_id", flat=True).distinct()
+    dead = [pid for pid in stale if pid % chunks == chunk]
+    if dead:
+        PersonBlockKey.objects.filter(person_id__in=dead).delete()
     DedupScan.objects.filter(pk=scan_id).update(
         chunks_done=F("chunks_done") + 1, candidates_found=F("candidates_found") + found
     )
@@ -90,10 +140,29 @@ def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
 
 def person_duplicates_check(*, person_id: int) -> int:
     """Compare one (just confirmed) person with everyone it meets in a block: exactly the pairs of this person that
-    a whole scan would find now (same records, same blocks, same term frequencies, same scoring)."""
-    if not Person.objects.filter(pk=person_id, merged_into=None).exists():
+    a whole scan would find now (same blocks, same term frequencies, same scoring), without reading the registry:
+    its blocks and how many share each key come from the key index (PersonBlockKey)."""
+    mine = person_records(Person.objects.filter(pk=person_id, merged_into=None))
+    if not mine:
+        person_keys_refresh(person_ids=[person_id])  # merged or gone: its keys go
         return 0
-    return duplicates_record(person_duplicates(person_id, person_records()))
+    [person] = mine
+    _keys_sync(mine, [person_id])
+    tf = frequency_keys(person)
+    families = key_families(person)
+    keys = {key for coarse, fine in families for key in (coarse, *fine)} | set(tf)
+    counts = dict(
+        PersonBlockKey.objects.filter(key__in=keys).values("key").annotate(n=Count("person_id")).values_list("key", "n")
+    )
+    used = {key for key in keys_in_use(families, counts) if counts.get(key, 0) >= 2}
+    mates = set(PersonBlockKey.objects.filter(key__in=used).values_list("person_id", flat=True)) - {person_id}
+    by_kind: dict[str, dict] = defaultdict(dict)
+    for key, (kind, value) in tf.items():
+        by_kind[kind][value] = counts.get(key, 0)
+    freq = Frequencies.of_counts(Person.objects.filter(merged_into=None).count(), by_kind)
+    others = person_records(Person.objects.filter(pk__in=mates))
+    matches = [m for m in (evaluate(person, other, freq=freq) for other in others) if m]
+    return duplicates_record(matches)
 
 
 def dedup_scan_start(*, actor: Actor = None, chunks: int = CHUNKS) -> DedupScan:

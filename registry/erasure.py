@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Q
 
 from registry.audit import audit_log
+from registry.duplicate_scans import person_keys_refresh
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, Person, PersonEmail
 
 ERASED = "[erased]"
@@ -49,5 +50,6 @@ def person_erase(*, person: Person, email_key: str, keep_person: bool, secrets: 
         Person.objects.filter(pk=person.pk).update(
             display_name=ERASED_PERSON, sort_name="", name_key="", name_skeleton=""
         )
+    person_keys_refresh(person_ids=[person.pk])  # its keys hold the erased address and names
     audit_scrub(targets=[("registry.person", str(person.pk))], secrets=secrets)
     audit_log(action="registry.person.erased", target=person, data={"whole_person": not keep_person})

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.audit import Actor, actor_user, audit_log
+from registry.duplicate_scans import person_keys_refresh
 from registry.hooks import person_merge_participants
 from registry.models import Affiliation, AuditEvent, DuplicateCandidate, Person, PersonEmail
 
@@ -60,6 +61,7 @@ def person_merge(
         moved.update(participant.merge(survivor=survivor, duplicate=duplicate, actor=actor, at=at))
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["merged_into", "updated_at"])
+    person_keys_refresh(person_ids=[survivor.pk, duplicate.pk])  # the duplicate's keys go, the survivor gains some
     DuplicateCandidate.objects.filter(_pair(survivor, duplicate)).update(
         status=DuplicateCandidate.Status.MERGED, decided_by=actor_user(actor), decided_at=at
     )
@@ -97,6 +99,7 @@ def person_unmerge(*, duplicate: Person, actor: Actor = None, reason: str = "", 
         participant.unmerge(duplicate=duplicate, survivor_id=survivor_id, moved=moved, actor=actor, at=at)
     duplicate.merged_into = None
     duplicate.save(update_fields=["merged_into", "updated_at"])
+    person_keys_refresh(person_ids=[survivor_id, duplicate.pk])
     lo, hi = sorted((duplicate.pk, survivor_id))
     DuplicateCandidate.objects.filter(person_a_id=lo, person_b_id=hi).update(
         status=DuplicateCandidate.Status.OPEN, decided_by=None, decided_at=None

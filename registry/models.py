@@ -180,6 +180,22 @@ class DuplicateCandidate(models.Model):
         return f"{self.person_a_id} ~ {self.person_b_id} ({self.score:.2f})"
 
 
+class PersonBlockKey(models.Model):
+    """Derived index of dedup: each blocking key of a live person (registry.dedup.blocking), and its term-frequency
+    keys ("tf:given:…"), so the check at confirmation finds a person's blocks, and how many share each key, without
+    reading the whole registry. Kept by registry.duplicate_scans (refreshed when a person changes, reconciled by
+    every whole scan); not an audited state: it is recomputed from the people it describes."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=600)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "person"], name="person_block_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.key}"
+
+
 class DedupScan(models.Model):
     """A whole-registry duplicate scan, split into chunks that several workers share."""
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from registry.audit import Actor, audit_log
+from registry.duplicate_scans import person_keys_refresh
 from registry.emails import domain_normalize
 from registry.hooks import (
     organization_domain_participants,
@@ -194,7 +195,9 @@ def organization_candidate_link(
     for participant in organization_link_participants:
         participant.lock(candidate=candidate)
     OrganizationAlias.objects.filter(organization=candidate).update(organization=organization)
+    moved_people = list(Affiliation.objects.filter(organization=candidate).values_list("person_id", flat=True))
     Affiliation.objects.filter(organization=candidate).update(organization=organization)
+    person_keys_refresh(person_ids=moved_people)  # their organization keys name the organization
     for participant in organization_link_participants:
         participant.link(candidate=candidate, organization=organization, actor=actor, at=at)
     name, key = candidate.name, candidate.name_key
@@ -268,6 +271,7 @@ def person_rename(*, person: Person, name: str, actor: Actor = None) -> Person:
     for field, value in fields.items():
         setattr(current, field, value)
     current.save(update_fields=[*fields, "updated_at"])
+    person_keys_refresh(person_ids=[current.pk])
     audit_log(action="registry.person.renamed", target=current, actor=actor, data={"from": old, "to": name})
     return current
 

@@ -1,85 +1,171 @@
 """Blocking: people are compared only within blocks sharing a key. Several keys, so one typo rarely loses a pair.
 
-Keys: the email address and its local part; the surname's Metaphone code (typos that sound alike: "mccarthy" /
-"mccrathy"); the given name with the surname's first letter (a surname typo anywhere after it: "bralic" / "brhalic");
-the surname's first and last three letters with the given initial (q-gram keys for typos Metaphone hears); both codes
-in sorted order (a swapped order, typos and all); the letters of the whole name without spaces ("wil liam"); the
-organization with the given initial. Blocks bigger than MAX_BLOCK are cut by given initial, then into slices.
+Every key is a function of the record alone (no windows over a sorted population), so the blocks one person is in can
+be looked up by key in an index (registry.models.PersonBlockKey) and a person's check finds exactly the pairs of a
+whole scan. Keys come in families, each a coarse key and finer ones:
+
+- the email address and its local part;
+- the surname's Metaphone code with the given initial (typos that sound alike: "mccarthy" / "mccrathy"), finer with
+  the given name's code;
+- the given name's code with the surname's first letter (a surname typo anywhere after it: "bralic" / "brhalic"; it
+  also meets the surname key of a swapped order), finer with the surname's code;
+- the given name with the surname's last three letters (a typo in the surname's first letters), finer with the
+  surname's code;
+- the letters of the whole name without spaces ("wil liam"), finer with the organization;
+- the organization with the given initial, finer with the given name's code.
+
+A record uses a family's coarse key when at most MAX_BLOCK records share it; over that (a common name), its finer keys
+instead, each if at most MAX_FINE records share it — as Splink leaves out blocking rules that make too many pairs.
+Work then grows linearly: each record meets at most a few hundred others.
 """
 
 import zlib
-from collections import defaultdict
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
 
 from registry.dedup.records import PersonRecord
 
 MAX_BLOCK = 50
-WINDOW = 20  # sorted-neighbourhood window; windows overlap by half
+MAX_FINE = 100
+
+
+def key_families(record: PersonRecord) -> list[tuple[str, tuple[str, ...]]]:
+    """(coarse key, finer keys) of each blocking family of one record."""
+    families: list[tuple[str, tuple[str, ...]]] = [(f"email:{k}", ()) for k in sorted(record.email_keys)]
+    families += [(f"local:{part}", ()) for part in sorted(record.local_parts)]
+    given, surname, initial = record.given, record.surname, record.given[:1]
+    orgs = sorted(record.organizations)
+    org_refinements = [str(o) for o in orgs]
+    if surname:
+        if given:
+            families.append(_family(f"sound:{record.surname_code}:{initial}", [record.given_code]))
+        families.append(_family(f"surname:{surname}", org_refinements))
+        families += [_family(f"org-sound:{o}:{record.surname_code}", []) for o in orgs]
+        families += [_family(f"org-start:{o}:{surname[:3]}", []) for o in orgs if len(surname) >= 3]
+    for code in {record.given_code if len(given) > 1 else "", record.surname_code} - {""}:
+        # Either name meets either name of another record ("lavis henry" / "jordan lavis"; a lone "luke").
+        families.append(_family(f"token:{code}", org_refinements))
+    if len(given) > 1 and surname:
+        # Meets the surname key of a swapped record ("smith john": surname code JN, initial s).
+        families.append(_family(f"sound:{record.given_code}:{surname[0]}", [record.surname_code]))
+        if len(surname) > 3:
+            families.append(_family(f"tail:{given}:{surname[-3:]}", [record.surname_code]))
+        families.append(_family(f"joined:{record.joined}", [str(o) for o in orgs]))
+    for org_id in orgs:
+        families.append(_family(f"org:{org_id}:{initial}", [record.given_code] if given else []))
+    return families
+
+
+def _family(coarse: str, refinements: list[str]) -> tuple[str, tuple[str, ...]]:
+    """A coarse key and its finer keys, each the coarse key and more (two records sharing a finer key share the
+    coarse one, so they decide alike which of the two to use)."""
+    return coarse, tuple(f"{coarse}+{extra}" for extra in refinements)
 
 
 def blocking_keys(record: PersonRecord) -> set[str]:
-    """The keys of one record (sorted-neighbourhood windows come on top, from the whole population: `block_map`)."""
-    keys = {f"email:{k}" for k in record.email_keys}
-    keys.update(f"local:{part}" for part in record.local_parts)
-    given, surname, initial = record.given, record.surname, record.given[:1]
-    if surname:
-        keys.add(f"sound:{record.surname_code}:{initial}")
-    if len(given) > 1 and surname:
-        keys.add(f"sound:{record.given_code}:{surname[0]}")  # meets the surname key of a swapped record
-        keys.add(f"joined:{record.joined}")
-    for org_id in record.organizations:
-        keys.add(f"org:{org_id}:{initial}")
-    return keys
+    """Every key of one record, coarse and fine (what the index stores for it)."""
+    return {key for coarse, fine in key_families(record) for key in (coarse, *fine)}
 
 
 def chunk_of(block_key: str, chunks: int) -> int:
     return zlib.crc32(block_key.encode()) % chunks
 
 
-def _neighbourhoods(records: list[PersonRecord]) -> dict[str, list[PersonRecord]]:
-    """Sorted neighbourhood: overlapping windows over the names sorted two ways (given name first, surname first),
-    so near names meet whatever their blocking keys ("dominic" / "dominic flockhdart")."""
-    windows: dict[str, list[PersonRecord]] = {}
-    orders = {
-        "near": lambda r: (r.joined, r.id),
-        "near-surname": lambda r: (r.surname + r.given + "".join(r.middle), r.id),
-    }
-    for name, order in orders.items():
-        ranked = sorted((r for r in records if r.joined), key=order)
-        for start in range(0, max(len(ranked) - WINDOW // 2, 1), WINDOW // 2):
-            windows[f"{name}:{start // (WINDOW // 2)}"] = ranked[start : start + WINDOW]
-    return windows
+def keys_in_use(families: list[tuple[str, tuple[str, ...]]], counts: Mapping[str, int]) -> set[str]:
+    """The keys a record is blocked on, given how many records share each key (`counts`, over the population)."""
+    used = set()
+    for coarse, fine in families:
+        if counts.get(coarse, 0) <= MAX_BLOCK:
+            used.add(coarse)
+        else:
+            used.update(key for key in fine if counts.get(key, 0) <= MAX_FINE)
+    return used
+
+
+@dataclass
+class Blocks:
+    """Blocks as positions into a list of records: block n holds positions[starts[n]:starts[n + 1]] (ascending)."""
+
+    starts: np.ndarray
+    positions: np.ndarray
+    email: np.ndarray  # whether block n is an email address's (its pairs share an address)
+    names: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def members(self, n: int) -> np.ndarray:
+        return self.positions[self.starts[n] : self.starts[n + 1]]
+
+
+def block_positions(
+    records: list[PersonRecord],
+    *,
+    only_block_keys: set[str] | None = None,
+    chunk: tuple[int, int] | None = None,
+    names: bool = False,
+) -> Blocks:
+    """The blocks of `records` (see `keys_in_use`), with arrays: keys are held as their hashes, never as strings
+    (a million people have millions of keys), unless `names`."""
+    rec, key, coarse, fine, keep, email = array("q"), array("q"), array("q"), array("b"), array("b"), array("b")
+    named: dict[int, str] = {}
+    for i, record in enumerate(records):
+        for coarse_key, fine_keys in key_families(record):
+            hc = hash(coarse_key)
+            for k, finer in ((coarse_key, 0), *((f, 1) for f in fine_keys)):
+                hk = hash(k) if finer else hc
+                rec.append(i)
+                key.append(hk)
+                coarse.append(hc)
+                fine.append(finer)
+                keep.append(
+                    (only_block_keys is None or k in only_block_keys)
+                    and (chunk is None or chunk_of(k, chunk[1]) == chunk[0])
+                )
+                email.append(k.startswith("email:"))
+                if names:
+                    named[hk] = k
+    recs, keys = np.frombuffer(rec, dtype=np.int64), np.frombuffer(key, dtype=np.int64)
+    order = np.lexsort((recs, keys))
+    recs, keys = recs[order], keys[order]
+    distinct = np.ones(len(keys), dtype=bool)
+    distinct[1:] = (keys[1:] != keys[:-1]) | (recs[1:] != recs[:-1])  # a record counts once per key
+    order, recs, keys = order[distinct], recs[distinct], keys[distinct]
+    unique_keys, counts = np.unique(keys, return_counts=True)
+    count = np.repeat(counts, counts)
+    coarse_count = counts[np.searchsorted(unique_keys, np.frombuffer(coarse, dtype=np.int64)[order])]
+    is_fine = np.frombuffer(fine, dtype=np.int8)[order].astype(bool)
+    used = (
+        np.frombuffer(keep, dtype=np.int8)[order].astype(bool)
+        & (count >= 2)
+        & np.where(is_fine, (coarse_count > MAX_BLOCK) & (count <= MAX_FINE), count <= MAX_BLOCK)
+    )
+    recs, keys, order = recs[used], keys[used], order[used]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+    block_email = np.frombuffer(email, dtype=np.int8)[order][starts].astype(bool)
+    return Blocks(
+        starts=np.r_[starts, len(keys)].astype(np.int64),
+        positions=recs,
+        email=block_email,
+        names=[named[k] for k in keys[starts].tolist()] if names else None,
+    )
 
 
 def block_map(
     records: Iterable[PersonRecord], *, only_block_keys: set[str] | None = None, chunk: tuple[int, int] | None = None
 ) -> dict[str, list[PersonRecord]]:
-    """Blocks to score by key, each sorted by id (so a block is cut the same way whatever the order of `records`);
-    optionally only some keys, or only the keys of one chunk (`chunk=(n, of)`) of a scan."""
+    """Blocks to score by key, each sorted by id; optionally only some keys, or only the keys of one chunk
+    (`chunk=(n, of)`) of a scan."""
     records = list(records)
-    by_key: dict[str, list[PersonRecord]] = defaultdict(list)
-    for record in records:
-        for key in blocking_keys(record):
-            by_key[key].append(record)
-    by_key.update(_neighbourhoods(records))
-    out: dict[str, list[PersonRecord]] = {}
-    for key, members in by_key.items():
-        if len(members) < 2:
-            continue
-        if (only_block_keys is not None and key not in only_block_keys) or (
-            chunk is not None and chunk_of(key, chunk[1]) != chunk[0]
-        ):
-            continue
-        if len(members) <= MAX_BLOCK:
-            out[key] = sorted(members, key=lambda m: m.id)
-            continue
-        # A big block (a common name): overlapping slices of the block sorted by name, so work stays linear and
-        # near names still meet.
-        ranked = sorted(members, key=lambda m: (m.joined, m.id))
-        step = MAX_BLOCK // 2
-        for start in range(0, max(len(ranked) - step, 1), step):
-            out[f"{key}/{start // step}"] = sorted(ranked[start : start + MAX_BLOCK], key=lambda m: m.id)
-    return out
+    blocks = block_positions(records, only_block_keys=only_block_keys, chunk=chunk, names=True)
+    assert blocks.names is not None
+    return {
+        name: sorted((records[i] for i in blocks.members(n).tolist()), key=lambda m: m.id)
+        for n, name in enumerate(blocks.names)
+    }
 
 
 def blocked_pairs(records: list[PersonRecord]) -> set[tuple[int, int]]:

@@ -13,7 +13,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from registry.dedup.records import PersonRecord
+from registry.dedup.records import OrgName, PersonRecord
 
 # Name comparisons (given name, surname, and "cross" for a swapped order): most to least similar, then missing.
 NAME_LEVELS = ("exact", "nickname", "initial", "one_edit", "jw92", "jw85", "jw75", "different", "missing")
@@ -114,16 +114,18 @@ def org_level(a: PersonRecord, b: PersonRecord) -> int:
         for names_b in b.org_names.values():
             for x in names_a:
                 for y in names_b:
-                    best = min(best, _org_name_level(x.key, y.key, x.compact, y.compact, x.short, y.short))
+                    best = min(best, _org_name_level(x, y))
     return best
 
 
-def _org_name_level(kx: str, ky: str, cx: str, cy: str, sx: frozenset[str], sy: frozenset[str]) -> int:
-    if cx == cy:
+def _org_name_level(x: OrgName, y: OrgName) -> int:
+    if x.compact == y.compact:
         return OL["similar"]
-    if cx in sy or cy in sx:
+    if x.compact in y.short or y.compact in x.short:
         return OL["acronym"]
-    jw = JaroWinkler.similarity(kx, ky)
+    if x.digits != y.digits:
+        return OL["different"]
+    jw = JaroWinkler.similarity(x.key, y.key)
     return OL["similar"] if jw >= 0.92 else OL["fuzzy"] if jw >= 0.80 else OL["different"]
 
 
@@ -154,6 +156,15 @@ class Frequencies:
             self.counts["org"].update(list(record.organizations))
         self._cache: dict[tuple[str, str | int], int] = {}
 
+    @classmethod
+    def of_counts(cls, total: int, counts: dict[str, dict]) -> "Frequencies":
+        """Frequencies from counts already taken (the check at confirmation reads them from the key index)."""
+        freq = cls([])
+        freq.total = total
+        for kind, by_value in counts.items():
+            freq.counts[kind].update(by_value)
+        return freq
+
     def adjust(self, kind: str, value: str | int, weights) -> int:
         if not value:
             return 0
@@ -164,6 +175,18 @@ class Frequencies:
             cached = max(-TF_CAP, min(TF_CAP, round(100 * math.log2(u0 / u))))
             self._cache[(kind, value)] = cached
         return cached
+
+
+def frequency_keys(record: PersonRecord) -> dict[str, tuple[str, str | int]]:
+    """Index keys that count what Frequencies counts for one record: key → (kind, value)."""
+    keys: dict[str, tuple[str, str | int]] = {}
+    if record.given:
+        keys[f"tf:given:{record.given}"] = ("given", record.given)
+    if record.surname:
+        keys[f"tf:surname:{record.surname}"] = ("surname", record.surname)
+    for org_id in record.organizations:
+        keys[f"tf:org:{org_id}"] = ("org", org_id)
+    return keys
 
 
 TF_PSEUDO = 1000
@@ -191,7 +214,10 @@ def pair_levels(a: PersonRecord, b: PersonRecord, weights, freq: Frequencies | N
     tf_surname = freq.adjust("surname", a.surname, weights) if freq and surname == NL["exact"] else 0
     straight = weights.GIVEN[given] + weights.SURNAME[surname] + tf_given + tf_surname
     cross_1, cross_2 = cross_level(a.given, b.surname), cross_level(a.surname, b.given)
-    swapped = weights.CROSS[cross_1] + weights.CROSS[cross_2] > straight
+    # A swapped order is both names swapped: one name found on the other side and the other different is two
+    # people sharing a name ("thomas juarez" / "christine thomas"), scored in the straight order.
+    real_swap = NL["different"] not in (cross_1, cross_2)
+    swapped = real_swap and weights.CROSS[cross_1] + weights.CROSS[cross_2] > straight
     spaced = _spaced(a, b) and not (given == surname == NL["exact"])
     organization = org_level(a, b)
     shared = set(a.organizations) & set(b.organizations)
@@ -226,6 +252,12 @@ def domain_counts(levels: PairLevels) -> bool:
     return levels.organization != OL["same"]
 
 
+def names_only(levels: PairLevels) -> bool:
+    """Nothing but the names to go on: no organization on one side or the other, and no email domain counted (a
+    namesake is then as likely as a duplicate, so these pairs have a threshold of their own)."""
+    return levels.organization == OL["missing"] and levels.domain == DL["missing"]
+
+
 def organization_weight(levels: PairLevels, weights) -> int:
     return weights.ORGANIZATION[levels.organization] + levels.tf_org
 
@@ -246,74 +278,97 @@ NEVER = -(10**6)
 BATCH = 250_000  # pairs scored at once: bounds the memory of the arrays
 
 
+class RecordColumns:
+    """Everything the array scorer needs of each record, built once per scan (not once per batch of pairs)."""
+
+    def __init__(self, records: list[PersonRecord], weights, freq: Frequencies | None) -> None:
+        self.given, self.surname = _Column([r.given for r in records]), _Column([r.surname for r in records])
+        self.masks = np.array([r.given_mask for r in records], dtype=np.int64)
+        self.joined = np.array([r.joined for r in records], dtype=object)
+        self.has_given = np.array([bool(r.given) for r in records])
+        self.has_middle = np.array([bool(r.middle) for r in records])
+        self.freq = freq is not None
+        if freq is not None:
+            self.tf_given = np.array([freq.adjust("given", r.given, weights) for r in records], dtype=np.int64)
+            self.tf_surname = np.array([freq.adjust("surname", r.surname, weights) for r in records], dtype=np.int64)
+            self.tf_org = np.array([freq.adjust("org", r.org_id, weights) for r in records], dtype=np.int64)
+        self.org_ids = np.array([r.org_id for r in records], dtype=np.int64)
+        self.org_keys = np.array([r.org_key.key if r.org_key else "" for r in records], dtype=object)
+        self.compact = np.array(
+            [r.org_key.compact if r.org_key else f"\0{i}" for i, r in enumerate(records)], dtype=object
+        )
+        self.shorts = [r.org_key.short if r.org_key else frozenset() for r in records]
+        self.longest = np.array([max(map(len, s), default=0) for s in self.shorts], dtype=np.int32)
+        self.compact_length = np.array([len(c) for c in self.compact], dtype=np.int32)
+        self.org_digits = np.array([r.org_key.digits if r.org_key else "" for r in records], dtype=object)
+        self.reviewed = np.array([r.org_id in r.reviewed for r in records])
+        self.domains = np.array([r.domain for r in records], dtype=object)
+        self.has_domain = np.array([bool(r.domain) for r in records])
+        self.verified = np.array([bool(r.verified_domains) for r in records])
+
+
 def pair_weights(
     records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights, freq: Frequencies | None = None
 ) -> np.ndarray:
     """`pair_weight` of records[left[n]] and records[right[n]] for every n at once (int64), exact for records that
     are `simple` (one organization, one domain at most)."""
-    if len(left) <= BATCH:
-        return _pair_weights(records, left, right, weights, freq)
+    if len(left) == 0:
+        return np.zeros(0, dtype=np.int64)
+    columns = RecordColumns(records, weights, freq)
     return np.concatenate(
         [
-            _pair_weights(records, left[start : start + BATCH], right[start : start + BATCH], weights, freq)
+            _pair_weights(columns, left[start : start + BATCH], right[start : start + BATCH], weights)
             for start in range(0, len(left), BATCH)
         ]
     )
 
 
-def _pair_weights(
-    records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights, freq: Frequencies | None
-) -> np.ndarray:
-    if len(left) == 0:
-        return np.zeros(0, dtype=np.int64)
-    given, surname = _Column([r.given for r in records]), _Column([r.surname for r in records])
-    masks = np.array([r.given_mask for r in records], dtype=np.int64)
-    nick = (masks[left] & masks[right]) != 0
+def _pair_weights(c: RecordColumns, left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
+    nick = (c.masks[left] & c.masks[right]) != 0
     wg, ws, wc = (np.array(w, dtype=np.int64) for w in (weights.GIVEN, weights.SURNAME, weights.CROSS))
-    given_levels = _name_levels(given, left, given, right, nick)
-    surname_levels = _name_levels(surname, left, surname, right, None)
+    given_levels = _name_levels(c.given, left, c.given, right, nick)
+    surname_levels = _name_levels(c.surname, left, c.surname, right, None)
     straight = wg[given_levels] + ws[surname_levels]
-    if freq is not None:
-        tf_given = np.array([freq.adjust("given", r.given, weights) for r in records], dtype=np.int64)
-        tf_surname = np.array([freq.adjust("surname", r.surname, weights) for r in records], dtype=np.int64)
-        straight += np.where(given_levels == NL["exact"], tf_given[left], 0)
-        straight += np.where(surname_levels == NL["exact"], tf_surname[left], 0)
-    swapped = wc[_cross_levels(given, left, surname, right)] + wc[_cross_levels(surname, left, given, right)]
-    name = np.maximum(straight, swapped)
-    joined = np.array([r.joined for r in records], dtype=object)
-    has_given = np.array([bool(r.given) for r in records])
-    has_middle = np.array([bool(r.middle) for r in records])
+    if c.freq:
+        straight += np.where(given_levels == NL["exact"], c.tf_given[left], 0)
+        straight += np.where(surname_levels == NL["exact"], c.tf_surname[left], 0)
+    cross_1, cross_2 = _cross_levels(c.given, left, c.surname, right), _cross_levels(c.surname, left, c.given, right)
+    real_swap = (cross_1 != NL["different"]) & (cross_2 != NL["different"])
+    name = np.where(real_swap, np.maximum(straight, wc[cross_1] + wc[cross_2]), straight)
     spaced = (
-        (joined[left] == joined[right]) & (has_given[left] | has_given[right]) & (has_middle[left] | has_middle[right])
+        (c.joined[left] == c.joined[right])
+        & (c.has_given[left] | c.has_given[right])
+        & (c.has_middle[left] | c.has_middle[right])
     )
     both_exact = (given_levels == NL["exact"]) & (surname_levels == NL["exact"])
     name = np.where(spaced & ~both_exact, wg[NL["exact"]] + ws[NL["exact"]], name)
-    org_levels = _org_levels(records, left, right)
+    org_levels = _org_levels(c, left, right)
     total = name + np.array(weights.ORGANIZATION, dtype=np.int64)[org_levels]
-    total += np.where(org_levels != OL["same"], _domain_weights(records, left, right, weights), 0)
-    if freq is not None:
-        tf_org = np.array([freq.adjust("org", r.org_id, weights) for r in records], dtype=np.int64)
-        total += np.where(org_levels == OL["same"], tf_org[left], 0)
+    total += np.where(org_levels != OL["same"], _domain_weights(c, left, right, weights), 0)
+    if c.freq:
+        total += np.where(org_levels == OL["same"], c.tf_org[left], 0)
     return np.where(name >= weights.NAME_MIN, total, NEVER)
 
 
-def _org_levels(records: list[PersonRecord], left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    ids = np.array([r.org_id for r in records], dtype=np.int64)
-    has = (ids[left] > 0) & (ids[right] > 0)
+def _org_levels(c: RecordColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    ids = c.org_ids
+    has = (ids[left] != 0) & (ids[right] != 0)  # 0: no organization (lookalikes give newcomers negative ids)
     if not has.any():
         return np.full(len(left), OL["missing"], dtype=np.int8)
-    keys = np.array([r.org_key.key if r.org_key else "" for r in records], dtype=object)
-    compact = np.array([r.org_key.compact if r.org_key else f"\0{i}" for i, r in enumerate(records)], dtype=object)
-    jw = process.cpdist(keys[left], keys[right], scorer=JaroWinkler.similarity, dtype=np.float64, workers=1)
-    shorts = [r.org_key.short if r.org_key else frozenset() for r in records]
-    longest = np.array([max(map(len, s), default=0) for s in shorts], dtype=np.int32)
-    length = np.array([len(c) for c in compact], dtype=np.int32)
+    open_ = has & (ids[left] != ids[right])
+    jw = np.zeros(len(left), dtype=np.float64)
+    if open_.any():
+        jw[open_] = process.cpdist(
+            c.org_keys[left[open_]], c.org_keys[right[open_]], scorer=JaroWinkler.similarity, dtype=np.float64,
+            workers=1,
+        )  # fmt: skip
+    compact, shorts, longest, length = c.compact, c.shorts, c.longest, c.compact_length
     acronym = np.zeros(len(left), dtype=bool)
-    maybe = has & ((length[left] <= longest[right]) | (length[right] <= longest[left]))  # short enough to be one
+    maybe = open_ & ((length[left] <= longest[right]) | (length[right] <= longest[left]))  # short enough to be one
     for n in np.flatnonzero(maybe).tolist():
         i, j = int(left[n]), int(right[n])
         acronym[n] = compact[i] in shorts[j] or compact[j] in shorts[i]
-    reviewed = np.array([r.org_id in r.reviewed for r in records])
+    reviewed = c.reviewed
     level = np.select(
         [
             ~has,
@@ -321,22 +376,33 @@ def _org_levels(records: list[PersonRecord], left: np.ndarray, right: np.ndarray
             reviewed[left] & reviewed[right],
             compact[left] == compact[right],
             acronym,
+            c.org_digits[left] != c.org_digits[right],
             jw >= 0.92,
             jw >= 0.80,
         ],
-        [OL["missing"], OL["same"], OL["different_reviewed"], OL["similar"], OL["acronym"], OL["similar"], OL["fuzzy"]],
+        [
+            OL["missing"],
+            OL["same"],
+            OL["different_reviewed"],
+            OL["similar"],
+            OL["acronym"],
+            OL["different"],
+            OL["similar"],
+            OL["fuzzy"],
+        ],
         default=OL["different"],
     )
     return level.astype(np.int8)
 
 
-def _domain_weights(records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
+def _domain_weights(c: RecordColumns, left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
     wd = np.array(weights.DOMAIN, dtype=np.int64)
-    domains = np.array([r.domain for r in records], dtype=object)
-    has = np.array([bool(r.domain) for r in records])
-    verified = np.array([bool(r.verified_domains) for r in records])
     level = np.select(
-        [~(has[left] & has[right]), domains[left] == domains[right], verified[left] & verified[right]],
+        [
+            ~(c.has_domain[left] & c.has_domain[right]),
+            c.domains[left] == c.domains[right],
+            c.verified[left] & c.verified[right],
+        ],
         [DL["missing"], DL["same"], DL["different_verified"]],
         default=DL["different"],
     )

@@ -5,13 +5,12 @@ sharing an email address and every pair of a record with several organizations o
 one (`evaluate`), which also writes the reasons.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from registry.dedup.blocking import block_map
+from registry.dedup.blocking import Blocks, block_map, block_positions
 from registry.dedup.levels import (
     DL,
     NL,
@@ -20,6 +19,7 @@ from registry.dedup.levels import (
     PairLevels,
     domain_counts,
     name_weight,
+    names_only,
     organization_weight,
     pair_levels,
     pair_weight,
@@ -116,49 +116,48 @@ def evaluate(
     shared_email = bool(a.email_keys & b.email_keys)
     if shared_email:  # decides whatever the names
         total = name_weight(levels, weights) + weights.EMAIL
-    if total < weights.THRESHOLD:
+    threshold = weights.THRESHOLD if shared_email or not names_only(levels) else weights.THRESHOLD_NAMES
+    if total < threshold:
         return None
     reasons = _evidence(a, b, levels, weights)
     if shared_email:
         reasons.insert(0, f"same email address ({_bits(weights.EMAIL)})")
-    reasons.append(f"total {_bits(total)} (threshold {_bits(weights.THRESHOLD)})")
+    elif threshold != weights.THRESHOLD:
+        reasons.append("names are the only evidence (a higher threshold)")
+    reasons.append(f"total {_bits(total)} (threshold {_bits(threshold)})")
     return Match(a=a.id, b=b.id, score=probability(total, weights), reasons=tuple(reasons), weight=total)
 
 
-def _pair_codes(position: dict[int, int], blocks: Iterable[list[PersonRecord]], n: int) -> np.ndarray:
-    by_size: dict[int, list[list[int]]] = defaultdict(list)
-    for members in blocks:
-        by_size[len(members)].append([position[m.id] for m in members])
+def _pair_codes(blocks: Blocks, n: int, which: np.ndarray | None = None) -> np.ndarray:
+    """Every pair of positions meeting in a block (of those `which` selects), as one code each: left * n + right."""
+    sizes = np.diff(blocks.starts)
+    chosen = np.ones(len(sizes), dtype=bool) if which is None else which
     codes = [np.zeros(0, dtype=np.int64)]
-    for size, groups in by_size.items():
-        positions = np.array(groups, dtype=np.int64)
+    for size in np.unique(sizes[chosen]).tolist():
+        starts = blocks.starts[:-1][chosen & (sizes == size)]
+        positions = blocks.positions[starts[:, None] + np.arange(size)]  # each row ascending
         first, second = np.triu_indices(size, 1)
-        a, b = positions[:, first].ravel(), positions[:, second].ravel()
-        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+        codes.append((positions[:, first] * n + positions[:, second]).ravel())
     return np.unique(np.concatenate(codes))
 
 
-def compared_pairs(
-    records: list[PersonRecord], blocks: dict[str, list[PersonRecord]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def compared_pairs(records: list[PersonRecord], blocks: Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of positions in `records` that meets in a block, each once (left < right), and whether the pair
     shares an email address (met in an email block)."""
-    position = {record.id: i for i, record in enumerate(records)}
     n = len(records)
-    codes = _pair_codes(position, blocks.values(), n)
-    emails = _pair_codes(position, (m for k, m in blocks.items() if k.startswith("email:")), n)
+    codes = _pair_codes(blocks, n)
+    emails = _pair_codes(blocks, n, blocks.email)
     return codes // n, codes % n, np.isin(codes, emails)
 
 
-def _matches(
-    records: list[PersonRecord], blocks: dict[str, list[PersonRecord]], weights: Weights, freq: Frequencies
-) -> Iterable[Match]:
+def _matches(records: list[PersonRecord], blocks: Blocks, weights: Weights, freq: Frequencies) -> Iterable[Match]:
     left, right, shared_email = compared_pairs(records, blocks)
     totals = pair_weights(records, left, right, weights, freq)
     simple = np.array([r.simple for r in records], dtype=bool)
     # Over the threshold, or with a record of several organizations or domains (scored one by one), or sharing an
     # email address (which decides whatever the names): evaluated one by one, with their reasons.
-    chosen = (totals >= weights.THRESHOLD) | ~(simple[left] & simple[right]) | shared_email
+    lowest = min(weights.THRESHOLD, weights.THRESHOLD_NAMES)
+    chosen = (totals >= lowest) | ~(simple[left] & simple[right]) | shared_email
     for i, j in zip(left[chosen].tolist(), right[chosen].tolist(), strict=True):
         match = evaluate(records[i], records[j], weights, freq)
         if match:
@@ -174,7 +173,7 @@ def find_duplicates(
 ) -> list[Match]:
     """All likely duplicate pairs among `records`; optionally only those of some blocks, or of one chunk of a scan."""
     freq = Frequencies(records)
-    blocks = block_map(records, only_block_keys=only_block_keys, chunk=chunk)
+    blocks = block_positions(records, only_block_keys=only_block_keys, chunk=chunk)
     found = {(m.a, m.b): m for m in _matches(records, blocks, weights, freq)}
     return sorted(found.values(), key=lambda m: (-m.weight, m.a, m.b))
 

@@ -1,5 +1,6 @@
 """What dedup knows about a person: name parts as written (folded, not canonicalized), phonetic codes, organizations."""
 
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,15 +59,32 @@ class OrgName:
     key: str  # organization_name_key of one name or alias, without generic words (compared by Jaro-Winkler)
     compact: str  # the whole key without spaces, compared with acronyms
     short: frozenset[str]  # its acronyms
+    digits: str = ""  # its numbers ("Branch 12" and "Branch 21" are not similar names, whatever Jaro-Winkler says)
 
 
+@lru_cache(maxsize=65536)
 def org_name(name: str) -> OrgName:
     key = organization_name_key(name)
     distinctive = " ".join(w for w in key.split() if w not in GENERIC_ORG_WORDS) or key
-    return OrgName(key=distinctive, compact=key.replace(" ", ""), short=acronyms(key))
+    digits = " ".join(w for w in key.split() if w.isdigit())
+    return OrgName(key=distinctive, compact=key.replace(" ", ""), short=acronyms(key), digits=digits)
 
 
-@dataclass
+EMPTY: frozenset = frozenset()
+NO_ALIASES: dict[int, tuple[str, ...]] = {}  # shared by every record without aliases; never written to
+
+
+@lru_cache(maxsize=65536)
+def _interned(value: frozenset) -> frozenset:
+    return value
+
+
+def _shared(value: frozenset) -> frozenset:
+    """One object for equal small sets (empty sets, the same domain or nickname groups): memory per record."""
+    return _interned(value) if len(value) <= 1 else value
+
+
+@dataclass(slots=True)
 class PersonRecord:
     """A live person as dedup sees it. `organizations` maps organization id → display name; `aliases` adds other
     names of those organizations; `reviewed` lists the ones staff reviewed; `verified_domains` the email domains
@@ -79,26 +97,48 @@ class PersonRecord:
     aliases: dict[int, tuple[str, ...]] = field(default_factory=dict)
     reviewed: frozenset[int] = frozenset()
     verified_domains: frozenset[str] = frozenset()
+    # Derived in __post_init__ (slots: a million records must fit in memory).
+    surname: str = field(init=False, repr=False, compare=False)
+    given: str = field(init=False, repr=False, compare=False)
+    middle: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    joined: str = field(init=False, repr=False, compare=False)
+    initial_only: bool = field(init=False, repr=False, compare=False)
+    given_groups: frozenset[int] = field(init=False, repr=False, compare=False)
+    given_mask: int = field(init=False, repr=False, compare=False)
+    raw_given: str = field(init=False, repr=False, compare=False)
+    given_code: str = field(init=False, repr=False, compare=False)
+    surname_code: str = field(init=False, repr=False, compare=False)
+    domains: frozenset[str] = field(init=False, repr=False, compare=False)
+    local_parts: frozenset[str] = field(init=False, repr=False, compare=False)
+    org_names: dict[int, tuple[OrgName, ...]] = field(init=False, repr=False, compare=False)
+    simple: bool = field(init=False, repr=False, compare=False)
+    org_id: int = field(init=False, repr=False, compare=False)
+    org_key: OrgName | None = field(init=False, repr=False, compare=False)
+    domain: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = name_words(self.name)
+        words = [sys.intern(word) for word in name_words(self.name)]
         self.surname = words[-1] if words else ""
         self.given = words[0] if len(words) > 1 else ""
         self.middle = tuple(words[1:-1])
         self.joined = "".join(words)  # "wil liam smith" and "william smith" join alike
         self.initial_only = len(self.given) == 1
-        self.given_groups = frozenset(nickname_groups(self.given)) if len(self.given) > 1 else frozenset()
+        self.given_groups = _shared(frozenset(nickname_groups(self.given))) if len(self.given) > 1 else EMPTY
         self.given_mask = sum(1 << g for g in self.given_groups)  # the groups as bits, for comparing arrays
         self.raw_given = self.given
-        self.given_code = phonetic(self.given) if self.given else ""
-        self.surname_code = phonetic(self.surname) if self.surname else ""
-        self.domains = frozenset(k.rpartition("@")[2] for k in self.email_keys) - FREE_MAIL
-        self.local_parts = frozenset(
-            local.replace(".", "")
-            for local in (k.rpartition("@")[0] for k in self.email_keys)
-            if len(local) >= 4 and local not in GENERIC_LOCAL_PARTS
+        self.given_code = sys.intern(phonetic(self.given)) if self.given else ""
+        self.surname_code = sys.intern(phonetic(self.surname)) if self.surname else ""
+        self.domains = _shared(frozenset(k.rpartition("@")[2] for k in self.email_keys) - FREE_MAIL)
+        self.local_parts = _shared(
+            frozenset(
+                local.replace(".", "")
+                for local in (k.rpartition("@")[0] for k in self.email_keys)
+                if len(local) >= 4 and local not in GENERIC_LOCAL_PARTS
+            )
         )
-        self.org_names: dict[int, tuple[OrgName, ...]] = {
+        if not self.aliases:
+            self.aliases = NO_ALIASES
+        self.org_names = {
             org_id: tuple(org_name(n) for n in (name, *self.aliases.get(org_id, ())) if organization_name_key(n))
             for org_id, name in self.organizations.items()
         }

@@ -18,6 +18,7 @@ class Weights:
     NAME_MIN: int  # name weight a pair needs before anything else counts
     TF_U: tuple[float, float, float]  # average u of an exact given name, surname, organization (for Frequencies)
     THRESHOLD: int  # total weight from which a pair is proposed
+    THRESHOLD_NAMES: int  # the same for a pair with nothing but names to go on (levels.names_only)
 
 
 TRAINED = Weights(
@@ -30,5 +31,6 @@ TRAINED = Weights(
     EMAIL=2000,
     PRIOR=-1269,
     NAME_MIN=300,
-    THRESHOLD=1150,
+    THRESHOLD=1175,
+    THRESHOLD_NAMES=1325,
 )

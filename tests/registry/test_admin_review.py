@@ -123,7 +123,7 @@ def test_run_duplicate_scan_action_starts_a_scan_with_visible_progress(
     staff_client, django_capture_on_commit_callbacks
 ):
     PersonFactory(display_name="Robert Tables")
-    person = PersonFactory(display_name="Bob Tables")
+    person = PersonFactory(display_name="Robert Tabels")
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             changelist(Person), {"action": "start_duplicate_scan", "_selected_action": [person.pk]}, follow=True

@@ -32,7 +32,7 @@ def test_precision_and_recall_on_the_labelled_set(capsys):
 
     assert 2100 <= len(labelled.records) <= 2300
     assert set(labelled.duplicates.values()) == set(KINDS)
-    assert figures["precision"] >= 0.95
+    assert figures["precision"] >= 0.96
     assert figures["recall"] >= 0.97
     assert all(figures["recall_by_kind"][kind] >= 0.9 for kind in KINDS)
 
@@ -46,11 +46,12 @@ def test_precision_recall_and_blocking_recall_on_febrl1(capsys):
         results[variant] = {**scores(scan_in_memory(people), truth), "blocking": blocking_recall(people, truth)}
     with capsys.disabled():
         print(f"\nfebrl1: {results}")
-    # Splink 5 (bench/febrl_splink.py) on the same records: F1 0.81 on names only, 0.91 with the suburb.
-    assert results["name"]["precision"] >= 0.95 and results["name"]["recall"] >= 0.74
-    assert results["suburb"]["precision"] >= 0.97 and results["suburb"]["recall"] >= 0.82
-    assert results["name"]["f1"] >= 0.85 and results["suburb"]["f1"] >= 0.90
-    assert results["name"]["blocking"] >= 0.95 and results["suburb"]["blocking"] >= 0.95
+    # Splink 5 (bench/febrl_splink.py) on the same records: F1 0.81 on names only, 0.91 with the suburb (febrl1 is
+    # a validation set: the thresholds were picked on it for precision, names only ≥ 0.91, with the suburb ≥ 0.975).
+    assert results["name"]["precision"] >= 0.95 and results["name"]["recall"] >= 0.69
+    assert results["suburb"]["precision"] >= 0.975 and results["suburb"]["recall"] >= 0.81
+    assert results["name"]["f1"] >= 0.82 and results["suburb"]["f1"] >= 0.89
+    assert results["name"]["blocking"] >= 0.94 and results["suburb"]["blocking"] >= 0.98
 
 
 def test_the_labelled_set_is_reproducible():

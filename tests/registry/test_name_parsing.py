@@ -43,6 +43,9 @@ def test_duplicate_explanation_never_reads_a_title_as_the_given_name():
 
 def test_a_title_does_not_hide_a_nickname():
     [match] = find_duplicates(
-        [PersonRecord(id=1, name="Dr. Katherine Lindqvist"), PersonRecord(id=2, name="Katie Lindqvist")]
+        [
+            PersonRecord(id=1, name="Dr. Katherine Lindqvist", organizations={1: "Luta"}),
+            PersonRecord(id=2, name="Katie Lindqvist", organizations={1: "Luta"}),
+        ]
     )
     assert match.reasons[0] == "given name katherine ≈ katie (nickname) (+5.6)"
