@@ -63,13 +63,17 @@ def copy_seconds(data: bytes) -> float:
     return elapsed
 
 
-def backend_cpu_seconds() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL backend (a local server: /proc), or 0."""
+def backend_pid() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+        return cursor.fetchone()[0]
+
+
+def backend_cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds used so far by a PostgreSQL backend (this thread's by default; a local server: /proc), or 0."""
+    pid = pid or backend_pid()
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -130,6 +134,7 @@ def import_job(prepared: dict) -> dict:
 
     process = psutil.Process()
     rss_before = process.memory_info().rss
+    prepared["backend_pid"] = backend_pid()  # so that another thread can read what the job's backend spends
     cpu_before = cpu_seconds()
     started = time.perf_counter()
     import_run(signature_import_id=prepared["import_id"])
@@ -212,8 +217,13 @@ def main(argv: list[str] | None = None) -> dict:
             worker = threading.Thread(target=lambda: during.update(import_job(prepared)))
             worker.start()
             time.sleep(1.0)
+            window = time.perf_counter(), time.process_time(), backend_cpu_seconds(prepared["backend_pid"])
             while_importing = signing_rps(server, args.signing_seconds)
             signing_ended = time.perf_counter()
+            # What the job spent while the signers signed (this process is the job's worker; the load generator
+            # and gunicorn are other processes), against what it spends alone: pacing, free of others' load.
+            used = time.process_time() - window[1] + backend_cpu_seconds(prepared["backend_pid"]) - window[2]
+            share_during = used / (signing_ended - window[0])
             worker.join()
             during["ran_past_signing"] = round(time.perf_counter() - signing_ended, 2)
             after = signing_rps(server, args.signing_seconds)  # alone again: the machine is shared, take both
@@ -222,6 +232,10 @@ def main(argv: list[str] | None = None) -> dict:
                 "during_import_rps": round(while_importing, 1),
                 "ratio": round(2 * while_importing / (alone + after), 3) if alone + after else None,
                 "import_job_during_seconds": during.get("job_seconds"),
+                "job_cpu_per_second_during_signing": round(share_during, 3),
+                "job_cpu_per_second_alone": round(
+                    sum(result["import"]["job_cpu_seconds"].values()) / result["import"]["job_seconds"], 3
+                ),
                 "job_ran_after_signing_seconds": during.get("ran_past_signing"),
             }
         finally:
