@@ -40,5 +40,5 @@ def test_embed_badge_renders_inside_a_frame_on_another_page(browser, demo_site):
     badge_url = f"{demo_site}/letters/{DEMO_SLUG}/embed/"
     page.set_content(f'<iframe id="badge" src="{badge_url}" width="400" height="120"></iframe>')
     frame = page.frame_locator("#badge")
-    assert frame.locator(".embed-count").inner_text() == "115"
+    assert frame.locator(".embed-count").inner_text() == "139"
     context.close()

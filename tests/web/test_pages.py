@@ -28,14 +28,14 @@ def test_index_lists_open_letters_with_counts(client, demo):
     assert response.status_code == 200
     body = response.content.decode()
     assert demo.title.replace("'", "&#x27;") in body
-    assert "<strong>115</strong> signatures" in body
+    assert "<strong>139</strong> signatures" in body
 
 
 @pytest.mark.django_db
 def test_letter_page_shows_count_and_as_of_count_of_day_one(client, demo):
     now = client.get(f"/letters/{DEMO_SLUG}/")
     assert now.status_code == 200
-    assert '<span data-testid="public-count">115</span>' in now.content.decode()
+    assert '<span data-testid="public-count">139</span>' in now.content.decode()
     day1 = client.get(f"/letters/{DEMO_SLUG}/", {"as_of": "2026-11-17T00:00"})
     assert '<span data-testid="public-count">76</span>' in day1.content.decode()
 

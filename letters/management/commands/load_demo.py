@@ -12,6 +12,7 @@ from faker import Faker
 from letters.counts import letter_counts_reconcile
 from letters.demo import DEMO_DAY1_END, DEMO_OPENED_AT, DEMO_SLUG
 from letters.demo_identity import identity_demo_seed
+from letters.management.commands.demo_wave import demo_wave_sign
 from letters.models import Letter, Signature
 from letters.services.letters import letter_create, letter_status_set
 from letters.services.signing import signature_confirm, signature_create, signature_withdraw
@@ -99,6 +100,7 @@ class DemoSigner:
     name_shown: bool
     signed_at: datetime
     confirmed_at: datetime | None
+    ip_address: str = ""
     withdrawn_at: datetime | None = None
 
 
@@ -121,7 +123,9 @@ def demo_signers(seed: int = 2026) -> list[DemoSigner]:
         at_work = bool(domains) and rng.random() < 0.55
         email = f"{first}.{last}@{domains[0]}" if at_work else f"{first}.{last}{rng.randrange(10, 99)}@gmail.com"
         title = rng.choice(SENIOR_TITLES) if at_work and rng.random() < 0.15 else rng.choice(TITLES)
-        signer = DemoSigner(name, email, title, org_name, True, signed_at, confirmed_at)
+        # Addresses from the documentation ranges 192.0.2.0/24 and 198.51.100.0/24, one per signer.
+        ip_address = f"{('192.0.2', '198.51.100')[len(signers) % 2]}.{len(signers) // 2 + 1}"
+        signer = DemoSigner(name, email, title, org_name, True, signed_at, confirmed_at, ip_address)
         signers.append(signer)
         return signer
 
@@ -150,12 +154,17 @@ def demo_signers(seed: int = 2026) -> list[DemoSigner]:
 
 
 class Command(BaseCommand):
-    help = "Load the demo letter (idempotent): 76 public signers at the end of day 1, over 100 by day 3."
+    help = (
+        "Load the demo letter (idempotent): 76 public signers at the end of day 1, over 100 by day 3, and a wave of 24"
+        " from 203.0.113.0/24 in the last hour."
+    )
 
     def handle(self, *args, **options) -> None:
         letter = Letter.objects.filter(slug=DEMO_SLUG).first()
         if letter is None:
             letter = self._load()
+            # Today's bot wave, for the moderation demo: 24 confirmed signatures from 203.0.113.0/24 this last hour.
+            demo_wave_sign(letter=letter, count=24)
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo letter /letters/{letter.slug}/"))
         else:
             self.stdout.write(f"The demo letter /letters/{letter.slug}/ is already loaded.")
@@ -207,6 +216,7 @@ class Command(BaseCommand):
                     title=signer.title,
                     organization_name=signer.organization,
                     name_shown=signer.name_shown,
+                    ip_address=signer.ip_address,
                     source=Signature.Source.WEB,
                     send_email=False,
                     check_rate_limits=False,
