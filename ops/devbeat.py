@@ -66,8 +66,6 @@ def beat_tick(entries: list[Entry], *, now: float, run: Callable[[Entry], None])
                 run(entry)
             except Exception:  # one failing task must not stop the others
                 logger.exception("Development beat: %s failed", entry.name)
-            finally:
-                close_old_connections()
             ran.append(entry.name)
     return ran
 
@@ -75,9 +73,12 @@ def beat_tick(entries: list[Entry], *, now: float, run: Callable[[Entry], None])
 def _run(entry: Entry) -> None:
     from config.celery import app
 
-    result = app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs)
-    if result.failed():
-        logger.error("Development beat: %s failed: %r", entry.name, result.result)
+    try:
+        result = app.tasks[entry.task].apply(args=tuple(entry.args), kwargs=dict(entry.kwargs))
+        if result.failed():
+            logger.error("Development beat: %s failed: %r", entry.name, result.result)
+    finally:
+        close_old_connections()  # as a worker does after each task
 
 
 def dev_beat_wanted(argv: Sequence[str], environ: Mapping[str, str]) -> bool:

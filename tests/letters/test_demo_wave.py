@@ -42,6 +42,8 @@ def test_demo_wave_adds_confirmed_signatures_now_and_refuses_bad_arguments():
     assert LetterCount.objects.get(letter=letter).public == before + 13
     with pytest.raises(CommandError, match="between 1 and 10000"):
         call_command("demo_wave", "--count", "0")
+    with pytest.raises(CommandError, match="--every"):
+        call_command("demo_wave", "--every", "-1")
     with pytest.raises(CommandError, match="--network"):
         call_command("demo_wave", "--network", "nonsense")
     with pytest.raises(CommandError, match="No letter"):

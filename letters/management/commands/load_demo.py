@@ -164,7 +164,7 @@ class Command(BaseCommand):
         if letter is None:
             letter = self._load()
             # Today's bot wave, for the moderation demo: 24 confirmed signatures from 203.0.113.0/24 this last hour.
-            demo_wave_sign(letter=letter, count=24)
+            demo_wave_sign(letter=letter, count=24, every=90)
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo letter /letters/{letter.slug}/"))
         else:
             self.stdout.write(f"The demo letter /letters/{letter.slug}/ is already loaded.")
