@@ -326,3 +326,12 @@ def test_nul_characters_are_field_errors_not_database_errors(api, page, letter, 
     )
     assert stale.status_code == 400
     assert state(letter) == before
+
+
+def test_a_selection_over_the_cap_is_refused_with_a_field_error(api, sigs, monkeypatch):
+    monkeypatch.setattr(held_module, "MAX_SELECTION", 4)
+    response = post(api, {"action": "release", "all_matching": True})
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"signatures": ["More than 4 signatures: narrow the filters."]},
+    )

@@ -17,6 +17,7 @@ from letters.models import Letter, Signature
 from moderation.held import (
     ACTIONS,
     FILTERS,
+    MAX_SELECTION,
     VERIFY_METHODS,
     SelectionChanged,
     held_bulk_apply,
@@ -92,7 +93,7 @@ def held(request: HttpRequest, letter: Letter) -> HttpResponse:
 def held_bulk(request: HttpRequest, letter: Letter) -> HttpResponse:
     """Without `confirmation`: the confirm page. With it: act, or show the changed selection to confirm again."""
     filters = _filters(request.POST)
-    chosen = [i[:24] for i in request.POST.getlist("signatures")][:5000]
+    chosen = [i[:24] for i in request.POST.getlist("signatures")][:MAX_SELECTION]
     action_form = HeldActionForm(request.POST)
     if not action_form.is_valid():
         return _page(request, letter, filters=filters, action_form=action_form, chosen=set(chosen), status=400)
