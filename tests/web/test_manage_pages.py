@@ -180,6 +180,7 @@ def test_the_dashboard_shows_counts_held_queue_and_emails_to_an_owner(running):
     assert "Senior title at an unproven organization" in text
     assert "grace@example.org" in text
     assert f"/manage/running-letter/signatures/{grace.public_id}/release/" in text
+    assert 'href="/manage/running-letter/webhooks/"' in text
 
 
 def test_a_viewer_sees_no_emails_and_no_moderation_forms(running):
@@ -188,6 +189,7 @@ def test_a_viewer_sees_no_emails_and_no_moderation_forms(running):
     text = client_for(viewer).get("/manage/running-letter/").content.decode()
     assert "@example.org" not in text
     assert "/release/" not in text
+    assert "/webhooks/" not in text
     assert "Two-factor login is not set up" in text
 
 
