@@ -62,7 +62,10 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(VENV)/.dev var browsers lint
+# LINT= skips the lint step (CI lints once, on its first pass); PYTEST_ARGS="-n 2" runs the suite on two processes
+# (pytest-xdist; each has its own test database and Redis database).
+LINT ?= lint
+test: $(VENV)/.dev var browsers $(LINT)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

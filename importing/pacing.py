@@ -1,4 +1,5 @@
-"""Pacing of import jobs: full speed while the site is quiet, yielding to signers while they are signing.
+"""Pacing of import jobs (and of bulk invalidations, moderation.services): full speed while the site is quiet,
+yielding to signers while they are signing.
 
 Issue 15 (P7) wants signing during an import at ≥ 0.8 of signing alone, on a machine where the job and the web
 workers share the cores and the database. After each batch the job reads how many transactions the database
@@ -32,8 +33,10 @@ def database_commits() -> int | None:
 class Pacer:
     """One per running job: call `after_batch` with each batch's duration; returns the seconds it slept."""
 
-    def __init__(self) -> None:
-        self.factor = float(settings.IMPORT_YIELD_FACTOR)
+    def __init__(self, *, factor: float | None = None) -> None:
+        """`factor`: sleep this many times a batch's duration while others are busy (default IMPORT_YIELD_FACTOR;
+        bulk invalidations pass INVALIDATION_YIELD_FACTOR)."""
+        self.factor = float(settings.IMPORT_YIELD_FACTOR if factor is None else factor)
         self.max_seconds = float(settings.IMPORT_YIELD_MAX_SECONDS)
         self.busy_rate = float(settings.IMPORT_YIELD_BUSY_COMMITS_PER_SECOND)
         self.seen = database_commits() if self.factor > 0 else None

@@ -5,6 +5,7 @@ Lock order: the invalidation's row, then the batch's signatures in ascending id 
 commits with its watermark (`last_signature_id`), so a killed worker resumes after the last committed batch.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from importing.pacing import Pacer
 from letters.models import Letter, Signature
 from letters.services.sweeps import Swept, signatures_reject_bulk, signatures_restore_bulk
 from moderation.criteria import criteria_clean, criteria_queryset, criteria_sha256
@@ -209,9 +211,15 @@ def _undo_batch(invalidation: Invalidation, *, batch: int, at: datetime) -> bool
 
 
 def invalidation_run(*, invalidation_id: int, batch: int = BATCH) -> None:
-    """Run the sweep (or its undo) to its end, batch after batch."""
-    while invalidation_run_batch(invalidation_id=invalidation_id, batch=batch):
-        pass
+    """Run the sweep (or its undo) to its end, batch after batch; while signers are busy it sleeps
+    INVALIDATION_YIELD_FACTOR times each batch's duration between batches (importing.pacing), so a launch-day sweep
+    takes at most half its usual share of the machine by default."""
+    pacer = Pacer(factor=settings.INVALIDATION_YIELD_FACTOR)
+    while True:
+        started = time.monotonic()
+        if not invalidation_run_batch(invalidation_id=invalidation_id, batch=batch):
+            return
+        pacer.after_batch(time.monotonic() - started)
 
 
 @transaction.atomic

@@ -26,7 +26,8 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-REDIS_CACHE_URL = "redis://127.0.0.1:6379/12"  # tests' own database; CI's broker is on 15
+# Tests' own Redis databases, one per pytest-xdist worker (12, 11, …); CI's broker is on 15, benchmarks use 13-14.
+REDIS_CACHE_URL = f"redis://127.0.0.1:6379/{12 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0)}"
 
 
 @pytest.fixture

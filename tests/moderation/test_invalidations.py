@@ -162,3 +162,28 @@ def test_a_withdrawal_between_batches_is_not_swept_and_cancel_stops_it(wave, mod
         invalidation_cancel(invalidation=invalidation, actor=moderator)
     invalidation_undo(invalidation=invalidation, actor=moderator)
     assert run(invalidation).restored == 5
+
+
+def test_the_job_paces_itself_between_batches_with_the_invalidation_factor(wave, moderator, monkeypatch, settings):
+    from moderation import services
+
+    settings.INVALIDATION_YIELD_FACTOR = 1.5
+    paced: list[tuple[float | None, float]] = []
+
+    class Recorder:
+        def __init__(self, *, factor=None):
+            self.factor = factor
+
+        def after_batch(self, seconds):
+            paced.append((self.factor, seconds))
+            return 0.0
+
+    monkeypatch.setattr(services, "Pacer", Recorder)
+    invalidation = invalidation_start(
+        letter=wave, criteria={"ip_prefix": "203.0.113.0/24"}, reason="Bots", confirm_large=True, actor=moderator
+    )
+    services.invalidation_run(invalidation_id=invalidation.pk, batch=5)
+    # 12 signatures in batches of 5: three batches, a pause after each that left more to do.
+    assert [factor for factor, _ in paced] == [1.5, 1.5]
+    invalidation.refresh_from_db()
+    assert (invalidation.status, invalidation.removed) == ("done", 12)
