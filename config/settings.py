@@ -267,7 +267,7 @@ IMPORT_YIELD_FACTOR = env.float("IMPORT_YIELD_FACTOR", default=3.0)
 IMPORT_YIELD_MAX_SECONDS = env.float("IMPORT_YIELD_MAX_SECONDS", default=5.0)
 IMPORT_YIELD_BUSY_COMMITS_PER_SECOND = env.float("IMPORT_YIELD_BUSY_COMMITS_PER_SECOND", default=10.0)
 # A bulk invalidation (or its undo) yields the same way, by this factor (moderation.services.invalidation_run).
-INVALIDATION_YIELD_FACTOR = env.float("INVALIDATION_YIELD_FACTOR", default=1.0)
+INVALIDATION_YIELD_FACTOR = env.float("INVALIDATION_YIELD_FACTOR", default=2.0)
 # Signer invitations (importing.invitations): how long a link stays valid, how many reminders an organizer may send.
 SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", default=21))
 SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)

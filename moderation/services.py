@@ -213,7 +213,7 @@ def _undo_batch(invalidation: Invalidation, *, batch: int, at: datetime) -> bool
 def invalidation_run(*, invalidation_id: int, batch: int = BATCH) -> None:
     """Run the sweep (or its undo) to its end, batch after batch; while signers are busy it sleeps
     INVALIDATION_YIELD_FACTOR times each batch's duration between batches (importing.pacing), so a launch-day sweep
-    takes at most half its usual share of the machine by default."""
+    takes at most a third of its usual share of the machine by default."""
     pacer = Pacer(factor=settings.INVALIDATION_YIELD_FACTOR)
     while True:
         started = time.monotonic()
