@@ -1,0 +1,51 @@
+"""The letters app's models: the records themselves (`core`) and what the database derives from them (`derived`)."""
+
+from letters.models.core import (
+    LEVELS_WITH_RECORD,
+    IdempotencyRecord,
+    Letter,
+    LetterQuerySet,
+    LetterRecipient,
+    LetterSponsor,
+    LetterVersion,
+    OutboxMessage,
+    Signature,
+    SignatureEvent,
+    SignatureQuerySet,
+    SignatureToken,
+    VerificationLevel,
+    VerificationRecord,
+)
+from letters.models.derived import (
+    AnnouncementQueue,
+    ExportLine,
+    LetterCount,
+    LetterCountBucket,
+    LogQueue,
+    Milestone,
+    SignatureCommitment,
+)
+
+__all__ = [
+    "LEVELS_WITH_RECORD",
+    "AnnouncementQueue",
+    "ExportLine",
+    "IdempotencyRecord",
+    "Letter",
+    "LetterCount",
+    "LetterCountBucket",
+    "LetterQuerySet",
+    "LetterRecipient",
+    "LetterSponsor",
+    "LetterVersion",
+    "LogQueue",
+    "Milestone",
+    "OutboxMessage",
+    "Signature",
+    "SignatureCommitment",
+    "SignatureEvent",
+    "SignatureQuerySet",
+    "SignatureToken",
+    "VerificationLevel",
+    "VerificationRecord",
+]
