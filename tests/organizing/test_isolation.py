@@ -26,10 +26,14 @@ from organizing.services import organizer_invitation_create
 from registry.models import AuditEvent
 from tests.builders import signed
 from tests.factories import LetterFactory, UserFactory
+from tests.organizing import isolation_table, isolation_webhooks
 from tests.organizing.conftest import member
-from tests.organizing.isolation_table import ALL, CASES, NOT_FOUND, NOT_OF_A_LETTER, ROLE_TABLE, Case
+from tests.organizing.isolation_table import ALL, NOT_OF_A_LETTER, Case
 
 pytestmark = pytest.mark.django_db
+CASES = {**isolation_table.CASES, **isolation_webhooks.CASES}
+ROLE_TABLE = {**isolation_table.ROLE_TABLE, **isolation_webhooks.ROLE_TABLE}
+NOT_FOUND = isolation_table.NOT_FOUND | isolation_webhooks.NOT_FOUND
 PREFIXES = ("api/v1/manage/", "manage/")
 B_SECRETS = (
     "Secret letter B",
