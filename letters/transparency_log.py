@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from letters.models import (
     Letter,
@@ -176,7 +177,8 @@ def receipts_enqueue(old_size: int, new_size: int) -> None:
     signatures = (
         Signature.objects.filter(pk__in=entered.values("signature_id"))
         .exclude(email="")
-        .exclude(pk__in=OutboxMessage.objects.filter(kind=OutboxMessage.Kind.RECEIPT).values("signature_id"))
+        # NOT EXISTS, not NOT IN: an erased signer's rows keep a NULL signature, which would make NOT IN match nothing.
+        .exclude(Exists(OutboxMessage.objects.filter(signature=OuterRef("pk"), kind=OutboxMessage.Kind.RECEIPT)))
         .order_by("pk")
     )
     for signature in signatures:

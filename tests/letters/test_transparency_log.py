@@ -174,3 +174,16 @@ def test_changes_to_a_letter_not_yet_published_wait_in_the_queue_until_it_is(ope
     type(draft).objects.filter(pk=draft.pk).update(status="open")
     assert transparency_log_drain() == waiting
     assert [json.loads(bytes(e.data))["letter"] for e in Entry.objects.order_by("index")][-1] == draft.slug
+
+
+def test_an_erased_signers_receipt_row_does_not_stop_the_next_receipts(open_letter, django_capture_on_commit_callbacks):
+    from letters.models import OutboxMessage
+
+    first = signed(open_letter, email="first@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+    OutboxMessage.objects.filter(signature=first, kind=OutboxMessage.Kind.RECEIPT).update(signature=None)  # erased
+    second = signed(open_letter, email="second@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+    assert OutboxMessage.objects.filter(signature=second, kind=OutboxMessage.Kind.RECEIPT).count() == 1
