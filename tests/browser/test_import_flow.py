@@ -15,7 +15,7 @@ from organizing.models import Membership
 from organizing.services import membership_add
 from tests.builders import public_count
 from tests.factories import LetterFactory, UserFactory
-from tests.web.conftest import SCREENSHOTS, needs_chromium
+from tests.web.conftest import SCREENSHOTS, needs_chromium, submit
 
 pytestmark = needs_chromium
 PASSWORD = "a long correct horse battery staple"
@@ -41,7 +41,7 @@ def signed_in(browser, site: str, user, next_url: str):
     page.goto(f"{site}/accounts/login/?next={next_url}")
     page.fill("#id_login", user.email)
     page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    submit(page.get_by_role("button", name="Sign In", exact=True))
     return page
 
 
@@ -53,7 +53,7 @@ def test_import_and_invitations_before_launch(browser, live_server, transactiona
     page = signed_in(browser, site, editor, "/manage/founders/imports/")
 
     page.set_input_files("#id_file", str(DEMO_XLSX))
-    page.get_by_role("button", name="Upload and preview").click()
+    submit(page.get_by_role("button", name="Upload and preview"))
     summary = page.get_by_test_id("import-summary")
     assert summary.inner_text().split("\n") == ["76 new", "0 already signed", "1 duplicate in the file", "2 invalid"]
     assert page.get_by_text("name: This field is required.").count() == 1
@@ -62,7 +62,7 @@ def test_import_and_invitations_before_launch(browser, live_server, transactiona
     overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert page.evaluate(overflow) <= 0  # the rows table scrolls in its own box at phone width
     page.get_by_label(re.compile("Vouched for by the organizer")).check()
-    page.get_by_role("button", name="Import 76 signers").click()
+    submit(page.get_by_role("button", name="Import 76 signers"))
     assert page.get_by_test_id("import-status").inner_text() == "Done"
     assert page.get_by_test_id("import-progress").inner_text().startswith("79 of 79 rows (100%)")
     assert page.locator("#import-progress").get_attribute("value") == "79"
@@ -72,7 +72,7 @@ def test_import_and_invitations_before_launch(browser, live_server, transactiona
     for name, email in INVITEES:
         other.fill("#id_name", name)
         other.fill("#id_email", email)
-        other.get_by_role("button", name="Send the invitation").click()
+        submit(other.get_by_role("button", name="Send the invitation"))
     assert other.get_by_test_id("invitation-counts").inner_text().split("\n")[:2] == ["0 queued", "5 sent"]
 
     invitee = browser.new_context().new_page()
@@ -81,7 +81,7 @@ def test_import_and_invitations_before_launch(browser, live_server, transactiona
         invitee.goto(site + re.search(r"/invitations/[\w-]+/", body).group(0))
         assert invitee.get_by_text("This letter is not public yet.").count() == 1
         assert invitee.locator("#id_name").input_value() == name
-        invitee.get_by_role("button", name="Sign the letter").click()
+        submit(invitee.get_by_role("button", name="Sign the letter"))
         assert invitee.get_by_role("heading", name="Thank you for signing").count() == 1
     other.reload()
     assert other.get_by_test_id("state-katie@lutasecurity.example").inner_text() == "signed"
@@ -94,7 +94,7 @@ def test_import_and_invitations_before_launch(browser, live_server, transactiona
     assert public.locator(".signer .badge--invited").count() == 2
     public.screenshot(path=str(SCREENSHOTS / "import-launched.png"), full_page=True)
 
-    page.get_by_role("button", name="Undo this import").click()
+    submit(page.get_by_role("button", name="Undo this import"))
     assert public_count(letter) == 2
     assert set(Signature.objects.filter(status="confirmed").values_list("email_key", flat=True)) == {
         "katie@lutasecurity.example",

@@ -17,7 +17,7 @@ from organizing.models import Membership
 from organizing.services import membership_add
 from tests.builders import signed
 from tests.factories import UserFactory
-from tests.web.conftest import SCREENSHOTS, needs_chromium
+from tests.web.conftest import SCREENSHOTS, needs_chromium, submit
 
 pytestmark = needs_chromium
 EMAIL = "lead.organizer@coalition.example"
@@ -63,21 +63,21 @@ def test_an_organizer_signs_up_turns_on_totp_creates_schedules_launches_and_sees
     page.fill("#id_email", EMAIL)
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    submit(page.get_by_role("button", name="Sign Up"))
     page.goto(site + link_in_mail(EMAIL, r"/accounts/confirm-email/[^/\s]+/"))
-    page.get_by_role("button", name="Confirm").click()
+    submit(page.get_by_role("button", name="Confirm"))
     page.goto(f"{site}/accounts/login/?next=/accounts/2fa/totp/activate/")
     page.fill("#id_login", EMAIL)
     page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    submit(page.get_by_role("button", name="Sign In", exact=True))
     shot(page, "signed-in")
     if "/reauthenticate/" in page.url:
         page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+        submit(page.get_by_role("button", name=re.compile("Confirm", re.I)))
     shot(page, "totp")
     secret = page.locator("#authenticator_secret, [name=secret]").first.input_value()
     page.fill("#id_code", totp_code(secret))
-    page.get_by_role("button", name="Activate").click()
+    submit(page.get_by_role("button", name="Activate"))
     assert Authenticator.objects.filter(user__email=EMAIL, type="totp").exists()
 
     # A new letter, with a preview of its Markdown first.
@@ -86,27 +86,27 @@ def test_an_organizer_signs_up_turns_on_totp_creates_schedules_launches_and_sees
     page.fill("#id_title", "Defenders need the best tools")
     page.fill("#id_body", "We ask you to **reconsider** the rule.")
     page.fill("#id_recipients", "Howard Lutnick | Secretary of Commerce")
-    page.get_by_role("button", name="Preview").click()
+    submit(page.get_by_role("button", name="Preview"))
     shot(page, "preview")
     assert (
         page.get_by_test_id("preview").inner_html().strip()
         == "<p>We ask you to <strong>reconsider</strong> the rule.</p>"
     )
-    page.get_by_role("button", name="Create the draft").click()
+    submit(page.get_by_role("button", name="Create the draft"))
     assert page.get_by_test_id("letter-status").text_content() == "Draft"
     shot(page, "draft")
 
     # Scheduled for tomorrow: still hidden from the public; then launched now.
-    page.get_by_role("link", name="Schedule the launch…").click()
+    submit(page.get_by_role("link", name="Schedule the launch…"))
     tomorrow = timezone.now() + timedelta(days=1)
     page.fill("#id_publish_at", tomorrow.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_role("button", name="Schedule the launch").click()
+    submit(page.get_by_role("button", name="Schedule the launch"))
     assert page.get_by_test_id("letter-status").text_content().startswith("Scheduled")
     public = browser.new_context()
     reader = public.new_page()
     assert reader.goto(f"{site}/letters/{SLUG}/").status == 404
-    page.get_by_role("link", name="Launch now…").click()
-    page.get_by_role("button", name="Yes, open it now").click()
+    submit(page.get_by_role("link", name="Launch now…"))
+    submit(page.get_by_role("button", name="Yes, open it now"))
     assert page.get_by_test_id("letter-status").text_content() == "Open for signatures"
     assert reader.goto(f"{site}/letters/{SLUG}/").status == 200
 
@@ -114,16 +114,16 @@ def test_an_organizer_signs_up_turns_on_totp_creates_schedules_launches_and_sees
     reader.goto(f"{site}/letters/{SLUG}/sign/")
     reader.get_by_label("Full name").fill("Katie Moussouris")
     reader.get_by_label("Email").fill(SIGNER)
-    reader.get_by_role("button", name="Sign the letter").click()
+    submit(reader.get_by_role("button", name="Sign the letter"))
     reader.goto(site + link_in_mail(SIGNER, r"/confirm/[\w-]+/"))
-    reader.get_by_role("button", name="Confirm my signature").click()
+    submit(reader.get_by_role("button", name="Confirm my signature"))
     page.reload()
     assert page.get_by_test_id("count-visible").inner_text() == "1"
     assert page.get_by_test_id("recent-signatures").get_by_text("Katie Moussouris").count() == 1
     shot(page, "dashboard")
 
     # The organizer holds it; a viewer sees the held queue but can neither release nor export.
-    page.get_by_test_id("recent-signatures").get_by_role("button", name="Hold").click()
+    submit(page.get_by_test_id("recent-signatures").get_by_role("button", name="Hold"))
     assert page.get_by_test_id("count-held").inner_text() == "1"
     letter = Letter.objects.get(slug=SLUG)
     held = letter.signatures.get()
@@ -135,7 +135,7 @@ def test_an_organizer_signs_up_turns_on_totp_creates_schedules_launches_and_sees
     viewer_page.goto(f"{site}/accounts/login/?next=/manage/{SLUG}/")
     viewer_page.fill("#id_login", viewer.email)
     viewer_page.fill("#id_password", PASSWORD)
-    viewer_page.get_by_role("button", name="Sign In", exact=True).click()
+    submit(viewer_page.get_by_role("button", name="Sign In", exact=True))
     assert viewer_page.get_by_test_id(f"held-{held.public_id}").count() == 1
     assert viewer_page.get_by_role("button", name="Release").count() == 0
     assert viewer_page.get_by_text(SIGNER).count() == 0
@@ -151,15 +151,15 @@ def test_an_organizer_signs_up_turns_on_totp_creates_schedules_launches_and_sees
     watcher.close()
 
     # The organizer releases it, then publishes a material version 2: the signer is asked to re-consent.
-    page.get_by_test_id(f"held-{held.public_id}").get_by_role("button", name="Release").click()
+    submit(page.get_by_test_id(f"held-{held.public_id}").get_by_role("button", name="Release"))
     assert page.get_by_test_id("count-visible").inner_text() == "1"
-    page.get_by_role("link", name="Publish a new version").click()
+    submit(page.get_by_role("link", name="Publish a new version"))
     shot(page, "version-form")
     page.fill("#id_body", "We ask you to **withdraw** the rule.")
     page.get_by_label(re.compile("^Material")).check()
     page.fill("#id_note", "Asks for withdrawal, not reconsideration")
     before = len(mail.outbox)
-    page.get_by_role("button", name="Publish the version").click()
+    submit(page.get_by_role("button", name="Publish the version"))
     assert "Version 2 published." in page.locator(".messages").inner_text()
     assert link_in_mail(SIGNER, r"/reconsent/[\w-]+/")
     assert len([m for m in mail.outbox[before:] if SIGNER in m.to]) == 1
@@ -182,25 +182,25 @@ def test_the_organizer_pages_work_without_javascript_two_factor_login_included(b
     page.goto(f"{site}/accounts/login/?next=/manage/new/")
     page.fill("#id_login", user.email)
     page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    submit(page.get_by_role("button", name="Sign In", exact=True))
     page.fill("#id_code", totp_code(secret))  # allauth's second step of the login
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).first.click()
+    submit(page.get_by_role("button", name=re.compile("Sign In", re.I)).first)
     assert page.url.endswith("/manage/new/")
     page.fill("#id_slug", "no-script-letter")
     page.fill("#id_title", "Works without scripts")
     page.fill("#id_body", "Plain *forms*.")
-    page.get_by_role("button", name="Create the draft").click()
-    page.get_by_role("link", name="Launch now…").click()
-    page.get_by_role("button", name="Yes, open it now").click()
+    submit(page.get_by_role("button", name="Create the draft"))
+    submit(page.get_by_role("link", name="Launch now…"))
+    submit(page.get_by_role("button", name="Yes, open it now"))
     assert page.get_by_test_id("letter-status").text_content() == "Open for signatures"
     signed(Letter.objects.get(slug="no-script-letter"), name="Ada Lovelace", email="ada@example.org")
     page.reload()
-    page.get_by_test_id("recent-signatures").get_by_role("button", name="Hold").click()
+    submit(page.get_by_test_id("recent-signatures").get_by_role("button", name="Hold"))
     held = Letter.objects.get(slug="no-script-letter").signatures.get()
     row = page.get_by_test_id(f"held-{held.public_id}")
     row.locator("summary", has_text="Verify").click()  # <details> opens without scripts
     row.get_by_label(re.compile(r"^Evidence(?! link)")).fill("Called her office")
-    row.get_by_role("button", name="Verify", exact=True).click()
+    submit(row.get_by_role("button", name="Verify", exact=True))
     held.refresh_from_db()
     assert (held.hold_reason, held.verification_level) == ("", "manual")
     assert page.get_by_test_id("count-visible").inner_text() == "1"

@@ -25,6 +25,15 @@ needs_chromium = [
 ]
 
 
+def submit(control) -> None:
+    """Click a button or link that loads another page, and return once that page has loaded.
+
+    A bare click returns as soon as the navigation has started, so a check right after it may read the old page (or
+    none, mid-navigation) on a loaded machine; every click that navigates goes through here."""
+    with control.page.expect_navigation(wait_until="load"):
+        control.click()
+
+
 @pytest.fixture
 def demo_site(live_server, transactional_db):
     call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

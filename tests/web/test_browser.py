@@ -5,7 +5,7 @@ import re
 from django.core import mail
 
 from letters.demo import DEMO_SLUG
-from tests.web.conftest import SCREENSHOTS, needs_chromium
+from tests.web.conftest import SCREENSHOTS, needs_chromium, submit
 
 pytestmark = needs_chromium
 
@@ -20,18 +20,18 @@ def test_sign_confirm_and_see_the_new_name_once(browser, demo_site):
     context, page = _page(browser)
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/")
     page.screenshot(path=str(SCREENSHOTS / "letter.png"), full_page=True)
-    page.get_by_role("link", name="Sign this letter").first.click()
+    submit(page.get_by_role("link", name="Sign this letter").first)
     page.get_by_label("Full name").fill("Grace Brewster Hopper")
     page.get_by_label("Email").fill("grace.hopper@example.org")
     page.get_by_label("Title or role").fill("Rear Admiral")
     page.get_by_label("Organization", exact=True).fill("US Navy")
     page.screenshot(path=str(SCREENSHOTS / "sign.png"), full_page=True)
-    page.get_by_role("button", name="Sign the letter").click()
+    submit(page.get_by_role("button", name="Sign the letter"))
     assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox to confirm your signature"
     link = re.search(r"/confirm/[\w-]+/", mail.outbox[-1].body).group(0)
     page.goto(f"{demo_site}{link}")
     assert page.get_by_role("heading", level=1).inner_text() == "Confirm your signature"
-    page.get_by_role("button", name="Confirm my signature").click()
+    submit(page.get_by_role("button", name="Confirm my signature"))
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you — your signature is confirmed"
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/?q=Hopper")
     assert page.locator(".signer-name", has_text="Grace Brewster Hopper").count() == 1
@@ -42,7 +42,7 @@ def test_filter_by_organization_shows_only_that_organization(browser, demo_site)
     context, page = _page(browser)
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/")
     page.select_option("#id_organization", "nvidia")
-    page.get_by_role("button", name="Show").click()
+    submit(page.get_by_role("button", name="Show"))
     affiliations = page.locator(".signer-affiliation").all_inner_texts()
     assert affiliations
     assert all(text.endswith("Nvidia") for text in affiliations)
@@ -53,7 +53,7 @@ def test_as_of_end_of_day_one_shows_76(browser, demo_site):
     context, page = _page(browser)
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/")
     page.fill("#id_as_of", "2026-11-17T00:00")
-    page.get_by_role("button", name="Show").click()
+    submit(page.get_by_role("button", name="Show"))
     assert page.get_by_test_id("public-count").inner_text() == "76"
     context.close()
 
@@ -81,7 +81,7 @@ def test_signing_works_with_javascript_disabled(browser, demo_site):
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/sign/")
     page.get_by_label("Full name").fill("No Script Signer")
     page.get_by_label("Email").fill("noscript@example.org")
-    page.get_by_role("button", name="Sign the letter").click()
+    submit(page.get_by_role("button", name="Sign the letter"))
     assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox to confirm your signature"
     page.goto(f"{demo_site}/letters/{DEMO_SLUG}/?as_of=2026-11-19T00:00")
     assert int(page.get_by_test_id("public-count").inner_text()) > 100
