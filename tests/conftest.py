@@ -71,7 +71,7 @@ def _fresh_cache():
     """Rate-limit counters, cached stats and this process's copy of open letters must not leak between tests."""
     from django.core.cache import cache
 
-    from api.caching import near_copies
+    from config.response_cache import near_copies
     from letters.selectors import letter_copies_forget
 
     cache.clear()

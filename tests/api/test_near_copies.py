@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 
-from api import caching
-from api.caching import NearCopies
+from config import response_cache as caching
+from config.response_cache import NearCopies
 from letters.services.signing import signature_confirm, signature_create
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from config.response_cache import shared_public_view
 from letters.markdown import markdown_to_safe_html
 from letters.models import Letter
 from letters.presentation import iso_utc, shown_signature
@@ -36,12 +37,14 @@ def _letter(slug: str) -> Letter:
 
 
 @cache_control(public=True, max_age=5, stale_while_revalidate=30)
+@shared_public_view
 def index(request: HttpRequest) -> HttpResponse:
     letters = [(letter, letter_counts(letter=letter)) for letter in letters_public()]
     return render(request, "web/index.html", {"letters": letters})
 
 
 @cache_control(public=True, max_age=5, stale_while_revalidate=30)
+@shared_public_view  # a launch-day burst of readers costs one rendering per PUBLIC_RESPONSE_CACHE_SECONDS
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter(slug)
     form = SignerFilterForm(request.GET or None)
@@ -91,8 +94,9 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @xframe_options_exempt
-@csp_replace({"frame-ancestors": ["*"]})  # type: ignore[arg-type]  # django-csp types views without URL args
+@csp_replace({"frame-ancestors": ["*"]})
 @cache_control(public=True, max_age=30, stale_while_revalidate=60)
+@shared_public_view
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter(slug)
     return render(request, "web/embed.html", {"letter": letter, "counts": letter_counts(letter=letter)})
