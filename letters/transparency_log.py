@@ -52,6 +52,7 @@ LEFT_REASONS = {
     SignatureEvent.Kind.MERGED: "merged",
     SignatureEvent.Kind.HELD: "held",
 }
+UNLOGGED_COUNT_CAP = 10_000  # log_unlogged_changes counts up to this many (it means "at least" when it says so)
 
 
 def entry_encode(entry: dict[str, Any]) -> bytes:
@@ -231,10 +232,12 @@ def signature_receipt(*, signature: Signature) -> str | None:
 
 def transparency_log_position() -> dict[str, Any]:
     """Which checkpoint an answer corresponds to: the latest tree (size, base64 root) and how many public changes
-    were still waiting to be logged when it was read (0: everything the answer shows is in that tree)."""
+    were still waiting to be logged when it was read (0: everything the answer shows is in that tree), counted up to
+    UNLOGGED_COUNT_CAP: every stats read and letter page asks, and a queue that grew while the log was stopped must
+    not make each of them count a million rows."""
     checkpoint = checkpoint_latest()
     return {
         "log_tree_size": checkpoint.size if checkpoint else None,
         "log_root_hash": base64.b64encode(bytes(checkpoint.root)).decode() if checkpoint else None,
-        "log_unlogged_changes": LogQueue.objects.count(),
+        "log_unlogged_changes": LogQueue.objects.all()[:UNLOGGED_COUNT_CAP].count(),
     }

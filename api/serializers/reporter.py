@@ -9,6 +9,7 @@ from letters.history import public_change_kind
 from letters.models import VerificationLevel
 from letters.presentation import iso_utc, shown_signature
 from letters.selectors import ORDERINGS
+from letters.transparency_log import UNLOGGED_COUNT_CAP
 
 
 class OrganizationSignatureSerializer(PublicSignatureSerializer):
@@ -78,7 +79,8 @@ class StatsSerializer(CountsSerializer):
     )
     log_root_hash = serializers.CharField(allow_null=True, help_text="Its root hash, base64.")
     log_unlogged_changes = serializers.IntegerField(
-        help_text="Public changes not yet in the log when this was read (0: the counts are all in that tree)."
+        help_text="Public changes not yet in the log when this was read (0: the counts are all in that tree), "
+        f"counted up to {UNLOGGED_COUNT_CAP} (that number means at least that many)."
     )
     by_organization = OrganizationCountSerializer(many=True)
     other_organizations = serializers.IntegerField()

@@ -187,3 +187,15 @@ def test_an_erased_signers_receipt_row_does_not_stop_the_next_receipts(open_lett
     with django_capture_on_commit_callbacks(execute=True):
         log.log_sync()
     assert OutboxMessage.objects.filter(signature=second, kind=OutboxMessage.Kind.RECEIPT).count() == 1
+
+
+def test_changes_waiting_for_the_log_are_counted_up_to_the_cap(client, open_letter, monkeypatch):
+    from letters import transparency_log
+
+    for i in range(3):
+        signed(open_letter, name=f"Waiting {i}", email=f"w{i}@example.org")
+    monkeypatch.setattr(transparency_log, "UNLOGGED_COUNT_CAP", 2)
+    stats = client.get(f"/api/v1/letters/{open_letter.slug}/stats/").json()
+    assert stats["log_unlogged_changes"] == 2  # at least two: a stopped log's queue is never counted in full
+    monkeypatch.setattr(transparency_log, "UNLOGGED_COUNT_CAP", 10_000)
+    assert transparency_log.transparency_log_position()["log_unlogged_changes"] == LogQueue.objects.count() > 2
