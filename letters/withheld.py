@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import Count
 from django.utils import timezone
 
 from letters.counts import STALE_AFTER
@@ -34,10 +35,12 @@ def _letter_withheld(*, letter: Letter, as_of: datetime | None) -> list[dict[str
     rows = signatures_as_of(letter=letter, as_of=as_of) if as_of else Signature.objects.visible().filter(letter=letter)
     groups: Counter[tuple] = Counter()
     level_field = "level_then" if as_of else "verification_level"
-    for row in rows.filter(name_shown=False).values(level_field, *FIELDS[1:]):
+    # Grouped by the database: a big letter has tens of thousands of withheld names, and only the groups leave it.
+    grouped = rows.filter(name_shown=False).order_by().values(level_field, *FIELDS[1:]).annotate(n=Count("*"))
+    for row in grouped:
         reviewed = row["organization__slug"] and row["organization__status"] == Organization.Status.REVIEWED
         org = (row["organization__name"], row["organization__slug"]) if reviewed else (row["organization_name"], None)
-        groups[(row[level_field], org if org[0] else None)] += 1
+        groups[(row[level_field], org if org[0] else None)] += row["n"]
     out = []
     for (level, org), count in sorted(groups.items(), key=lambda item: (-item[1], item[0][0], str(item[0][1]))):
         verified = level in LEVELS_WITH_RECORD
