@@ -269,10 +269,10 @@ def import_run_batch(
             {
                 "signature_import_id": signature_import.pk,
                 "number": number,
-                "signature_id": signature.pk if signature is not None else None,
+                "signature_id": signature_id,
                 "outcome": outcome,
             }
-            for number, (signature, outcome) in outcomes.items()
+            for number, (signature_id, outcome) in outcomes.items()
         ]
         for _, outcome in outcomes.values():
             if outcome in (SignatureImportRow.Outcome.CREATED, SignatureImportRow.Outcome.INVITED):
@@ -346,8 +346,9 @@ def _signer(signature_import: SignatureImport, row: CheckedRow) -> ImportedSigne
 
 def _rows_write(
     *, signature_import: SignatureImport, signers: list[ImportedSigner], at: datetime
-) -> dict[int, tuple[Signature | None, str]]:
-    """Write a batch's valid rows: invitations one by one (each its own email and link), signatures set-based."""
+) -> dict[int, tuple[int | None, str]]:
+    """{row number: (signature id, outcome)} for a batch's valid rows, written: invitations one by one (each its own
+    email and link; no signature yet), signatures set-based."""
     if signature_import.mode == SignatureImport.Mode.INVITE:
         return {
             signer.number: _invite_row(signature_import=signature_import, signer=signer, at=at) for signer in signers
@@ -359,12 +360,10 @@ def _rows_write(
         verifier=signature_import.created_by,
         at=at,
     )
-    return {number: (signature, outcome) for number, (signature, outcome) in written.items()}
+    return dict(written)
 
 
-def _invite_row(
-    *, signature_import: SignatureImport, signer: ImportedSigner, at: datetime
-) -> tuple[Signature | None, str]:
+def _invite_row(*, signature_import: SignatureImport, signer: ImportedSigner, at: datetime) -> tuple[None, str]:
     try:
         signer_invitation_create(
             letter=signature_import.letter,

@@ -18,6 +18,8 @@ _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\
 
 
 def _check_characters(value: str, *, allow_newlines: bool) -> None:
+    if value.isascii() and value.isprintable():  # no control, format, bidi or unassigned character: most text
+        return
     for char in value:
         if char in _BIDI:
             raise ValidationError("Bidirectional control characters are not allowed.", code="bidi")

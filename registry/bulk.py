@@ -193,62 +193,70 @@ class PersonEntry:
 
 def people_for_emails_bulk(
     *, entries: list[PersonEntry], verified: bool, at: datetime
-) -> tuple[dict[str, Person], list[int]]:
-    """{email key: Person} for every entry, and the ids of the people created.
+) -> tuple[dict[str, int], list[int]]:
+    """{email key: person id} for every entry, and the ids of the people created.
 
     An address already known keeps its person (followed to the survivor of merges; locked, ascending id) and its
     affiliations; a new one gets a person, its email row — verified only if `verified` (an organizer vouching for an
-    address has not proven it) — and an affiliation from the import."""
+    address has not proven it) — and an affiliation from the import. Rows are written from values, without a model
+    instance each."""
     keys = {entry.email_key: entry for entry in entries}
     known = dict(PersonEmail.objects.filter(email_key__in=keys).values_list("email_key", "person_id"))
-    people: dict[str, Person] = {}
+    people: dict[str, int] = {}
     if known:
         ids = set(known.values())
-        resolved: dict[int, Person] = {}
+        merged_into: dict[int, int | None] = {}
         while ids:
-            rows = list(Person.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids).order_by("pk"))
-            ids = set()
-            for person in rows:
-                resolved[person.pk] = person
-                if person.merged_into_id is not None:
-                    ids.add(person.merged_into_id)
-            ids -= set(resolved)
+            rows = (
+                Person.objects.select_for_update(of=("self",), no_key=True)
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .values_list("pk", "merged_into_id")
+            )
+            merged_into.update(rows)
+            ids = {survivor for survivor in merged_into.values() if survivor is not None} - set(merged_into)
 
-        def survivor(person_id: int) -> Person:
-            person = resolved[person_id]
-            while person.merged_into_id is not None:
-                person = resolved[person.merged_into_id]
-            return person
+        def survivor(person_id: int) -> int:
+            while (next_id := merged_into[person_id]) is not None:
+                person_id = next_id
+            return person_id
 
         people = {key: survivor(person_id) for key, person_id in known.items()}
     new = [entry for key, entry in keys.items() if key not in known]
-    created = rows_insert(Person, [Person(**person_name_fields(entry.name)) for entry in new], with_ids=True)
+    if connection.vendor == "postgresql":
+        created = ids_reserve(Person, len(new))
+        values_insert(
+            Person, [{"id": pk, **person_name_fields(entry.name)} for pk, entry in zip(created, new, strict=True)]
+        )
+    else:  # the ids come back from the insert
+        made = Person.objects.bulk_create([Person(**person_name_fields(entry.name)) for entry in new])
+        created = [person.pk for person in made]
     values_insert(
         PersonEmail,
         [
             {
-                "person_id": person.pk,
+                "person_id": person_id,
                 "email": entry.email,
                 "email_key": entry.email_key,
                 "verified_at": at if verified else None,
             }
-            for person, entry in zip(created, new, strict=True)
+            for person_id, entry in zip(created, new, strict=True)
         ],
     )
     values_insert(
         Affiliation,
         [
             {
-                "person_id": person.pk,
+                "person_id": person_id,
                 "organization_id": entry.organization.pk if entry.organization is not None else None,
                 "organization_name": entry.organization_name,
                 "title": entry.title,
                 "source": Affiliation.Source.IMPORT,
             }
-            for person, entry in zip(created, new, strict=True)
+            for person_id, entry in zip(created, new, strict=True)
             if entry.organization is not None or entry.organization_name or entry.title
         ],
     )
-    for person, entry in zip(created, new, strict=True):
-        people[entry.email_key] = person
-    return people, [person.pk for person in created]
+    for person_id, entry in zip(created, new, strict=True):
+        people[entry.email_key] = person_id
+    return people, created

@@ -53,6 +53,7 @@ def _confusable_map() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=4096)  # a signer's name is skeletonized several times over (name keys, protected names)
 def skeleton(text: str) -> str:
     """Confusable skeleton (in the spirit of Unicode TR39): look-alikes mapped to ASCII, then NFKC, casefold, accents.
 
@@ -74,6 +75,8 @@ _ASCII_LOOKALIKES = re.compile("|".join(_ASCII_LOOKALIKE_MAP))
 
 def is_mixed_script(text: str) -> bool:
     """True when the letters of `text` come from more than one script (e.g. Latin with Cyrillic look-alikes)."""
+    if text.isascii():  # ASCII letters are all Latin
+        return False
     letters = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalpha())
     scripts = categories.unique_aliases(letters) - {"COMMON", "INHERITED"} if letters else set()
     return len(scripts) > 1
@@ -92,6 +95,7 @@ class PersonName:
         return " ".join([self.given, *self.middle, self.surname]).strip()
 
 
+@lru_cache(maxsize=4096)  # as skeleton; a PersonName is immutable
 def person_name(raw: str) -> PersonName:
     """Parse a display name: honorifics and suffixes dropped, "Surname, Given" swapped, nickname canonical."""
     text = unicodedata.normalize("NFKC", raw)

@@ -57,8 +57,8 @@ class ImportedSigner:
 @transaction.atomic
 def signatures_import_bulk(
     *, letter: Letter, signers: list[ImportedSigner], vouched: bool, verifier: Any, at: datetime
-) -> dict[int, tuple[Signature, str]]:
-    """{row number: (signature, "created" | "already_signed")} for every signer; a repeated address (in the letter
+) -> dict[int, tuple[int, str]]:
+    """{row number: (signature id, "created" | "already_signed")} for every signer; a repeated address (in the letter
     or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text)."""
     assert letter.current_version_id is not None  # a letter that takes signatures has a text
     normalized = {
@@ -66,11 +66,12 @@ def signatures_import_bulk(
         for signer in signers
     }
     keys = {key for _, key in normalized.values()}
-    live = {
-        signature.email_key: signature
-        for signature in Signature.objects.filter(letter=letter, email_key__in=keys, status__in=Signature.LIVE_STATUSES)
-    }
-    results: dict[int, tuple[Signature, str]] = {}
+    live = dict(
+        Signature.objects.filter(letter=letter, email_key__in=keys, status__in=Signature.LIVE_STATUSES).values_list(
+            "email_key", "pk"
+        )
+    )
+    results: dict[int, tuple[int, str]] = {}
     fresh: list[ImportedSigner] = []
     first_of: dict[str, ImportedSigner] = {}
     for signer in signers:
@@ -82,7 +83,7 @@ def signatures_import_bulk(
     organizations = organizations_link_bulk(
         names=[s.organization_name for s in fresh if s.organization_name and vouched], at=at
     )
-    people: dict[str, Any] = {}
+    people: dict[str, int] = {}
     if vouched:
         people, _ = people_for_emails_bulk(
             entries=[
@@ -100,76 +101,86 @@ def signatures_import_bulk(
             at=at,
         )
     protected = protected_name_matcher() if vouched else None
-    rows = []
+    rows: list[dict[str, Any]] = []  # {attname: value}: a model instance per row was most of the Python time (P7)
     for signer in fresh:
         email, key = normalized[signer.number]
-        signature = Signature(
-            letter=letter,
-            version_id=letter.current_version_id,
-            name=signer.name,
-            title=signer.title,
-            organization_name=signer.organization_name,
-            organization=organizations.get(signer.organization_name),
-            email=email,
-            email_key=key,
-            comment=signer.comment,
-            source=Signature.Source.IMPORT,
-            signed_at=signer.signed_at if signer.signed_at and signer.signed_at < at else at,
-            emails_sent=0 if vouched else 1,
-        )
+        organization = organizations.get(signer.organization_name)
+        row: dict[str, Any] = {
+            "letter_id": letter.pk,
+            "version_id": letter.current_version_id,
+            "name": signer.name,
+            "title": signer.title,
+            "organization_name": signer.organization_name,
+            "organization_id": organization.pk if organization is not None else None,
+            "email": email,
+            "email_key": key,
+            "comment": signer.comment,
+            "source": Signature.Source.IMPORT,
+            "signed_at": signer.signed_at if signer.signed_at and signer.signed_at < at else at,
+            "emails_sent": 0 if vouched else 1,
+            "person_id": None,
+            "status": Signature.Status.PENDING,
+            "confirmed_at": None,
+            "verification_level": VerificationLevel.NONE,
+            "hold_reason": "",
+        }
         if vouched:
-            signature.person = people[key]
-            signature.status = Signature.Status.CONFIRMED
-            signature.confirmed_at = at
-            signature.verification_level = VerificationLevel.EMAIL  # raised to vouched with its record below
             assert protected is not None
+            row["person_id"] = people[key]
+            row["status"] = Signature.Status.CONFIRMED
+            row["confirmed_at"] = at
+            row["verification_level"] = VerificationLevel.EMAIL  # raised to vouched with its record below
             if protected(signer.name) is not None:
-                signature.hold_reason = Signature.HoldReason.PROTECTED_NAME
+                row["hold_reason"] = Signature.HoldReason.PROTECTED_NAME
             elif is_mixed_script(signer.name):
-                signature.hold_reason = Signature.HoldReason.MIXED_SCRIPT
-        rows.append(signature)
-    records: list[VerificationRecord] = []
+                row["hold_reason"] = Signature.HoldReason.MIXED_SCRIPT
+        rows.append(row)
+    records: list[dict[str, Any]] = []
     if vouched:
+        verifier_id = getattr(actor_user(verifier), "pk", None)
         records = [
-            VerificationRecord(
-                signature=signature,
-                level=VerificationLevel.VOUCHED,
-                method=VerificationRecord.Method.IMPORT,
-                evidence=signer.evidence,
-                verifier=actor_user(verifier),
-                verified_at=at,
-            )
-            for signer, signature in zip(fresh, rows, strict=True)
+            {
+                "level": VerificationLevel.VOUCHED,
+                "method": VerificationRecord.Method.IMPORT,
+                "evidence": signer.evidence,
+                "verifier_id": verifier_id,
+                "verified_at": at,
+            }
+            for signer in fresh
         ]
     created = _signatures_insert(rows, records)
     creations = [
         {
-            "signature_id": signature.pk,
+            "signature_id": row["id"],
             "letter_id": letter.pk,
             "kind": SignatureEvent.Kind.CREATED,
             "at": at,
             "data": {"source": Signature.Source.IMPORT},
         }
-        for signature in created
+        for row in created
     ]
     # Each kind of row is built once by its builder (audit_event_build, signature_event_build) per group of
-    # signatures it would come out the same for, then given each signature's id: a model instance per row was most
-    # of the Python time (issue 15, P7).
+    # signatures it would come out the same for, then given each signature's id.
     audits: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     if created:
         template = _values(
             audit_event_build(
-                action="letters.signature.created", target=created[0], data={"source": Signature.Source.IMPORT}, at=at
+                action="letters.signature.created",
+                target=Signature(**created[0]),
+                data={"source": Signature.Source.IMPORT},
+                at=at,
             )
         )
-        audits = [template | {"target_id": str(signature.pk)} for signature in created]
+        audits = [template | {"target_id": str(row["id"])} for row in created]
     if vouched:
         data = {"level": VerificationLevel.VOUCHED, "method": VerificationRecord.Method.IMPORT}
         built: dict[tuple[str, int | None, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-        for signature in created:
-            group = (signature.hold_reason, signature.organization_id, signature.organization_name)
+        for row in created:
+            group = (row["hold_reason"], row["organization_id"], row["organization_name"])
             if group not in built:
+                signature = Signature(**row)
+                signature.organization = organizations.get(row["organization_name"])  # read by the event, not again
                 event, audit = signature_event_build(
                     signature=signature,
                     kind=SignatureEvent.Kind.CONFIRMED,
@@ -177,16 +188,16 @@ def signatures_import_bulk(
                     actor=verifier,
                     at=at,
                     data=data,
-                    audit_data={"hold_reason": signature.hold_reason} if signature.hold_reason else None,
+                    audit_data={"hold_reason": row["hold_reason"]} if row["hold_reason"] else None,
                 )
                 built[group] = (_values(event), _values(audit))
             event_values, audit_values = built[group]
-            events.append(event_values | {"signature_id": signature.pk})
-            audits.append(audit_values | {"target_id": str(signature.pk)})
+            events.append(event_values | {"signature_id": row["id"]})
+            audits.append(audit_values | {"target_id": str(row["id"])})
     else:
         messages = rows_insert(
             OutboxMessage,
-            [outbox_message_build(signature=signature, kind=OutboxMessage.Kind.CONFIRM) for signature in created],
+            [outbox_message_build(signature=Signature(**row), kind=OutboxMessage.Kind.CONFIRM) for row in created],
             with_ids=True,
         )
         for message in messages:
@@ -194,7 +205,7 @@ def signatures_import_bulk(
     values_insert(SignatureEvent, creations)  # not visible: no log entry, as for a pending signature
     values_insert(SignatureEvent, events)
     values_insert(AuditEvent, audits)
-    by_key = {signature.email_key: signature for signature in created}
+    by_key = {row["email_key"]: row["id"] for row in created}
     for signer in signers:
         key = normalized[signer.number][1]
         if key in live:
@@ -216,30 +227,36 @@ def _values(obj: Any) -> dict[str, Any]:
     }
 
 
-def _signatures_insert(rows: list[Signature], records: list[VerificationRecord]) -> list[Signature]:
-    """Insert the signatures and their verification records (one each, when given), each pointing at the other.
+def _signatures_insert(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the signatures and their verification records (one each, when given), each pointing at the other;
+    returns `rows`, each with its "id" (and "verification_id").
 
     A level above `email` needs its record (the database checks it on insert), and a record needs its signature.
     On PostgreSQL both get their ids first and the records go in first (foreign keys are checked at commit); on
     other databases the signatures go in at `email` and are raised with one UPDATE per row."""
-    if not records:
-        return rows_insert(Signature, rows, with_ids=True)
     if connection.vendor == "postgresql":
-        for signature, record, signature_id, record_id in zip(
-            rows, records, ids_reserve(Signature, len(rows)), ids_reserve(VerificationRecord, len(rows)), strict=True
-        ):
-            signature.pk, record.pk = signature_id, record_id
-            record.signature_id = signature_id
-            signature.verification_id = record_id
-            signature.verification_level = VerificationLevel.VOUCHED
-        rows_insert(VerificationRecord, records)
-        return rows_insert(Signature, rows)
-    created = Signature.objects.bulk_create(rows)
-    for signature, record in zip(created, records, strict=True):
-        record.signature = signature
-    VerificationRecord.objects.bulk_create(records)
-    for signature, record in zip(created, records, strict=True):
-        signature.verification = record
-        signature.verification_level = VerificationLevel.VOUCHED
+        ids = ids_reserve(Signature, len(rows))
+        for row, signature_id in zip(rows, ids, strict=True):
+            row["id"] = signature_id
+        if records:
+            for row, record, record_id in zip(rows, records, ids_reserve(VerificationRecord, len(rows)), strict=True):
+                record["id"], record["signature_id"] = record_id, row["id"]
+                row["verification_id"] = record_id
+                row["verification_level"] = VerificationLevel.VOUCHED
+            values_insert(VerificationRecord, records)
+        values_insert(Signature, rows)
+        return rows
+    created = Signature.objects.bulk_create([Signature(**row) for row in rows])
+    for row, signature in zip(rows, created, strict=True):
+        row["id"] = signature.pk
+    if not records:
+        return rows
+    made = VerificationRecord.objects.bulk_create(
+        [VerificationRecord(signature=signature, **values) for signature, values in zip(created, records, strict=True)]
+    )
+    for row, signature, made_record in zip(rows, created, made, strict=True):
+        signature.verification = made_record
+        signature.verification_level = row["verification_level"] = VerificationLevel.VOUCHED
+        row["verification_id"] = made_record.pk
     Signature.objects.bulk_update(created, ["verification", "verification_level"], batch_size=500)
-    return created
+    return rows

@@ -2,9 +2,13 @@
 rows go in through COPY on PostgreSQL with what bulk_create would write, export lines and the log queue follow by
 statement triggers, and the job yields to signers."""
 
+import string
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from confusable_homoglyphs import categories
+from django.core.exceptions import ValidationError
 
 from importing import pacing, services
 from importing.checked import checked_lines, checked_parse
@@ -13,12 +17,14 @@ from importing.services import import_mapping_set, import_run, import_start, imp
 from letters.exports import export_csv, export_csv_copy, export_lines_differences
 from letters.models import ExportLine, LogQueue, Signature, SignatureEvent
 from letters.selectors import letter_signatures_public
+from letters.typed_text import _BIDI, clean_comment, clean_line
 from registry.audit import audit_event_build
 from registry.bulk import rows_insert, values_insert
 from registry.models import Affiliation, AuditEvent, Person
+from registry.normalize import is_mixed_script
 from registry.services import person_name_fields
 from tests.builders import signed
-from tests.factories import UserFactory
+from tests.factories import PersonEmailFactory, PersonFactory, UserFactory
 
 CSV = b"""name,email,title,organization,signed at
 Ada Lovelace,ada@example.org,Analyst,Nvidia,2026-11-30
@@ -111,6 +117,43 @@ def test_a_mapping_change_rewrites_the_checked_rows(open_letter, organizer):
     start_and_run(imp, organizer)
     ada = Signature.objects.get(letter=open_letter, email_key="ada@example.org")
     assert (ada.title, ada.organization_name) == ("Nvidia", "Analyst")
+
+
+def test_a_vouched_row_whose_address_is_known_signs_as_its_person_after_merges(open_letter, organizer):
+    survivor = PersonFactory(display_name="Ada Lovelace")
+    merged = PersonFactory(display_name="A. Lovelace", merged_into=survivor)
+    PersonEmailFactory(person=merged, email="ada@example.org", email_key="ada@example.org")
+    start_and_run(upload(open_letter, organizer), organizer)
+    assert Signature.objects.get(letter=open_letter, email_key="ada@example.org").person_id == survivor.pk
+    grace = Signature.objects.get(letter=open_letter, email_key="grace@example.org").person
+    assert (grace.display_name, grace.name_key, grace.emails.get().email_key) == (
+        "Grace Hopper",
+        person_name_fields("Grace Hopper")["name_key"],
+        "grace@example.org",
+    )
+    assert grace.affiliations.get().organization_name == "Navy"
+
+
+def test_printable_ascii_holds_no_character_the_signing_rules_refuse():
+    """letters.typed_text skips its character-by-character check for printable ASCII text: none of those characters
+    is a control, format, bidi, private-use or unassigned one."""
+    printable = [chr(code) for code in range(128) if chr(code).isprintable()]
+    assert len(printable) == 95
+    refused = [c for c in printable if c in _BIDI or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+    assert refused == []
+    for text in ("Ada\x07Lovelace", "Ada\x7fLovelace", "Ada\u200bLovelace", "Ada\u202eLovelace"):
+        with pytest.raises(ValidationError):
+            clean_line(text)
+    assert clean_comment("Line one\nline two") == "Line one\nline two"
+    with pytest.raises(ValidationError):
+        clean_comment("Line one\x0bline two")
+
+
+def test_ascii_letters_are_all_one_script():
+    """registry.normalize.is_mixed_script answers False for ASCII text without looking each letter up."""
+    assert categories.unique_aliases(string.ascii_letters) == {"LATIN"}
+    assert not is_mixed_script("Katie Moussouris-3")
+    assert is_mixed_script("Кatie Moussouris")  # Cyrillic К
 
 
 def test_rows_insert_writes_what_bulk_create_writes(db):

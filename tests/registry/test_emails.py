@@ -1,11 +1,13 @@
 """The email-key policy ("the same address") and domain normalization, registry.emails."""
 
+import random
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from letters.models import VerificationLevel
 from letters.services.signing import signature_confirm, signature_create
-from registry.emails import domain_normalize, email_key, email_normalize
+from registry.emails import domain_normalize, email_key, email_normalize, email_parts_ascii, email_parts_validated
 from registry.services import organization_domain_add
 from tests.factories import LetterFactory, OrganizationFactory
 
@@ -70,3 +72,96 @@ def test_a_verified_international_domain_proves_its_signers():
         send_email=False, check_rate_limits=False,
     )  # fmt: skip
     assert signature_confirm(signature=created.signature).verification_level == VerificationLevel.DOMAIN
+
+
+TRICKY = [
+    "Ada@Example.ORG",
+    "ada.lovelace+tag@gmail.com",
+    "ADA.LOVELACE@GoogleMail.com",
+    "INFO@example.org",
+    "Postmaster@Example.org",
+    "noc@EXAMPLE.ORG",
+    "!#$%&'*+-/=?^_`{|}~@example.org",
+    "ada+@example.org",
+    "ada@xn--strae-oqa.de",
+    "ada@XN--BCHER-KVA.example",
+    "ada@xn--zz.org",
+    "ada@xn--ls8h.la",
+    "ada@straße.de",
+    "ada@Bücher.example",
+    "ädä@example.org",
+    '"ada lovelace"@example.org',
+    '"ada"@example.org',
+    "Ada <ada@example.org>",
+    "<ada@example.org>",
+    "ada@[127.0.0.1]",
+    "ada@example",
+    "ada@localhost",
+    "ada@example.test",
+    "ada@printer.local",
+    "ada@example.invalid",
+    "ada@example.123",
+    "ada@1.2.3.4",
+    "ada@-example.org",
+    "ada@example-.org",
+    "ada@ex..org",
+    "ada@.example.org",
+    "ada@example.org.",
+    "ada@ab--cd.org",
+    "ada@exa_mple.org",
+    ".ada@example.org",
+    "ada.@example.org",
+    "a..da@example.org",
+    "ada @example.org",
+    "ada@ example.org",
+    "ada@example .org",
+    "ada@@example.org",
+    "ada@example.org@example.org",
+    "@example.org",
+    "ada@",
+    "ada",
+    "a" * 64 + "@example.org",
+    "a" * 65 + "@example.org",
+    "ada@" + "a" * 63 + ".org",
+    "ada@" + "a" * 64 + ".org",
+    "a" * 242 + "@example.org",
+    "a" * 243 + "@example.org",
+    "ada@" + ".".join(["a" * 60] * 4) + ".org",
+    "a" * 230 + "@xn--bcher-kva.example",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_the_ascii_fast_path_answers_as_email_validator_does(text):
+    """registry.emails splits plain ASCII addresses itself and validates each domain once; for any text it takes
+    that path for, the answer (parts, or refusal) is the library's."""
+    assert _outcome(email_parts_ascii, text) in (None, _outcome(email_parts_validated, text))
+
+
+def test_the_ascii_fast_path_agrees_on_random_addresses():
+    rng = random.Random(15)
+    local_pieces = ["ada", "Z", "0", ".", "..", "-", "_", "+", "info", "'", "~", '"', " ", "<", "ß"]
+    host_pieces = ["ex", "A", "9", ".", "..", "-", "--", "xn--", "xn--strae-oqa", "org", "test", "_", "@", "ü"]
+    outcomes = set()
+    for _ in range(4000):
+        local = "".join(rng.choice(local_pieces) for _ in range(rng.randint(1, 5)))
+        host = "".join(rng.choice(host_pieces) for _ in range(rng.randint(1, 6))) + rng.choice(["", ".org", ".de"])
+        text = f"{local}@{host}"
+        fast = _outcome(email_parts_ascii, text)
+        if fast is not None:
+            assert fast == _outcome(email_parts_validated, text), text
+            outcomes.add("invalid" if fast == "invalid" else "valid")
+    assert outcomes == {"valid", "invalid"}  # the comparison is not vacuous
+
+
+def test_plain_addresses_take_the_fast_path():
+    assert email_parts_ascii("Ada.Lovelace+tag@Example.ORG") == ("Ada.Lovelace+tag", "example.org", "example.org")
+    assert email_parts_ascii("ada@straße.de") is None
+    assert email_parts_ascii('"ada"@example.org') is None
+
+
+def _outcome(parts, text):
+    try:
+        return parts(text)
+    except ValidationError:
+        return "invalid"
