@@ -101,8 +101,80 @@ class Blocks:
         return self.positions[self.starts[n] : self.starts[n + 1]]
 
 
+class BlockEntries:
+    """Every (record, key) of a population as arrays, gathered one record at a time (the record is not kept): its
+    position, the key's hash, and flags (a finer key; an email key; kept by the key and chunk filters)."""
+
+    def __init__(self, *, only_block_keys: set[str] | None = None, chunk: tuple[int, int] | None = None) -> None:
+        self.only_block_keys, self.chunk = only_block_keys, chunk
+        self.rec, self.key, self.flags = array("i"), array("q"), array("b")
+        self.named: dict[int, str] | None = None
+        self.count = 0
+
+    def add(self, record: PersonRecord) -> None:
+        i, only, chunk = self.count, self.only_block_keys, self.chunk
+        rec, key, flags = self.rec, self.key, self.flags
+        for coarse_key, fine_keys in key_families(record):
+            for k, finer in ((coarse_key, 0), *((f, FINE) for f in fine_keys)):
+                hk = hash(k)
+                rec.append(i)
+                key.append(hk)
+                kept = (only is None or k in only) and (chunk is None or chunk_of(k, chunk[1]) == chunk[0])
+                flags.append(finer | (EMAIL if k.startswith("email:") else 0) | (KEPT if kept else 0))
+                if self.named is not None:
+                    self.named[hk] = k
+        self.count += 1
+
+    def blocks(self) -> Blocks:
+        """The blocks (see `keys_in_use`); the entries are spent."""
+        recs = np.frombuffer(self.rec, dtype=np.int32)
+        keys = np.frombuffer(self.key, dtype=np.int64)
+        flags = np.frombuffer(self.flags, dtype=np.int8)
+        # Each entry's coarse key is the last coarse entry up to it (a family's keys are added together).
+        index = np.arange(len(flags), dtype=np.int32)
+        coarse_entry = np.maximum.accumulate(np.where(flags & FINE, 0, index))
+        del index
+        # Stable: within a key, entries stay in record order.
+        order = np.argsort(keys, kind="stable").astype(np.int32)
+        sorted_keys, sorted_recs = keys[order], recs[order]
+        self.rec, self.key = array("i"), array("q")
+        del recs, keys
+        distinct = np.ones(len(order), dtype=bool)
+        distinct[1:] = (sorted_keys[1:] != sorted_keys[:-1]) | (sorted_recs[1:] != sorted_recs[:-1])
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(order) else order[:0]
+        # How many records share each entry's key (a record counts once per key), for every entry.
+        counted = np.add.reduceat(distinct.astype(np.int32), starts) if len(starts) else starts
+        count = np.empty(len(order), dtype=np.int32)
+        count[order] = np.repeat(counted.astype(np.int32), np.diff(np.r_[starts, len(order)]))
+        del counted
+        coarse_count = count[coarse_entry]
+        del coarse_entry
+        is_fine = (flags & FINE).astype(bool)
+        used_entry = (
+            ((flags & KEPT) != 0)
+            & (count >= 2)
+            & np.where(is_fine, (coarse_count > MAX_BLOCK) & (count <= MAX_FINE), count <= MAX_BLOCK)
+        )
+        del count, coarse_count, is_fine
+        used = distinct & used_entry[order]
+        del used_entry, distinct
+        order, sorted_keys, sorted_recs = order[used], sorted_keys[used], sorted_recs[used]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(order) else order[:0]
+        block_email = ((flags[order[starts]] & EMAIL) != 0) if len(order) else np.zeros(0, dtype=bool)
+        named = self.named
+        return Blocks(
+            starts=np.r_[starts, len(order)].astype(np.int64),
+            positions=sorted_recs.astype(np.int64),
+            email=block_email,
+            names=[named[k] for k in sorted_keys[starts].tolist()] if named is not None else None,
+        )
+
+
+FINE, EMAIL, KEPT = 1, 2, 4  # BlockEntries flags
+
+
 def block_positions(
-    records: list[PersonRecord],
+    records: Iterable[PersonRecord],
     *,
     only_block_keys: set[str] | None = None,
     chunk: tuple[int, int] | None = None,
@@ -110,48 +182,12 @@ def block_positions(
 ) -> Blocks:
     """The blocks of `records` (see `keys_in_use`), with arrays: keys are held as their hashes, never as strings
     (a million people have millions of keys), unless `names`."""
-    rec, key, coarse, fine, keep, email = array("q"), array("q"), array("q"), array("b"), array("b"), array("b")
-    named: dict[int, str] = {}
-    for i, record in enumerate(records):
-        for coarse_key, fine_keys in key_families(record):
-            hc = hash(coarse_key)
-            for k, finer in ((coarse_key, 0), *((f, 1) for f in fine_keys)):
-                hk = hash(k) if finer else hc
-                rec.append(i)
-                key.append(hk)
-                coarse.append(hc)
-                fine.append(finer)
-                keep.append(
-                    (only_block_keys is None or k in only_block_keys)
-                    and (chunk is None or chunk_of(k, chunk[1]) == chunk[0])
-                )
-                email.append(k.startswith("email:"))
-                if names:
-                    named[hk] = k
-    recs, keys = np.frombuffer(rec, dtype=np.int64), np.frombuffer(key, dtype=np.int64)
-    order = np.lexsort((recs, keys))
-    recs, keys = recs[order], keys[order]
-    distinct = np.ones(len(keys), dtype=bool)
-    distinct[1:] = (keys[1:] != keys[:-1]) | (recs[1:] != recs[:-1])  # a record counts once per key
-    order, recs, keys = order[distinct], recs[distinct], keys[distinct]
-    unique_keys, counts = np.unique(keys, return_counts=True)
-    count = np.repeat(counts, counts)
-    coarse_count = counts[np.searchsorted(unique_keys, np.frombuffer(coarse, dtype=np.int64)[order])]
-    is_fine = np.frombuffer(fine, dtype=np.int8)[order].astype(bool)
-    used = (
-        np.frombuffer(keep, dtype=np.int8)[order].astype(bool)
-        & (count >= 2)
-        & np.where(is_fine, (coarse_count > MAX_BLOCK) & (count <= MAX_FINE), count <= MAX_BLOCK)
-    )
-    recs, keys, order = recs[used], keys[used], order[used]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
-    block_email = np.frombuffer(email, dtype=np.int8)[order][starts].astype(bool)
-    return Blocks(
-        starts=np.r_[starts, len(keys)].astype(np.int64),
-        positions=recs,
-        email=block_email,
-        names=[named[k] for k in keys[starts].tolist()] if names else None,
-    )
+    entries = BlockEntries(only_block_keys=only_block_keys, chunk=chunk)
+    if names:
+        entries.named = {}
+    for record in records:
+        entries.add(record)
+    return entries.blocks()
 
 
 def block_map(

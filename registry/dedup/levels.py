@@ -7,13 +7,18 @@ library calls and thresholds, and weights are whole centibits, so both give the 
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from registry.dedup.records import OrgName, PersonRecord
+
+if TYPE_CHECKING:
+    from registry.dedup.table import RecordTable
 
 # Name comparisons (given name, surname, and "cross" for a swapped order): most to least similar, then missing.
 NAME_LEVELS = ("exact", "nickname", "initial", "one_edit", "jw92", "jw85", "jw75", "different", "missing")
@@ -42,8 +47,8 @@ def name_level(x: str, y: str, groups_x: frozenset[int] = frozenset(), groups_y:
 class _Column:
     """One text field of every record, with what the level rules need of it, gathered for pairs by index."""
 
-    def __init__(self, values: list[str]) -> None:
-        self.text = np.array(values, dtype=object)
+    def __init__(self, values: list[str] | np.ndarray) -> None:
+        self.text = np.asarray(values, dtype=object)
         self.length = np.fromiter((len(v) for v in values), dtype=np.int32, count=len(values))
         self.first = np.array([v[:1] for v in values], dtype=object)
 
@@ -145,16 +150,20 @@ class Frequencies:
     frequency adjustment). Estimates are shrunk towards the training average by TF_PSEUDO pseudo-records, so a
     handful of records moves them little."""
 
-    def __init__(self, records: list[PersonRecord]) -> None:
-        self.total = len(records)
+    def __init__(self, records: Iterable[PersonRecord] = ()) -> None:
+        self.total = 0
         self.counts: dict[str, Counter[str | int]] = {"given": Counter(), "surname": Counter(), "org": Counter()}
         for record in records:
-            if record.given:
-                self.counts["given"][record.given] += 1
-            if record.surname:
-                self.counts["surname"][record.surname] += 1
-            self.counts["org"].update(list(record.organizations))
+            self.add(record)
         self._cache: dict[tuple[str, str | int], int] = {}
+
+    def add(self, record: PersonRecord) -> None:
+        self.total += 1
+        if record.given:
+            self.counts["given"][record.given] += 1
+        if record.surname:
+            self.counts["surname"][record.surname] += 1
+        self.counts["org"].update(list(record.organizations))
 
     @classmethod
     def of_counts(cls, total: int, counts: dict[str, dict]) -> "Frequencies":
@@ -281,49 +290,63 @@ BATCH = 250_000  # pairs scored at once: bounds the memory of the arrays
 class RecordColumns:
     """Everything the array scorer needs of each record, built once per scan (not once per batch of pairs)."""
 
-    def __init__(self, records: list[PersonRecord], weights, freq: Frequencies | None) -> None:
-        self.given, self.surname = _Column([r.given for r in records]), _Column([r.surname for r in records])
-        self.masks = np.array([r.given_mask for r in records], dtype=np.int64)
-        self.joined = np.array([r.joined for r in records], dtype=object)
-        self.has_given = np.array([bool(r.given) for r in records])
-        self.has_middle = np.array([bool(r.middle) for r in records])
+    def __init__(self, table: "RecordTable", weights, freq: Frequencies | None) -> None:
+        self.given, self.surname = _Column(table.given), _Column(table.surname)
+        self.masks, self.joined = table.masks, table.joined
+        self.has_given, self.has_middle = self.given.length > 0, table.has_middle
         self.freq = freq is not None
         if freq is not None:
-            self.tf_given = np.array([freq.adjust("given", r.given, weights) for r in records], dtype=np.int64)
-            self.tf_surname = np.array([freq.adjust("surname", r.surname, weights) for r in records], dtype=np.int64)
-            self.tf_org = np.array([freq.adjust("org", r.org_id, weights) for r in records], dtype=np.int64)
-        self.org_ids = np.array([r.org_id for r in records], dtype=np.int64)
-        self.org_keys = np.array([r.org_key.key if r.org_key else "" for r in records], dtype=object)
-        self.compact = np.array(
-            [r.org_key.compact if r.org_key else f"\0{i}" for i, r in enumerate(records)], dtype=object
-        )
-        self.shorts = [r.org_key.short if r.org_key else frozenset() for r in records]
-        self.longest = np.array([max(map(len, s), default=0) for s in self.shorts], dtype=np.int32)
-        self.compact_length = np.array([len(c) for c in self.compact], dtype=np.int32)
-        self.org_digits = np.array([r.org_key.digits if r.org_key else "" for r in records], dtype=object)
-        self.reviewed = np.array([r.org_id in r.reviewed for r in records])
-        self.domains = np.array([r.domain for r in records], dtype=object)
-        self.has_domain = np.array([bool(r.domain) for r in records])
-        self.verified = np.array([bool(r.verified_domains) for r in records])
+            self.tf_given = _adjusted(freq, "given", table.given, weights)
+            self.tf_surname = _adjusted(freq, "surname", table.surname, weights)
+            self.tf_org = _adjusted(freq, "org", table.org_ids.tolist(), weights)
+        self.org_ids = table.org_ids
+        org_keys = [key or _NO_ORG for key in table.org_key_names]  # one OrgName per distinct name, gathered
+        at = table.org_key
+        self.org_keys = np.array([k.key for k in org_keys], dtype=object)[at]
+        self.compact = np.array([k.compact for k in org_keys], dtype=object)[at]
+        shorts = [k.short for k in org_keys]
+        self.shorts = [shorts[i] for i in at.tolist()]
+        self.longest = np.array([max(map(len, s), default=0) for s in shorts], dtype=np.int32)[at]
+        self.compact_length = np.array([len(k.compact) for k in org_keys], dtype=np.int32)[at]
+        self.org_digits = np.array([k.digits for k in org_keys], dtype=object)[at]
+        for i in np.flatnonzero((at == 0) & (self.org_ids != 0)).tolist():  # a name without a key: like no other
+            self.compact[i] = f"\0{i}"
+            self.compact_length[i] = len(self.compact[i])
+        self.reviewed, self.domains, self.verified = table.reviewed, table.domains, table.verified
+        self.has_domain = np.array([bool(d) for d in table.domains.tolist()], dtype=bool)
+
+
+_NO_ORG = OrgName(key="", compact="", short=frozenset())  # no organization: never compared (level "missing")
+
+
+def _adjusted(freq: Frequencies, kind: str, values, weights) -> np.ndarray:
+    return np.fromiter((freq.adjust(kind, v, weights) for v in values), dtype=np.int64, count=len(values))
 
 
 def pair_weights(
-    records: list[PersonRecord], left: np.ndarray, right: np.ndarray, weights, freq: Frequencies | None = None
+    records: "list[PersonRecord] | RecordTable",
+    left: np.ndarray,
+    right: np.ndarray,
+    weights,
+    freq: Frequencies | None = None,
 ) -> np.ndarray:
     """`pair_weight` of records[left[n]] and records[right[n]] for every n at once (int64), exact for records that
     are `simple` (one organization, one domain at most)."""
+    from registry.dedup.table import RecordTable  # the table gathers what these columns hold
+
     if len(left) == 0:
         return np.zeros(0, dtype=np.int64)
-    columns = RecordColumns(records, weights, freq)
+    table = records if isinstance(records, RecordTable) else RecordTable(records)
+    columns = RecordColumns(table, weights, freq)
     return np.concatenate(
         [
-            _pair_weights(columns, left[start : start + BATCH], right[start : start + BATCH], weights)
+            batch_weights(columns, left[start : start + BATCH], right[start : start + BATCH], weights)
             for start in range(0, len(left), BATCH)
         ]
     )
 
 
-def _pair_weights(c: RecordColumns, left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
+def batch_weights(c: RecordColumns, left: np.ndarray, right: np.ndarray, weights) -> np.ndarray:
     nick = (c.masks[left] & c.masks[right]) != 0
     wg, ws, wc = (np.array(w, dtype=np.int64) for w in (weights.GIVEN, weights.SURNAME, weights.CROSS))
     given_levels = _name_levels(c.given, left, c.given, right, nick)

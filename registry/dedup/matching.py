@@ -1,31 +1,36 @@
 """Scoring pairs: the sum of the weights of their comparison levels against a threshold, with readable evidence.
 
-The pairs the blocks compare are scored all at once (`pair_weights`, arrays); the pairs over the threshold, those
-sharing an email address and every pair of a record with several organizations or domains are then evaluated one by
-one (`evaluate`), which also writes the reasons.
+The pairs the blocks compare are scored with arrays (`batch_weights`), in passes over ranges of left positions so
+that no more than about PASS_PAIRS pairs exist at once; the pairs over the threshold, those sharing an email address
+and every pair of a record with several organizations or domains are then evaluated one by one (`evaluate`, on
+records rebuilt from the columns of registry.dedup.table), which also writes the reasons.
 """
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
 import numpy as np
 
-from registry.dedup.blocking import Blocks, block_map, block_positions
+from registry.dedup.blocking import Blocks, block_map
 from registry.dedup.levels import (
+    BATCH,
     DL,
     NL,
     OL,
     Frequencies,
     PairLevels,
+    RecordColumns,
+    batch_weights,
     domain_counts,
     name_weight,
     names_only,
     organization_weight,
     pair_levels,
     pair_weight,
-    pair_weights,
 )
 from registry.dedup.records import PersonRecord
+from registry.dedup.table import RecordTable
 from registry.dedup.weights import TRAINED, Weights
 
 
@@ -128,53 +133,104 @@ def evaluate(
     return Match(a=a.id, b=b.id, score=probability(total, weights), reasons=tuple(reasons), weight=total)
 
 
-def _pair_codes(blocks: Blocks, n: int, which: np.ndarray | None = None) -> np.ndarray:
-    """Every pair of positions meeting in a block (of those `which` selects), as one code each: left * n + right."""
+PASS_PAIRS = 6_000_000  # pairs a pass over the blocks makes at most (before repeats go): bounds their memory
+ROW_PAIRS = 1_000_000  # pairs made at once within a pass
+
+
+def _pair_codes(blocks: Blocks, n: int, which: np.ndarray | None = None, lo: int = 0, hi: int | None = None):
+    """Every pair of positions meeting in a block (of those `which` selects) whose left position is in [lo, hi), as
+    one code each: left * n + right, ascending, each once."""
+    hi = n if hi is None else hi
     sizes = np.diff(blocks.starts)
-    chosen = np.ones(len(sizes), dtype=bool) if which is None else which
+    chosen = np.ones(len(sizes), dtype=bool) if which is None else which.copy()
+    if len(sizes):  # members ascend: a block's lefts run from its first member to its last but one
+        chosen &= (blocks.positions[blocks.starts[:-1]] < hi) & (blocks.positions[blocks.starts[1:] - 2] >= lo)
     codes = [np.zeros(0, dtype=np.int64)]
     for size in np.unique(sizes[chosen]).tolist():
         starts = blocks.starts[:-1][chosen & (sizes == size)]
-        positions = blocks.positions[starts[:, None] + np.arange(size)]  # each row ascending
         first, second = np.triu_indices(size, 1)
-        codes.append((positions[:, first] * n + positions[:, second]).ravel())
-    return np.unique(np.concatenate(codes))
+        rows = max(1, ROW_PAIRS // len(first))
+        for row in range(0, len(starts), rows):
+            positions = blocks.positions[starts[row : row + rows, None] + np.arange(size)]  # each row ascending
+            left = positions[:, first]
+            keep = (left >= lo) & (left < hi)
+            codes.append(left[keep] * n + positions[:, second][keep])
+    out = np.concatenate(codes)
+    out.sort()
+    return out[np.r_[True, out[1:] != out[:-1]]] if len(out) else out
 
 
-def compared_pairs(records: list[PersonRecord], blocks: Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _passes(blocks: Blocks, n: int) -> list[tuple[int, int]]:
+    """Ranges of left positions, each making at most about PASS_PAIRS pairs (a member makes a pair with each later
+    member of its block)."""
+    sizes = np.diff(blocks.starts)
+    rank = np.arange(len(blocks.positions)) - np.repeat(blocks.starts[:-1], sizes)
+    made = np.repeat(sizes, sizes) - 1 - rank
+    upto = np.cumsum(np.bincount(blocks.positions, weights=made, minlength=n))
+    bounds = np.searchsorted(upto, np.arange(PASS_PAIRS, upto[-1] if n else 0, PASS_PAIRS), side="right")
+    edges = [0, *sorted(set(bounds.tolist()) - {0, n}), n]
+    return list(itertools.pairwise(edges))
+
+
+def compared_pairs(records: Sized, blocks: Blocks, lo: int = 0, hi: int | None = None):
     """Every pair of positions in `records` that meets in a block, each once (left < right), and whether the pair
-    shares an email address (met in an email block)."""
+    shares an email address (met in an email block); optionally only the pairs whose left is in [lo, hi)."""
     n = len(records)
-    codes = _pair_codes(blocks, n)
-    emails = _pair_codes(blocks, n, blocks.email)
-    return codes // n, codes % n, np.isin(codes, emails)
+    codes = _pair_codes(blocks, n, None, lo, hi)
+    emails = _pair_codes(blocks, n, blocks.email, lo, hi)
+    return codes // n, codes % n, np.isin(codes, emails, assume_unique=True)
 
 
-def _matches(records: list[PersonRecord], blocks: Blocks, weights: Weights, freq: Frequencies) -> Iterable[Match]:
-    left, right, shared_email = compared_pairs(records, blocks)
-    totals = pair_weights(records, left, right, weights, freq)
-    simple = np.array([r.simple for r in records], dtype=bool)
-    # Over the threshold, or with a record of several organizations or domains (scored one by one), or sharing an
-    # email address (which decides whatever the names): evaluated one by one, with their reasons.
+def _matches(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequencies) -> Iterable[Match]:
+    columns = RecordColumns(table, weights, freq)
+    simple = table.simple
+    rebuilt: dict[int, PersonRecord] = {}
     lowest = min(weights.THRESHOLD, weights.THRESHOLD_NAMES)
-    chosen = (totals >= lowest) | ~(simple[left] & simple[right]) | shared_email
-    for i, j in zip(left[chosen].tolist(), right[chosen].tolist(), strict=True):
-        match = evaluate(records[i], records[j], weights, freq)
+    for lo, hi in _passes(blocks, len(table)):
+        left, right, shared_email = compared_pairs(table, blocks, lo, hi)
+        for start in range(0, len(left), BATCH):
+            i, j = left[start : start + BATCH], right[start : start + BATCH]
+            totals = batch_weights(columns, i, j, weights)
+            # Over the threshold, or with a record of several organizations or domains (scored one by one), or
+            # sharing an email address (which decides whatever the names): evaluated one by one, with reasons.
+            chosen = (totals >= lowest) | ~(simple[i] & simple[j]) | shared_email[start : start + BATCH]
+            yield from _evaluated(table, i[chosen].tolist(), j[chosen].tolist(), weights, freq, rebuilt)
+
+
+REBUILT_KEPT = 65_536  # records rebuilt for evaluation kept for later pairs (a record is in several), at most
+
+
+def _evaluated(
+    table: RecordTable,
+    left: list[int],
+    right: list[int],
+    weights: Weights,
+    freq: Frequencies,
+    rebuilt: dict[int, PersonRecord],
+):
+    for i, j in zip(left, right, strict=True):
+        if len(rebuilt) >= REBUILT_KEPT:
+            rebuilt.clear()
+        for k in (i, j):
+            if k not in rebuilt:
+                rebuilt[k] = table.record(k)
+        match = evaluate(rebuilt[i], rebuilt[j], weights, freq)
         if match:
             yield match
 
 
 def find_duplicates(
-    records: list[PersonRecord],
+    records: Iterable[PersonRecord],
     *,
     only_block_keys: set[str] | None = None,
     chunk: tuple[int, int] | None = None,
     weights: Weights = TRAINED,
 ) -> list[Match]:
-    """All likely duplicate pairs among `records`; optionally only those of some blocks, or of one chunk of a scan."""
-    freq = Frequencies(records)
-    blocks = block_positions(records, only_block_keys=only_block_keys, chunk=chunk)
-    found = {(m.a, m.b): m for m in _matches(records, blocks, weights, freq)}
+    """All likely duplicate pairs among `records` (read once: a generator will do); optionally only those of some
+    blocks, or of one chunk of a scan."""
+    table = RecordTable(records, blocking=True, only_block_keys=only_block_keys, chunk=chunk)
+    blocks = table.blocks()
+    found = {(m.a, m.b): m for m in _matches(table, blocks, weights, table.freq)}
     return sorted(found.values(), key=lambda m: (-m.weight, m.a, m.b))
 
 

@@ -139,7 +139,7 @@ class PersonRecord:
         if not self.aliases:
             self.aliases = NO_ALIASES
         self.org_names = {
-            org_id: tuple(org_name(n) for n in (name, *self.aliases.get(org_id, ())) if organization_name_key(n))
+            org_id: tuple(o for o in map(org_name, (name, *self.aliases.get(org_id, ()))) if o.compact)
             for org_id, name in self.organizations.items()
         }
         # One organization and at most one domain: the block scorer compares these records with arrays.
