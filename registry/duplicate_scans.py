@@ -31,6 +31,7 @@ __all__ = [
     "dedup_scan_chunk",
     "dedup_scan_start",
     "person_duplicates_check",
+    "person_keys_add",
     "person_keys_refresh",
     "person_records",
 ]
@@ -114,9 +115,29 @@ def person_keys_refresh(*, person_ids: Iterable[int]) -> None:
         _keys_sync(person_records(Person.objects.filter(pk__in=batch)), batch)
 
 
+def person_keys_add(*, person_ids: Iterable[int]) -> int:
+    """Index keys of people just created in bulk (an import), so that the check at confirmation sees them before
+    the next whole scan: their rows written at once (one COPY a batch on PostgreSQL). People who already have rows
+    get theirs reconciled instead. Returns how many rows were written for people without any."""
+    from registry.bulk import values_insert  # lazy: registry.bulk calls this after creating people
+
+    ids = sorted(set(person_ids))
+    written = 0
+    for start in range(0, len(ids), KEY_BATCH):
+        batch = ids[start : start + KEY_BATCH]
+        indexed = set(PersonBlockKey.objects.filter(person_id__in=batch).values_list("person_id", flat=True))
+        if indexed:
+            person_keys_refresh(person_ids=indexed)
+        fresh = person_records(Person.objects.filter(pk__in=[pk for pk in batch if pk not in indexed]).only("pk"))
+        written += values_insert(
+            PersonBlockKey, [{"person_id": r.id, "key": key} for r in fresh for key in sorted(index_keys(r))]
+        )
+    return written
+
+
 def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
     """Score the blocks whose key hashes to `chunk`; any worker can take any chunk. Also reconciles the index keys
-    of the people whose id falls in this chunk (people imported in bulk get theirs here)."""
+    of the people whose id falls in this chunk (anyone whose keys were missed gets them here)."""
     records = person_records()
     found = duplicates_record(find_duplicates(records, chunk=(chunk, chunks)))
     mine = [r for r in records if r.id % chunks == chunk]

@@ -9,6 +9,7 @@ from registry.duplicate_scans import (
     dedup_scan_start,
     index_keys,
     person_duplicates_check,
+    person_keys_add,
     person_records,
 )
 from registry.erasure import person_erase
@@ -213,3 +214,17 @@ def test_the_check_reads_only_the_blocks_of_the_person_not_the_registry():
     # The people loaded are b and those sharing a block with it: never the 60 others.
     loaded = [sql for sql in person_loads if "display_name" in sql]
     assert not any(str(others[-1].pk) in sql.split("IN")[-1] for sql in loaded if "IN" in sql)
+
+
+def test_people_created_in_bulk_get_their_index_keys_at_once_and_are_seen_by_the_next_check():
+    a, b = people("Robert Tables", "Robert Tabels")
+    PersonEmailFactory(person=b, email="bob@tables.example", email_key="bob@tables.example")
+    assert index_of(a) == index_of(b) == set()  # as an import leaves them
+    PersonBlockKey.objects.create(person=b, key="surname:stale")
+    written = person_keys_add(person_ids=[a.pk, b.pk])
+    records = {record.id: record for record in person_records()}
+    assert index_of(a) == index_keys(records[a.pk]) and index_of(b) == index_keys(records[b.pk])
+    assert written == len(index_keys(records[a.pk]))  # b already had rows: reconciled, not written again
+    c = PersonFactory(display_name="Roberto Tables")
+    assert person_duplicates_check(person_id=c.pk) >= 1
+    assert ("Robert Tables", "Roberto Tables") in pairs()
