@@ -9,7 +9,8 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+# gthread, with new signatures served first when requests queue (config/gunicorn_worker.py)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.gunicorn_worker.SigningFirstWorker")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))

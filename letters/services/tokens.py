@@ -75,7 +75,7 @@ def token_use(*, token: str, purpose: str, at: datetime | None = None) -> Signat
     found = _valid(digest=_hash(token), purpose=purpose, at=at)
     if found is None:
         raise TokenInvalid
-    signature_lock(pk=found.signature_id)
+    found.signature = signature_lock(pk=found.signature_id)  # the caller reads it locked, without another query
     if not SignatureToken.objects.filter(pk=found.pk, used_at=None).update(used_at=at):
         raise TokenInvalid  # spent meanwhile: by the other link of the same email, or by a withdrawal
     found.used_at = at

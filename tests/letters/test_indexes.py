@@ -29,6 +29,7 @@ def test_a_signature_row_is_indexed_only_where_something_reads_it():
         "signature_organization_idx",
         "signature_verification_idx",
         "signature_merged_into_idx",
+        "signature_withheld_idx",
         "signature_name_public_trgm_idx",
         "signature_title_public_trgm_idx",
         "signature_organization_name_public_trgm_idx",
@@ -84,3 +85,21 @@ def test_indexes_on_columns_a_pending_signature_leaves_empty_skip_it():
         "registry_auditevent_pkey", "audit_target_idx", "audit_action_idx", "audit_actor_idx",
         "registry_auditevent_at_8f027be9",
     }  # fmt: skip
+
+
+def test_withheld_groups_are_read_from_their_covering_index_alone():
+    from django.test.utils import CaptureQueriesContext
+
+    from letters.withheld import letter_withheld
+
+    letter = LetterFactory(status="open")
+    SignatureFactory.create_batch(3, letter=letter, status="confirmed", confirmed_at=timezone.now(), name_shown=False)
+    with CaptureQueriesContext(connection) as queries:
+        [group] = letter_withheld(letter=letter)
+    assert group["count"] == 3
+    [grouping] = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its index path
+        cursor.execute(f"EXPLAIN {grouping}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using signature_withheld_idx" in plan

@@ -1,0 +1,151 @@
+"""Signing first: gunicorn's threaded worker, with a request queue that serves new signatures before anything else.
+
+When a letter is everywhere, readers and confirmation clicks outnumber new signatures many times over, and on a
+saturated server each request waits its turn behind the others. A new signature is the one request that cannot be
+served from a cache or retried later by someone who already signed, so this worker keeps two lanes:
+
+- first: POSTs that sign (the API's `/api/v1/letters/<slug>/signatures/`, the form's `/letters/<slug>/sign/`) and the
+  health checks (`/healthz`, `/readyz`, so a load balancer does not drop a busy server);
+- rest: everything else, in arrival order.
+
+A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row
+while others wait it takes one of the rest. And while signatures are being served or wait, at most `rest_threads`
+threads (a quarter of them by default) serve the rest, so the rest cannot take every thread, nor most of the
+interpreter lock, from signing. Reads and confirmations slow down under overload but are never starved; with no
+signature in sight every thread serves them, and with nothing queued nothing changes.
+
+The lane is chosen from the request line, peeked (not read) from the socket when the connection becomes readable;
+a request whose first bytes have not arrived yet, or any TLS connection, goes to the rest lane.
+`GUNICORN_SIGNING_FIRST_RATIO` sets the ratio (default 8; 0: one lane, first come first served) and
+`GUNICORN_REST_THREADS` the cap.
+"""
+
+import os
+import re
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+FIRST = re.compile(
+    rb"^(?:POST (?:/api/v1/letters/[^/ ?]+/signatures/|/letters/[^/ ?]+/sign/)"
+    rb"|(?:GET|HEAD) /(?:healthz|readyz)/?)(?:[? ])"
+)
+PEEK_BYTES = 256
+RATIO = 8
+
+_Item = tuple[Future, Callable[..., Any], tuple[Any, ...]]
+
+
+def is_first(request_head: bytes) -> bool:
+    """Whether a request, from its first bytes, goes in the first lane."""
+    return FIRST.match(request_head) is not None
+
+
+class LanePool:
+    """A fixed pool of threads taking work from two lanes: the first lane's oldest item, but after `ratio` of those in
+    a row while the rest lane waits, the rest lane's oldest; while the first lane has work running or waiting, at
+    most `rest_threads` items of the rest run at once. The same interface as ThreadPoolExecutor, as far as gunicorn
+    uses it (submit, shutdown)."""
+
+    def __init__(self, threads: int, *, ratio: int, rest_threads: int | None = None) -> None:
+        self.ratio = ratio
+        self.rest_threads = max(1, threads // 4) if rest_threads is None else max(1, rest_threads)
+        self._running_first = self._running_rest = 0
+        self._first: deque[_Item] = deque()
+        self._rest: deque[_Item] = deque()
+        self._streak = 0
+        self._closed = False
+        self._ready = threading.Condition()
+        self._threads = [threading.Thread(target=self._work, daemon=True, name=f"lane-{n}") for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, first: bool = False) -> Future:
+        future: Future = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("cannot submit after shutdown")
+            (self._first if first and self.ratio else self._rest).append((future, fn, args))
+            self._ready.notify()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._ready:
+            self._closed = True
+            if cancel_futures:
+                for future, _fn, _args in [*self._first, *self._rest]:
+                    future.cancel()
+                self._first.clear()
+                self._rest.clear()
+            self._ready.notify_all()
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+    def _take(self) -> tuple[Future, Callable[..., Any], tuple[Any, ...], bool] | None:
+        """The next item by the lane rule (called with the condition held); None once closed and drained."""
+        while True:
+            signing = self._running_first or self._first
+            rest_allowed = self._rest and (not signing or self._running_rest < self.rest_threads)
+            if self._first and (not rest_allowed or self._streak < self.ratio):
+                self._streak += 1
+                self._running_first += 1
+                return (*self._first.popleft(), True)
+            if rest_allowed:
+                self._streak = 0
+                self._running_rest += 1
+                return (*self._rest.popleft(), False)
+            if self._closed and not (self._first or self._rest):
+                return None
+            self._ready.wait()
+
+    def _done(self, first: bool) -> None:
+        with self._ready:
+            if first:
+                self._running_first -= 1
+            else:
+                self._running_rest -= 1
+            self._ready.notify_all()  # a capped rest item may go now
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                item = self._take()
+            if item is None:
+                return
+            future, fn, args, first = item
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as error:  # handed to the future, as ThreadPoolExecutor does
+                        future.set_exception(error)
+            finally:
+                self._done(first)
+
+
+class SigningFirstWorker(ThreadWorker):
+    """gunicorn's gthread worker with the two-lane pool (`worker_class` in config/gunicorn.py)."""
+
+    def get_thread_pool(self) -> LanePool:  # duck-typed where gunicorn uses it (submit, shutdown)
+        ratio = int(os.environ.get("GUNICORN_SIGNING_FIRST_RATIO", RATIO))
+        rest = os.environ.get("GUNICORN_REST_THREADS")
+        return LanePool(self.cfg.threads, ratio=ratio, rest_threads=int(rest) if rest else None)
+
+    def enqueue_req(self, conn) -> None:
+        future = self.tpool.submit(self.handle, conn, first=self._first(conn))
+        future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
+
+    def _first(self, conn) -> bool:
+        if self.cfg.is_ssl or conn.is_http2:
+            return False
+        try:
+            head = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:  # nothing arrived yet (a new connection), or the peer went away: the handler will see
+            return False
+        return is_first(head)
