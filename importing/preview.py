@@ -14,8 +14,6 @@ from datetime import UTC, datetime, time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -23,6 +21,7 @@ from importing.files import Table
 from importing.mapping import row_values
 from letters.models import Letter, Signature
 from letters.typed_text import signer_input_clean
+from registry.bulk import field_in
 from registry.emails import email_key
 from registry.lookalikes import Newcomer, people_resembling
 from registry.models import Organization, OrganizationAlias
@@ -136,9 +135,8 @@ def live_keys(letter: Letter, keys: Iterable[str]) -> set[str]:
     """The keys among `keys` that have a live signature on the letter."""
     wanted = sorted(set(keys))
     live = Signature.objects.filter(letter=letter, status__in=Signature.LIVE_STATUSES).order_by()
-    if connection.vendor == "postgresql":  # one array parameter: 100k keys in 0.3 s, not 3 s of 2,000-value IN lists
-        matching = RawSQL("email_key = ANY(%s)", [wanted], output_field=BooleanField())
-        return set(live.filter(matching).values_list("email_key", flat=True).iterator())
+    if connection.vendor == "postgresql":  # one array parameter (registry.bulk.field_in), however many keys
+        return set(live.filter(field_in("email_key", wanted)).values_list("email_key", flat=True).iterator())
     found: set[str] = set()
     for chunk in _chunks(wanted):
         found.update(live.filter(email_key__in=chunk).values_list("email_key", flat=True).iterator())

@@ -9,12 +9,13 @@ batch instead of several per signer. Callers hold the lock order of docs/archite
 import json
 import operator
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models import F, Lookup, Q
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
@@ -26,6 +27,26 @@ from registry.normalize import organization_name_key
 from registry.services import person_name_fields
 
 M = TypeVar("M", bound=models.Model)
+
+
+class _AnyOf(Lookup):
+    """`field = ANY(%s)` with the values as one array parameter (PostgreSQL)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def field_in(field: str, values: Collection[Any]) -> Q | Lookup:
+    """A filter for rows whose `field` is one of `values`: on PostgreSQL one array parameter (`= ANY(%s)`), which
+    Django builds and the server plans in a fraction of the time of an IN list of thousands of values (100k keys:
+    0.6 s against 2.5–3 s in chunks of 2,000); elsewhere `field__in`."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": values})
+    return _AnyOf(F(field), list(values))
 
 
 def ids_reserve(model: type[models.Model], count: int) -> list[int]:
@@ -201,7 +222,7 @@ def people_for_emails_bulk(
     address has not proven it) — and an affiliation from the import. Rows are written from values, without a model
     instance each."""
     keys = {entry.email_key: entry for entry in entries}
-    known = dict(PersonEmail.objects.filter(email_key__in=keys).values_list("email_key", "person_id"))
+    known = dict(PersonEmail.objects.filter(field_in("email_key", keys)).values_list("email_key", "person_id"))
     people: dict[str, int] = {}
     if known:
         ids = set(known.values())

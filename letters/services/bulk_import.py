@@ -29,6 +29,7 @@ from letters.services.outbox import outbox_message_build, outbox_send_after_comm
 from registry.audit import actor_user, audit_event_build
 from registry.bulk import (
     PersonEntry,
+    field_in,
     ids_reserve,
     organizations_link_bulk,
     people_for_emails_bulk,
@@ -67,9 +68,9 @@ def signatures_import_bulk(
     }
     keys = {key for _, key in normalized.values()}
     live = dict(
-        Signature.objects.filter(letter=letter, email_key__in=keys, status__in=Signature.LIVE_STATUSES).values_list(
-            "email_key", "pk"
-        )
+        Signature.objects.filter(field_in("email_key", keys), letter=letter, status__in=Signature.LIVE_STATUSES)
+        .order_by()
+        .values_list("email_key", "pk")
     )
     results: dict[int, tuple[int, str]] = {}
     fresh: list[ImportedSigner] = []
