@@ -276,7 +276,7 @@ def person_rename(*, person: Person, name: str, actor: Actor = None) -> Person:
     return current
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # called inside a confirmation: no savepoint of its own
 def person_for_confirmed_email(
     *,
     email: str,

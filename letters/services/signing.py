@@ -197,7 +197,7 @@ def _send(*, signature: Signature, kind: str, at: datetime) -> bool:
     return outbox_enqueue(signature=signature, kind=kind) is not None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no savepoint when nested: nothing inside is caught and retried
 def signature_confirm(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
     """Confirm a pending signature: link its person and organization, decide holds, verify by domain.
 

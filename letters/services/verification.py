@@ -83,7 +83,7 @@ class ProtectedNameHolds:
         return protected_name_hold_existing(protected=protected, actor=actor, at=at)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # called inside a confirmation: no savepoint of its own
 def signature_verify_by_domain(*, signature: Signature, at: datetime | None = None) -> bool:
     """Raise a confirmed signature to `domain` when its address's domain is a verified domain of its organization."""
     if signature.status != Signature.Status.CONFIRMED:
