@@ -97,6 +97,7 @@ class PersonRecord:
     aliases: dict[int, tuple[str, ...]] = field(default_factory=dict)
     reviewed: frozenset[int] = frozenset()
     verified_domains: frozenset[str] = frozenset()
+    words: tuple[str, ...] | None = field(default=None, repr=False, compare=False)  # name_words(name), if known
     # Derived in __post_init__ (slots: a million records must fit in memory).
     surname: str = field(init=False, repr=False, compare=False)
     given: str = field(init=False, repr=False, compare=False)
@@ -117,7 +118,8 @@ class PersonRecord:
     domain: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = [sys.intern(word) for word in name_words(self.name)]
+        words = self.words if self.words is not None else [sys.intern(word) for word in name_words(self.name)]
+        self.words = None
         self.surname = words[-1] if words else ""
         self.given = words[0] if len(words) > 1 else ""
         self.middle = tuple(words[1:-1])

@@ -53,6 +53,7 @@ class RecordTable:
         self.emails: list[str | None] = []
         self.org_entries: list[tuple[int, str] | None] = []
         self.whole: dict[int, PersonRecord] = {}
+        self.middles: dict[int, tuple[str, ...]] = {}  # the few records with more than two name words
         self.org_key_names: list[OrgName | None] = [None]
         key_index: dict[OrgName, int] = {}
         entry_index: dict[tuple[int, str], tuple[int, str]] = {}
@@ -74,6 +75,8 @@ class RecordTable:
                 | bool(record.verified_domains) << 2
                 | record.simple << 3
             )
+            if record.middle:
+                self.middles[i] = record.middle
             email = _compact(record)
             self.names.append(record.name)
             self.emails.append(email)
@@ -107,15 +110,18 @@ class RecordTable:
         return blocks
 
     def record(self, i: int) -> PersonRecord:
-        """The record at position `i`, as it was given (rebuilt from its columns)."""
+        """The record at position `i`, as it was given (rebuilt from its columns, its name not parsed again)."""
         whole = self.whole.get(i)
         if whole is not None:
             return whole
         email = self.emails[i]
         entry = self.org_entries[i]
+        given, surname = self.given[i], self.surname[i]
+        words = (given, *self.middles.get(i, ()), surname) if given else (surname,) if surname else ()
         return PersonRecord(
             id=int(self.ids[i]),
             name=self.names[i],
+            words=words,
             email_keys=frozenset({email}) if email else EMPTY,
             organizations=dict([entry]) if entry else {},
             reviewed=frozenset({entry[0]}) if entry and self.reviewed[i] else EMPTY,
