@@ -2,7 +2,7 @@
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 from django.db.models import Count, F
@@ -34,6 +34,7 @@ __all__ = [
     "person_keys_add",
     "person_keys_refresh",
     "person_records",
+    "person_records_stream",
 ]
 
 
@@ -76,6 +77,20 @@ def person_records(people: Iterable[Person] | None = None) -> list[PersonRecord]
         )
         for pk, name in base.values_list("pk", "display_name")
     ]
+
+
+def person_records_stream(*, batch: int = KEY_BATCH) -> Iterator[PersonRecord]:
+    """`person_records()` of every live person, `batch` people at a time by ascending id: a whole scan reads them
+    as they come (registry.dedup.table keeps columns, not records) and never holds them all."""
+    after = 0
+    while True:
+        ids = list(
+            Person.objects.filter(merged_into=None, pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return
+        yield from person_records(Person.objects.filter(pk__in=ids).only("pk"))
+        after = ids[-1]
 
 
 def duplicates_record(matches: Iterable[Match]) -> int:
@@ -138,15 +153,15 @@ def person_keys_add(*, person_ids: Iterable[int]) -> int:
 def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
     """Score the blocks whose key hashes to `chunk`; any worker can take any chunk. Also reconciles the index keys
     of the people whose id falls in this chunk (anyone whose keys were missed gets them here)."""
-    records = person_records()
-    found = duplicates_record(find_duplicates(records, chunk=(chunk, chunks)))
-    mine = [r for r in records if r.id % chunks == chunk]
-    for start in range(0, len(mine), KEY_BATCH):
-        batch = mine[start : start + KEY_BATCH]
-        _keys_sync(batch, [r.id for r in batch])
+    found = duplicates_record(find_duplicates(person_records_stream(), chunk=(chunk, chunks)))
+    live = Person.objects.filter(merged_into=None).values_list("pk", flat=True)
+    person_keys_refresh(person_ids=[pk for pk in live.iterator() if pk % chunks == chunk])
     # Index rows of people no longer live (merged, deleted) in this chunk.
-    live = Person.objects.filter(merged_into=None).values("pk")
-    stale = PersonBlockKey.objects.exclude(person_id__in=live).values_list("person_id", flat=True).distinct()
+    stale = (
+        PersonBlockKey.objects.exclude(person_id__in=Person.objects.filter(merged_into=None).values("pk"))
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
     dead = [pid for pid in stale if pid % chunks == chunk]
     if dead:
         PersonBlockKey.objects.filter(person_id__in=dead).delete()
