@@ -12,7 +12,12 @@ whole scan. Keys come in families, each a coarse key and finer ones:
 - the given name with the surname's last three letters (a typo in the surname's first letters), finer with the
   surname's code;
 - the letters of the whole name without spaces ("wil liam"), finer with the organization;
+- the first two letters of each name (a typo in each name after them: "luca mccadrthy" / "lucas mccarthy"), finer
+  with the surname's or the given name's next two letters;
+- a lone name's code, for records with a surname only (they meet each other whatever the common names around);
 - the organization with the given initial, finer with the given name's code.
+
+Index rows written before a family was added lack its keys until the next whole scan reconciles them.
 
 A record uses a family's coarse key when at most MAX_BLOCK records share it; over that (a common name), its finer keys
 instead, each if at most MAX_FINE records share it — as Splink leaves out blocking rules that make too many pairs.
@@ -54,6 +59,10 @@ def key_families(record: PersonRecord) -> list[tuple[str, tuple[str, ...]]]:
         if len(surname) > 3:
             families.append(_family(f"tail:{given}:{surname[-3:]}", [record.surname_code]))
         families.append(_family(f"joined:{record.joined}", [str(o) for o in orgs]))
+        # A typo in each name after its first two letters ("luca mccadrthy" / "lucas mccarthy").
+        families.append(_family(f"start:{given[:2]}:{surname[:2]}", [f"s{surname[2:4]}", f"g{given[2:4]}"]))
+    elif surname and not given:  # one name only: meets the others with one name, whatever the names around
+        families.append(_family(f"lone:{record.surname_code}", []))
     for org_id in orgs:
         families.append(_family(f"org:{org_id}:{initial}", [record.given_code] if given else []))
     return families

@@ -187,11 +187,29 @@ def test_blocking_keys_cover_sound_swapped_tokens_joined_name_email_and_organiza
         "tail:katie:ris+MSRS",
         "joined:katiemoussouris",
         "joined:katiemoussouris+7",
+        "start:ka:mo",
+        "start:ka:mo+sus",
+        "start:ka:mo+gti",
         "org:7:k",
         "org:7:k+KT",
         "org-sound:7:MSRS",
         "org-start:7:mou",
     }
+    assert blocking_keys(record(2, "Moussouris")) >= {"lone:MSRS", "token:MSRS", "surname:moussouris"}
+
+
+def test_a_typo_in_each_name_and_lone_surnames_still_meet_in_a_block():
+    blocks = block_map(
+        [
+            record(1, "Luca Mccadrthy"),
+            record(2, "Lucas Mccarthy"),
+            record(3, "Matthews"),
+            record(4, "Matthews"),
+            *(record(n, f"Person{n} Matthews") for n in range(5, 60)),  # "matthews" too common for its own block
+        ]
+    )
+    assert {1, 2} <= {m.id for m in blocks["start:lu:mc"]}
+    assert {m.id for m in blocks["lone:M0S"]} == {3, 4}
 
 
 def test_a_common_key_gives_way_to_its_finer_keys_so_work_stays_linear():
