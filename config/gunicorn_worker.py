@@ -10,7 +10,7 @@ served from a cache or retried later by someone who already signed, so this work
 
 A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row
 while others wait it takes one of the rest. And while signatures are being served or wait, at most `rest_threads`
-threads (a quarter of them by default) serve the rest, so the rest cannot take every thread, nor most of the
+threads (one in eight by default) serve the rest, so the rest cannot take every thread, nor most of the
 interpreter lock, from signing. Reads and confirmations slow down under overload but are never starved; with no
 signature in sight every thread serves them, and with nothing queued nothing changes.
 
@@ -54,7 +54,7 @@ class LanePool:
 
     def __init__(self, threads: int, *, ratio: int, rest_threads: int | None = None) -> None:
         self.ratio = ratio
-        self.rest_threads = max(1, threads // 4) if rest_threads is None else max(1, rest_threads)
+        self.rest_threads = max(1, threads // 8) if rest_threads is None else max(1, rest_threads)
         self._running_first = self._running_rest = 0
         self._first: deque[_Item] = deque()
         self._rest: deque[_Item] = deque()
