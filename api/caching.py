@@ -24,12 +24,8 @@ class PublicCacheMixin:
     def dispatch(self, request, *args, **kwargs):
         if not self.shared_response_cache:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a mixin for APIView
-        return shared_answer(
-            request,
-            lambda: super(PublicCacheMixin, self).dispatch(request, *args, **kwargs),  # type: ignore[misc]
-            # A browsable page carries a CSRF token: only JSON is shared.
-            keep=lambda response: response.get("Content-Type", "").startswith("application/json"),
-        )
+        # A browsable page renders a CSRF token, so shared_answer never keeps it: only JSON is shared.
+        return shared_answer(request, lambda: super(PublicCacheMixin, self).dispatch(request, *args, **kwargs))  # type: ignore[misc]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]  # a mixin for APIView

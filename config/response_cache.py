@@ -114,14 +114,9 @@ def _thaw(payload: bytes) -> HttpResponse:
     return response
 
 
-def shared_answer(
-    request: HttpRequest,
-    compute: Callable[[], HttpResponseBase],
-    *,
-    keep: Callable[[HttpResponseBase], bool] = lambda response: True,
-) -> HttpResponseBase:
+def shared_answer(request: HttpRequest, compute: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     """The shared answer to this read if one is fresh, else `compute()`'s, kept for the others when it is the same
-    for everyone and `keep` agrees. Reads with a session or credentials are always computed."""
+    for everyone. Reads with a session or credentials are always computed."""
     seconds = settings.PUBLIC_RESPONSE_CACHE_SECONDS
     if not (seconds and anonymous_read(request)):
         return compute()
@@ -140,7 +135,7 @@ def shared_answer(
     render = getattr(response, "render", None)
     if response.status_code == 200 and not response.streaming and render is not None:
         render()  # a template or DRF response: its content exists only once rendered
-    if isinstance(response, HttpResponse) and same_for_everyone(request, response) and keep(response):
+    if isinstance(response, HttpResponse) and same_for_everyone(request, response):
         payload = _freeze(response)
         cache.set(key, (now + seconds, payload), timeout=seconds)
         if near:

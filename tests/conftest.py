@@ -66,6 +66,17 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@pytest.fixture
+def clock(monkeypatch, settings):
+    """Shared answers live 2 s by a clock the test moves: `clock[0] += seconds`."""
+    from config import response_cache
+
+    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 2
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(response_cache, "time", type("Clock", (), {"time": staticmethod(lambda: now[0])}))
+    return now
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters, cached stats and this process's copy of open letters must not leak between tests."""

@@ -66,14 +66,6 @@ def test_answers_to_signed_in_readers_and_browsable_pages_are_never_shared(clien
     assert shared() == 1
 
 
-@pytest.fixture
-def clock(monkeypatch, settings):
-    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 2
-    now = [1_800_000_000.0]
-    monkeypatch.setattr(caching, "time", type("Clock", (), {"time": staticmethod(lambda: now[0])}))
-    return now
-
-
 def _stats(client, letter):
     return client.get(f"/api/v1/letters/{letter.slug}/stats/")
 

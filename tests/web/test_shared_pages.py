@@ -15,14 +15,6 @@ from tests.factories import UserFactory
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def clock(monkeypatch, settings):
-    settings.PUBLIC_RESPONSE_CACHE_SECONDS = 2
-    now = [1_800_000_000.0]
-    monkeypatch.setattr(response_cache, "time", type("Clock", (), {"time": staticmethod(lambda: now[0])}))
-    return now
-
-
 def _signed(letter, name: str, email: str) -> None:
     result = signature_create(letter=letter, name=name, email=email, send_email=False, check_rate_limits=False, at=T0)
     signature_confirm(signature=result.signature, at=T0)
