@@ -9,21 +9,27 @@ served from a cache or retried later by someone who already signed, so this work
 - rest: everything else, in arrival order.
 
 A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row
-while others wait it takes one of the rest. And while signatures are being served or wait, at most `rest_threads`
-threads (one in eight by default) serve the rest, so the rest cannot take every thread, nor most of the
-interpreter lock, from signing. Reads and confirmations slow down under overload but are never starved; with no
-signature in sight every thread serves them, and with nothing queued nothing changes.
+while others wait (and their pause, below, is over) it takes one of the rest. And while signatures are being served or wait, at most `rest_threads`
+threads (one in eight by default) serve the rest, and they may keep busy only a `rest_share` of the time (a
+quarter by default): after a rest item of t seconds the next waits t × (1 − share) / share, at most
+`MAX_REST_PAUSE`. A cap on threads alone does not cap time: one thread that always has a cached read or a
+confirmation to serve keeps the interpreter lock (and a core) as busy as eight would, and signing threads waking
+from a commit wait for it. Reads and confirmations slow down under overload but are never starved; signing counts
+as active while a signature runs or waits and for `SIGNING_WINDOW` seconds after the last one ended (a closed-loop
+signer's next request is on its way); with no signature in sight every thread serves the rest at once, and with
+nothing queued nothing changes.
 
 The lane is chosen from the request line, peeked (not read) from the socket when the connection becomes readable;
 a request whose first bytes have not arrived yet, or any TLS connection, goes to the rest lane.
-`GUNICORN_SIGNING_FIRST_RATIO` sets the ratio (default 8; 0: one lane, first come first served) and
-`GUNICORN_REST_THREADS` the cap.
+`GUNICORN_SIGNING_FIRST_RATIO` sets the ratio (default 8; 0: one lane, first come first served),
+`GUNICORN_REST_THREADS` the cap and `GUNICORN_REST_SHARE` the share (1: no limit on time).
 """
 
 import os
 import re
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -37,6 +43,9 @@ FIRST = re.compile(
 )
 PEEK_BYTES = 256
 RATIO = 8
+REST_SHARE = 0.25
+MAX_REST_PAUSE = 0.25  # seconds: the longest a rest item waits for its turn after another, however long that took
+SIGNING_WINDOW = 0.5  # seconds after the last signature during which signing still counts as active
 
 _Item = tuple[Future, Callable[..., Any], tuple[Any, ...]]
 
@@ -49,12 +58,24 @@ def is_first(request_head: bytes) -> bool:
 class LanePool:
     """A fixed pool of threads taking work from two lanes: the first lane's oldest item, but after `ratio` of those in
     a row while the rest lane waits, the rest lane's oldest; while the first lane has work running or waiting, at
-    most `rest_threads` items of the rest run at once. The same interface as ThreadPoolExecutor, as far as gunicorn
-    uses it (submit, shutdown)."""
+    most `rest_threads` items of the rest run at once, and they keep busy at most `rest_share` of the time. The same
+    interface as ThreadPoolExecutor, as far as gunicorn uses it (submit, shutdown)."""
 
-    def __init__(self, threads: int, *, ratio: int, rest_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        threads: int,
+        *,
+        ratio: int,
+        rest_threads: int | None = None,
+        rest_share: float = REST_SHARE,
+        signing_window: float = SIGNING_WINDOW,
+    ) -> None:
         self.ratio = ratio
         self.rest_threads = max(1, threads // 8) if rest_threads is None else max(1, rest_threads)
+        self.rest_share = min(1.0, max(0.01, rest_share))
+        self._rest_resume = 0.0  # monotonic instant before which no rest item starts while signing is active
+        self.signing_window = signing_window
+        self._first_ended = -signing_window  # monotonic instant the last first-lane item ended
         self._running_first = self._running_rest = 0
         self._first: deque[_Item] = deque()
         self._rest: deque[_Item] = deque()
@@ -90,8 +111,10 @@ class LanePool:
     def _take(self) -> tuple[Future, Callable[..., Any], tuple[Any, ...], bool] | None:
         """The next item by the lane rule (called with the condition held); None once closed and drained."""
         while True:
-            signing = self._running_first or self._first
-            rest_allowed = self._rest and (not signing or self._running_rest < self.rest_threads)
+            now = time.monotonic()
+            signing = self._running_first or self._first or now - self._first_ended < self.signing_window
+            paused = signing and now < self._rest_resume
+            rest_allowed = self._rest and (not signing or (self._running_rest < self.rest_threads and not paused))
             if self._first and (not rest_allowed or self._streak < self.ratio):
                 self._streak += 1
                 self._running_first += 1
@@ -102,14 +125,21 @@ class LanePool:
                 return (*self._rest.popleft(), False)
             if self._closed and not (self._first or self._rest):
                 return None
-            self._ready.wait()
+            # a paused rest item may go at the end of the pause, and any capped one once signing is quiet
+            wake = self._rest_resume if paused else self._first_ended + self.signing_window if self._rest else None
+            self._ready.wait(None if wake is None else max(0.001, wake - now))
 
-    def _done(self, first: bool) -> None:
+    def _done(self, first: bool, started: float) -> None:
         with self._ready:
+            now = time.monotonic()
             if first:
                 self._running_first -= 1
+                self._first_ended = now
             else:
                 self._running_rest -= 1
+                if self._running_first or self._first or now - self._first_ended < self.signing_window:
+                    pause = min(MAX_REST_PAUSE, (now - started) * (1 - self.rest_share) / self.rest_share)
+                    self._rest_resume = max(self._rest_resume, now + pause)
             self._ready.notify_all()  # a capped rest item may go now
 
     def _work(self) -> None:
@@ -119,6 +149,7 @@ class LanePool:
             if item is None:
                 return
             future, fn, args, first = item
+            started = time.monotonic()
             try:
                 if future.set_running_or_notify_cancel():
                     try:
@@ -126,7 +157,7 @@ class LanePool:
                     except BaseException as error:  # handed to the future, as ThreadPoolExecutor does
                         future.set_exception(error)
             finally:
-                self._done(first)
+                self._done(first, started)
 
 
 class SigningFirstWorker(ThreadWorker):
@@ -135,7 +166,8 @@ class SigningFirstWorker(ThreadWorker):
     def get_thread_pool(self) -> LanePool:  # duck-typed where gunicorn uses it (submit, shutdown)
         ratio = int(os.environ.get("GUNICORN_SIGNING_FIRST_RATIO", RATIO))
         rest = os.environ.get("GUNICORN_REST_THREADS")
-        return LanePool(self.cfg.threads, ratio=ratio, rest_threads=int(rest) if rest else None)
+        share = float(os.environ.get("GUNICORN_REST_SHARE", REST_SHARE))
+        return LanePool(self.cfg.threads, ratio=ratio, rest_threads=int(rest) if rest else None, rest_share=share)
 
     def enqueue_req(self, conn) -> None:
         future = self.tpool.submit(self.handle, conn, first=self._first(conn))

@@ -1,6 +1,7 @@
 """The signing-first worker (config/gunicorn_worker.py): which requests go first, the lane rule of its thread pool,
 and the real worker under gunicorn serving a queued signature before the reads queued ahead of it."""
 
+import itertools
 import socket
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def _order_of(pool: LanePool, items: list[tuple[str, bool]]) -> list[str]:
 
 
 def test_the_first_lane_is_served_first_but_the_rest_gets_one_in_every_ratio_plus_one():
-    pool = LanePool(1, ratio=2)
+    pool = LanePool(1, ratio=2, rest_share=1)
     items = [("r1", False), ("r2", False), ("r3", False)] + [(f"f{n}", True) for n in range(1, 6)]
     assert _order_of(pool, items) == ["f1", "f2", "r1", "f3", "f4", "r2", "f5", "r3"]
     pool.shutdown()
@@ -83,7 +84,7 @@ def _peak_concurrency(pool: LanePool, count: int) -> int:
 
 
 def test_while_signatures_are_served_the_rest_gets_at_most_its_threads_and_all_of_them_otherwise():
-    pool = LanePool(4, ratio=8, rest_threads=1)
+    pool = LanePool(4, ratio=8, rest_threads=1, signing_window=0)
     assert _peak_concurrency(pool, 4) == 4  # no signature in sight: every thread
     gate = threading.Event()
     started = threading.Event()
@@ -93,6 +94,38 @@ def test_while_signatures_are_served_the_rest_gets_at_most_its_threads_and_all_o
     gate.set()
     signing.result(timeout=5)
     assert _peak_concurrency(pool, 4) == 4
+    pool.shutdown()
+
+
+def _rest_starts(pool: LanePool, count: int, seconds: float) -> list[float]:
+    """Run `count` rest items of `seconds` each and return the instants they started."""
+    starts: list[float] = []
+    for future in [pool.submit(lambda: starts.append(time.monotonic()) or time.sleep(seconds)) for _ in range(count)]:
+        future.result(timeout=5)
+    return starts
+
+
+def test_while_signing_the_rest_waits_after_each_item_so_it_keeps_busy_at_most_its_share():
+    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25)
+    gate, started = threading.Event(), threading.Event()
+    signing = pool.submit(lambda: started.set() or gate.wait(), first=True)
+    assert started.wait(5)
+    starts = _rest_starts(pool, 4, 0.02)
+    # 20 ms of work at a quarter share: each next item waits 60 ms more, so starts are 80 ms apart or more
+    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) >= 0.079
+    gate.set()
+    signing.result(timeout=5)
+    pool.shutdown()
+
+
+def test_signing_counts_as_active_for_its_window_after_the_last_signature_and_a_quiet_pool_pauses_nothing():
+    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25, signing_window=0.3)
+    pool.submit(lambda: None, first=True).result(timeout=5)
+    assert _peak_concurrency(pool, 3) == 1  # just after a signature: still capped
+    time.sleep(0.3)
+    assert _peak_concurrency(pool, 4) == 4
+    starts = _rest_starts(pool, 3, 0.02)
+    assert starts[-1] - starts[0] < 0.2  # 40 ms of work, and no pause of 60 ms each
     pool.shutdown()
 
 
