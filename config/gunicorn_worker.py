@@ -8,16 +8,16 @@ served from a cache or retried later by someone who already signed, so this work
   health checks (`/healthz`, `/readyz`, so a load balancer does not drop a busy server);
 - rest: everything else, in arrival order.
 
-A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row
-while others wait (and their pause, below, is over) it takes one of the rest. And while signatures are being served or wait, at most `rest_threads`
-threads (one in eight by default) serve the rest, and they may keep busy only a `rest_share` of the time (a
-quarter by default): after a rest item of t seconds the next waits t × (1 − share) / share, at most
-`MAX_REST_PAUSE`. A cap on threads alone does not cap time: one thread that always has a cached read or a
-confirmation to serve keeps the interpreter lock (and a core) as busy as eight would, and signing threads waking
-from a commit wait for it. Reads and confirmations slow down under overload but are never starved; signing counts
-as active while a signature runs or waits and for `SIGNING_WINDOW` seconds after the last one ended (a closed-loop
-signer's next request is on its way); with no signature in sight every thread serves the rest at once, and with
-nothing queued nothing changes.
+A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row while
+others wait (and their pause, below, is over) it takes one of the rest. And while signatures are being served or wait,
+at most `rest_threads` threads (one in eight by default) serve the rest, and they may keep busy only a `rest_share` of
+the time (a quarter by default): after a rest item of t seconds the next waits t × (1 − share) / share, at most
+`MAX_REST_PAUSE`. A cap on threads alone does not cap time: one thread that always has a cached read or a confirmation
+to serve keeps the interpreter lock (and a core) as busy as eight would, and signing threads waking from a commit wait
+for it. Reads and confirmations slow down under overload but are never starved; signing counts as active while a
+signature runs or waits and for `SIGNING_WINDOW` seconds after the last one ended (a closed-loop signer's next request
+is on its way); with no signature in sight every thread serves the rest at once, and with nothing queued nothing
+changes.
 
 The lane is chosen from the request line, peeked (not read) from the socket when the connection becomes readable;
 a request whose first bytes have not arrived yet, or any TLS connection, goes to the rest lane.
