@@ -77,7 +77,8 @@ class SignatureImportRow(models.Model):
         INVITED = "invited", "Invited"
         NOT_INVITED = "not_invited", "Not invited (declined before, or an invitation is open)"
 
-    signature_import = models.ForeignKey(SignatureImport, on_delete=models.CASCADE, related_name="rows")
+    # `import_row_once` leads with the import and serves every lookup by it: no index of its own (one less per row).
+    signature_import = models.ForeignKey(SignatureImport, on_delete=models.CASCADE, related_name="rows", db_index=False)
     number = models.PositiveIntegerField(help_text="The row's number in the file (the header is row 1).")
     signature = models.ForeignKey(Signature, null=True, on_delete=models.SET_NULL, related_name="+")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)

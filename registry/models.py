@@ -75,13 +75,16 @@ class OrganizationDomain(models.Model):
 
 
 class Person(models.Model):
-    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    # An import writes one person a row: the indexes are declared in Meta, so that PostgreSQL gets no LIKE
+    # (varchar_pattern_ops) twin of each (nothing reads these columns by prefix; `name_key__contains` has a leading
+    # wildcard, which no btree serves), and the self-reference is indexed only where it is set.
+    public_id = models.CharField(max_length=24, default=new_public_id, editable=False)
     display_name = models.CharField(max_length=200)
-    sort_name = models.CharField(max_length=200, blank=True, db_index=True)
-    name_key = models.CharField(max_length=200, db_index=True, help_text="Normalized name for matching.")
-    name_skeleton = models.CharField(max_length=200, blank=True, db_index=True)
+    sort_name = models.CharField(max_length=200, blank=True)
+    name_key = models.CharField(max_length=200, help_text="Normalized name for matching.")
+    name_skeleton = models.CharField(max_length=200, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_people"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_people", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,9 +93,16 @@ class Person(models.Model):
         ordering = ["sort_name", "id"]
         verbose_name_plural = "people"
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="person_public_id_unique"),
             models.CheckConstraint(
                 condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="person_not_merged_into_self"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["sort_name"], name="person_sort_name_idx"),
+            models.Index(fields=["name_key"], name="person_name_key_idx"),
+            models.Index(fields=["name_skeleton"], name="person_name_skeleton_idx"),
+            models.Index(fields=["merged_into"], name="person_merged_into_idx", condition=Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -102,12 +112,13 @@ class Person(models.Model):
 class PersonEmail(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
     email = models.EmailField(max_length=254)
-    email_key = models.CharField(max_length=254, unique=True)
+    email_key = models.CharField(max_length=254)  # unique by the constraint below, with no LIKE index beside it
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["email_key"]
+        constraints = [models.UniqueConstraint(fields=["email_key"], name="person_email_key_unique")]
 
     def __str__(self) -> str:
         return self.email_key
