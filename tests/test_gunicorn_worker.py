@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from config.gunicorn_worker import LanePool, is_first
+from config.gunicorn_worker import PRESSURE_WINDOW, LanePool, is_first
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,7 @@ def _peak_concurrency(pool: LanePool, count: int) -> int:
 
 
 def test_while_signatures_are_served_the_rest_gets_at_most_its_threads_and_all_of_them_otherwise():
-    pool = LanePool(4, ratio=8, rest_threads=1, signing_window=0)
+    pool = LanePool(4, ratio=8, rest_threads=1)
     assert _peak_concurrency(pool, 4) == 4  # no signature in sight: every thread
     gate = threading.Event()
     started = threading.Event()
@@ -105,8 +105,8 @@ def _rest_starts(pool: LanePool, count: int, seconds: float) -> list[float]:
     return starts
 
 
-def test_while_signing_the_rest_waits_after_each_item_so_it_keeps_busy_at_most_its_share():
-    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25)
+def test_while_signing_is_pressed_the_rest_waits_after_each_item_so_it_keeps_busy_at_most_its_share():
+    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25, busy_first=1)
     gate, started = threading.Event(), threading.Event()
     signing = pool.submit(lambda: started.set() or gate.wait(), first=True)
     assert started.wait(5)
@@ -118,14 +118,27 @@ def test_while_signing_the_rest_waits_after_each_item_so_it_keeps_busy_at_most_i
     pool.shutdown()
 
 
-def test_signing_counts_as_active_for_its_window_after_the_last_signature_and_a_quiet_pool_pauses_nothing():
-    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25, signing_window=0.3)
-    pool.submit(lambda: None, first=True).result(timeout=5)
-    assert _peak_concurrency(pool, 3) == 1  # just after a signature: still capped
-    time.sleep(0.3)
+def test_under_a_trickle_of_signatures_the_rest_is_capped_in_threads_but_not_paused():
+    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25)  # pressed from two running signatures
+    gate, started = threading.Event(), threading.Event()
+    signing = pool.submit(lambda: started.set() or gate.wait(), first=True)
+    assert started.wait(5)
+    starts = _rest_starts(pool, 3, 0.02)
+    assert starts[-1] - starts[0] < 0.1  # one after the other, 20 ms each, without the 60 ms pauses
+    gate.set()
+    signing.result(timeout=5)
+    pool.shutdown()
+
+
+def test_the_time_limit_outlasts_the_pressure_by_its_window_and_then_lifts():
+    pool = LanePool(4, ratio=8, rest_threads=1, rest_share=0.25, busy_first=1)
+    pool.submit(lambda: None, first=True).result(timeout=5)  # pressed while it ran; nothing signs now
+    starts = _rest_starts(pool, 3, 0.02)
+    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) >= 0.079
+    time.sleep(PRESSURE_WINDOW)
     assert _peak_concurrency(pool, 4) == 4
     starts = _rest_starts(pool, 3, 0.02)
-    assert starts[-1] - starts[0] < 0.2  # 40 ms of work, and no pause of 60 ms each
+    assert starts[-1] - starts[0] < 0.1
     pool.shutdown()
 
 
