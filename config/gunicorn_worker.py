@@ -74,7 +74,7 @@ class LanePool:
         self.ratio = ratio
         self.rest_threads = max(1, threads // 8) if rest_threads is None else max(1, rest_threads)
         self.rest_share = min(1.0, max(0.01, rest_share))
-        self._rest_resume = 0.0  # monotonic instant before which no rest item starts while signing is active
+        self._rest_resume = 0.0  # monotonic instant before which no rest item starts while the rest is limited
         self.busy_first = max(2, threads // 4) if busy_first is None else max(1, busy_first)
         self._pressed_at = -PRESSURE_WINDOW  # monotonic instant signing was last seen pressed
         self._running_first = self._running_rest = 0
@@ -120,9 +120,7 @@ class LanePool:
             if self._first and (not rest_allowed or self._streak < self.ratio):
                 self._streak += 1
                 self._running_first += 1
-                item = self._first.popleft()
-                self._pressed(now)  # one more running may make it pressed
-                return (*item, True)
+                return (*self._first.popleft(), True)
             if rest_allowed:
                 self._streak = 0
                 self._running_rest += 1
