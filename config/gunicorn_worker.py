@@ -6,7 +6,10 @@ served from a cache or retried later by someone who already signed, so this work
 
 - first: POSTs that sign (the API's `/api/v1/letters/<slug>/signatures/`, the form's `/letters/<slug>/sign/`) and the
   health checks (`/healthz`, `/readyz`, so a load balancer does not drop a busy server);
-- rest: everything else, in arrival order.
+- rest: everything else; within it, reads (GET and HEAD, and requests whose first bytes are not known yet) before
+  the other requests (confirmations, withdrawals, the organizers' writes), but after `ratio` reads in a row while
+  others wait, one of those. The letter's page is its sign page: a reader served fast may sign, while someone whose
+  confirmation waits has signed already (their pending signature is stored).
 
 A free thread takes the oldest request of the first lane, except that after `ratio` first-lane requests in a row while
 others wait (and their pause, below, is over) it takes one of the rest. While signatures are being served or wait, at
@@ -21,7 +24,8 @@ never starved; under a trickle of signatures they are not paused at all, with no
 them, and with nothing queued nothing changes.
 
 The lane is chosen from the request line, peeked (not read) from the socket when the connection becomes readable;
-a request whose first bytes have not arrived yet, or any TLS connection, goes to the rest lane.
+a request whose first bytes have not arrived yet (gunicorn queues a new connection at once), or any TLS connection,
+goes to the rest lane as a read.
 `GUNICORN_SIGNING_FIRST_RATIO` sets the ratio (default 8; 0: one lane, first come first served),
 `GUNICORN_REST_THREADS` the cap and `GUNICORN_REST_SHARE` the share (1: no limit on time).
 """
@@ -42,6 +46,7 @@ FIRST = re.compile(
     rb"^(?:POST (?:/api/v1/letters/[^/ ?]+/signatures/|/letters/[^/ ?]+/sign/)"
     rb"|(?:GET|HEAD) /(?:healthz|readyz)/?)(?:[? ])"
 )
+READ = re.compile(rb"^(?:GET|HEAD) ")
 PEEK_BYTES = 256
 RATIO = 8
 REST_SHARE = 0.25
@@ -56,9 +61,16 @@ def is_first(request_head: bytes) -> bool:
     return FIRST.match(request_head) is not None
 
 
+def is_read(request_head: bytes) -> bool:
+    """Whether a rest-lane request, from its first bytes (b"" when unknown), is served as a read: before the rest's
+    other requests. Most requests are reads, so one whose first bytes are unknown is taken for one."""
+    return not request_head or READ.match(request_head) is not None
+
+
 class LanePool:
     """A fixed pool of threads taking work from two lanes: the first lane's oldest item, but after `ratio` of those in
-    a row while the rest lane waits, the rest lane's oldest; while the first lane has work running or waiting, at
+    a row while the rest lane waits, the rest lane's next (its oldest read, or after `ratio` reads in a row while
+    others wait, its oldest other item); while the first lane has work running or waiting, at
     most `rest_threads` items of the rest run at once, and they keep busy at most `rest_share` of the time. The same
     interface as ThreadPoolExecutor, as far as gunicorn uses it (submit, shutdown)."""
 
@@ -79,20 +91,24 @@ class LanePool:
         self._pressed_at = -PRESSURE_WINDOW  # monotonic instant signing was last seen pressed
         self._running_first = self._running_rest = 0
         self._first: deque[_Item] = deque()
-        self._rest: deque[_Item] = deque()
-        self._streak = 0
+        self._reads: deque[_Item] = deque()
+        self._others: deque[_Item] = deque()
+        self._streak = self._read_streak = 0
         self._closed = False
         self._ready = threading.Condition()
         self._threads = [threading.Thread(target=self._work, daemon=True, name=f"lane-{n}") for n in range(threads)]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, first: bool = False) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, first: bool = False, read: bool = False) -> Future:
         future: Future = Future()
         with self._ready:
             if self._closed:
                 raise RuntimeError("cannot submit after shutdown")
-            (self._first if first and self.ratio else self._rest).append((future, fn, args))
+            if not self.ratio:  # one lane, first come first served
+                self._others.append((future, fn, args))
+            else:
+                (self._first if first else self._reads if read else self._others).append((future, fn, args))
             self._ready.notify()
         return future
 
@@ -100,10 +116,11 @@ class LanePool:
         with self._ready:
             self._closed = True
             if cancel_futures:
-                for future, _fn, _args in [*self._first, *self._rest]:
+                for future, _fn, _args in [*self._first, *self._reads, *self._others]:
                     future.cancel()
                 self._first.clear()
-                self._rest.clear()
+                self._reads.clear()
+                self._others.clear()
             self._ready.notify_all()
         if wait:
             for thread in self._threads:
@@ -116,7 +133,9 @@ class LanePool:
             limited = self._pressed(now)
             capped = limited or self._running_first or self._first
             paused = limited and now < self._rest_resume
-            rest_allowed = self._rest and not paused and (not capped or self._running_rest < self.rest_threads)
+            rest_allowed = (
+                (self._reads or self._others) and not paused and (not capped or self._running_rest < self.rest_threads)
+            )
             if self._first and (not rest_allowed or self._streak < self.ratio):
                 self._streak += 1
                 self._running_first += 1
@@ -124,10 +143,19 @@ class LanePool:
             if rest_allowed:
                 self._streak = 0
                 self._running_rest += 1
-                return (*self._rest.popleft(), False)
-            if self._closed and not (self._first or self._rest):
+                return (*self._rest_pop(), False)
+            if self._closed and not (self._first or self._reads or self._others):
                 return None
             self._ready.wait(max(0.001, self._rest_resume - now) if paused else None)  # a paused item goes at its end
+
+    def _rest_pop(self) -> _Item:
+        """The rest's next item: the oldest read, but after `ratio` of those in a row while others wait, the oldest
+        other request (called with the condition held, the rest not empty)."""
+        if self._reads and (not self._others or self._read_streak < self.ratio):
+            self._read_streak += 1
+            return self._reads.popleft()
+        self._read_streak = 0
+        return self._others.popleft()
 
     def _pressed(self, now: float) -> bool:
         """Whether signing is pressed now (at least `busy_first` signatures are being served or wait for a thread) or
@@ -176,14 +204,14 @@ class SigningFirstWorker(ThreadWorker):
         return LanePool(self.cfg.threads, ratio=ratio, rest_threads=int(rest) if rest else None, rest_share=share)
 
     def enqueue_req(self, conn) -> None:
-        future = self.tpool.submit(self.handle, conn, first=self._first(conn))
+        head = self._head(conn)
+        future = self.tpool.submit(self.handle, conn, first=is_first(head), read=is_read(head))
         future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
 
-    def _first(self, conn) -> bool:
+    def _head(self, conn) -> bytes:
         if self.cfg.is_ssl or conn.is_http2:
-            return False
+            return b""
         try:
-            head = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except OSError:  # nothing arrived yet (a new connection), or the peer went away: the handler will see
-            return False
-        return is_first(head)
+            return b""

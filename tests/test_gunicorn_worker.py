@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from config.gunicorn_worker import PRESSURE_WINDOW, LanePool, is_first
+from config.gunicorn_worker import PRESSURE_WINDOW, LanePool, is_first, is_read
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +40,22 @@ def test_new_signatures_and_health_checks_go_first(head, first):
     assert is_first(head) is first
 
 
+@pytest.mark.parametrize(
+    ("head", "read"),
+    [
+        (b"GET /letters/restore-access/ HTTP/1.1\r\n", True),
+        (b"HEAD /api/v1/letters/restore-access/stats/ HTTP/1.1\r\n", True),
+        (b"", True),  # a new connection whose request has not arrived: most are reads
+        (b"POST /api/v1/signatures/confirm/ HTTP/1.1\r\n", False),
+        (b"POST /letters/restore-access/confirm/ HTTP/1.1\r\n", False),
+        (b"DELETE /api/v1/manage/letters/a/imports/x/ HTTP/1.1\r\n", False),
+        (b"GETS / HTTP/1.1\r\n", False),
+    ],
+)
+def test_reads_and_requests_not_yet_arrived_are_served_as_reads(head, read):
+    assert is_read(head) is read
+
+
 def _running(pool: LanePool, gate: threading.Event):
     """Occupy the pool's one thread until `gate` is set; returns once it is running."""
     started = threading.Event()
@@ -48,11 +64,12 @@ def _running(pool: LanePool, gate: threading.Event):
     return future
 
 
-def _order_of(pool: LanePool, items: list[tuple[str, bool]]) -> list[str]:
-    """Queue `items` behind a blocked single thread, release it and return the order they ran in."""
+def _order_of(pool: LanePool, items: list[tuple[str, bool]], *, reads: tuple[str, ...] = ()) -> list[str]:
+    """Queue `items` behind a blocked single thread, release it and return the order they ran in (names in `reads`
+    are submitted as reads)."""
     gate, ran = threading.Event(), []
     blocker = _running(pool, gate)
-    futures = [pool.submit(ran.append, name, first=first) for name, first in items]
+    futures = [pool.submit(ran.append, name, first=first, read=name in reads) for name, first in items]
     gate.set()
     for future in [blocker, *futures]:
         future.result(timeout=5)
@@ -63,6 +80,21 @@ def test_the_first_lane_is_served_first_but_the_rest_gets_one_in_every_ratio_plu
     pool = LanePool(1, ratio=2, rest_share=1)
     items = [("r1", False), ("r2", False), ("r3", False)] + [(f"f{n}", True) for n in range(1, 6)]
     assert _order_of(pool, items) == ["f1", "f2", "r1", "f3", "f4", "r2", "f5", "r3"]
+    pool.shutdown()
+
+
+def test_in_the_rest_reads_go_before_other_requests_but_those_get_one_in_every_ratio_plus_one():
+    pool = LanePool(1, ratio=2, rest_share=1)
+    items = [("c1", False), ("c2", False)] + [(f"r{n}", False) for n in range(1, 6)] + [("f1", True)]
+    reads = tuple(f"r{n}" for n in range(1, 6))
+    assert _order_of(pool, items, reads=reads) == ["f1", "r1", "r2", "c1", "r3", "r4", "c2", "r5"]
+    pool.shutdown()
+
+
+def test_with_ratio_zero_reads_and_others_are_first_come_first_served():
+    pool = LanePool(1, ratio=0, rest_share=1)
+    items = [("c1", False), ("r1", False), ("c2", False), ("r2", False)]
+    assert _order_of(pool, items, reads=("r1", "r2")) == ["c1", "r1", "c2", "r2"]
     pool.shutdown()
 
 
