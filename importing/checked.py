@@ -34,25 +34,29 @@ class CheckedRow:
 
 
 def checked_encode(rows: Sequence[RowCheck]) -> bytes:
-    lines = []
-    for row in rows:
+    """The rows as stored; compressed line by line, so that no second copy of 100k rows is held at once."""
+    compressor = zlib.compressobj(LEVEL)
+    out = []
+    for index, row in enumerate(rows):
         if row.status == RowStatus.INVALID:
             item: list[object] = [row.number, row.status]
         else:
-            cleaned = row.cleaned
+            name, email, title, organization, comment = row.cleaned_fields
             item = [
                 row.number,
                 row.status,
-                cleaned["name"],
-                cleaned["email"],
+                name,
+                email,
                 row.email_key,
-                cleaned.get("title", ""),
-                cleaned.get("organization", ""),
-                cleaned.get("comment", ""),
+                title or "",
+                organization or "",
+                comment or "",
                 row.signed_at.isoformat() if row.signed_at else "",
             ]
-        lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-    return zlib.compress("\n".join(lines).encode(), LEVEL)
+        line = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        out.append(compressor.compress(f"\n{line}".encode() if index else line.encode()))
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 def checked_lines(data: bytes) -> list[bytes]:

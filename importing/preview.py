@@ -7,9 +7,10 @@ Reads only; writes nothing.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from types import MappingProxyType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,15 +21,17 @@ from django.utils.dateparse import parse_date, parse_datetime
 from importing.files import Table
 from importing.mapping import row_values
 from letters.models import Letter, Signature
-from letters.typed_text import signer_input_clean
+from letters.typed_text import SIGNER_FIELDS, signer_input_clean
 from registry.bulk import field_in
 from registry.emails import email_key
 from registry.lookalikes import Newcomer, people_resembling
 from registry.models import Organization, OrganizationAlias
 from registry.normalize import organization_name_key
 
+ORGANIZATION = SIGNER_FIELDS.index("organization")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOOKUP_CHUNK = 2000
+NO_ERRORS: Mapping[str, list[str]] = MappingProxyType({})  # shared by the valid rows, which are most
 
 
 class RowStatus:
@@ -39,12 +42,16 @@ class RowStatus:
     ALL = (NEW, ALREADY_SIGNED, DUPLICATE_IN_FILE, INVALID)
 
 
-@dataclass
+@dataclass(slots=True)
 class RowCheck:
+    """One row as checked. A file of 100k rows is 100k of these in an upload's request, so a row keeps its file
+    cells (shared with the table) and its cleaned fields as a tuple, and derives the dicts shown from them."""
+
     number: int  # the row's number in the file (the header is row 1)
-    values: dict[str, str]  # as typed, by field
-    cleaned: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    cells: list[str]  # the file's row, as typed
+    mapping: dict[str, int]
+    cleaned_fields: tuple[str | None, ...] = ()  # by letters.typed_text.SIGNER_FIELDS; None for a field in error
+    errors: Mapping[str, list[str]] = field(default_factory=lambda: NO_ERRORS)
     status: str = RowStatus.NEW
     email_key: str = ""
     signed_at: datetime | None = None
@@ -52,6 +59,18 @@ class RowCheck:
     organization_slug: str = ""
     duplicate_of_row: int | None = None
     possible_people: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def values(self) -> dict[str, str]:
+        """As typed, by field."""
+        return row_values(self.cells, self.mapping)
+
+    @property
+    def cleaned(self) -> dict[str, str]:
+        """The fields without errors, cleaned by the rules of public signing."""
+        return {
+            name: value for name, value in zip(SIGNER_FIELDS, self.cleaned_fields, strict=False) if value is not None
+        }
 
     @property
     def explanation(self) -> str:
@@ -96,7 +115,7 @@ def signed_at_parse(text: str, *, now: datetime) -> datetime:
 def row_check(*, number: int, row: list[str], mapping: dict[str, int], now: datetime) -> RowCheck:
     """One row on its own: the rules of public signing, formula-leading cells refused, the date parsed."""
     values = row_values(row, mapping)
-    check = RowCheck(number=number, values=values)
+    check = RowCheck(number=number, cells=row, mapping=mapping)
     errors: dict[str, list[str]] = {}
     for name, value in values.items():
         if value[:1] in FORMULA_START:
@@ -117,9 +136,9 @@ def row_check(*, number: int, row: list[str], mapping: dict[str, int], now: date
             check.signed_at = signed_at_parse(values["signed_at"], now=now)
         except ValidationError as exc:
             errors["signed_at"] = list(exc.messages)
-    check.cleaned = cleaned
-    check.errors = errors
+    check.cleaned_fields = tuple(cleaned.get(name) for name in SIGNER_FIELDS)
     if errors:
+        check.errors = errors
         check.status = RowStatus.INVALID
     else:
         check.email_key = email_key(cleaned["email"])
@@ -174,7 +193,11 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
                 first_row_of[row.email_key] = row.number
     valid = [row for row in rows if row.status == RowStatus.NEW]
     signed = live_keys(letter, (row.email_key for row in valid))
-    org_keys = {row.number: organization_name_key(row.cleaned.get("organization", "")) for row in valid}
+    org_keys: dict[str, str] = {}  # by organization as cleaned: a file names a few hundred for 100k rows
+    for row in valid:
+        name = row.cleaned_fields[ORGANIZATION] or ""
+        if name not in org_keys:
+            org_keys[name] = organization_name_key(name)
     orgs = _organizations(key for key in org_keys.values() if key)
     # The matcher loads the registry and scores blocks: worth it for the few hundred founders of a letter, not for a
     # file of 100k rows in a request (a vouched import's registry scan finds those duplicates once it has run).
@@ -197,11 +220,12 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
         if row.email_key in signed:
             row.status = RowStatus.ALREADY_SIGNED
             continue
-        key = org_keys[row.number]
+        key = org_keys[row.cleaned_fields[ORGANIZATION] or ""]
         if key:
             row.organization_match, row.organization_slug = orgs.get(key, ("new", ""))
-        row.possible_people = [
-            {"name": hit.name, "person": hit.person_public_id, "reason": "; ".join(hit.reasons)}
-            for hit in resembling.get(index, [])
-        ]
+        hits = resembling.get(index)
+        if hits:
+            row.possible_people = [
+                {"name": hit.name, "person": hit.person_public_id, "reason": "; ".join(hit.reasons)} for hit in hits
+            ]
     return Preview(rows=rows, people_checked=people_checked)

@@ -45,7 +45,10 @@ def email_normalize(raw: str) -> tuple[str, str]:
     if key_domain in GMAIL_DOMAINS:
         key_local = key_local.split("+", 1)[0].replace(".", "")
         key_domain = "gmail.com"
-    return f"{local}@{domain}", f"{key_local}@{key_domain}"
+    email, key = f"{local}@{domain}", f"{key_local}@{key_domain}"
+    # Equal strings given back as one object: an import's upload holds 100k addresses and keys.
+    email = text if email == text else email
+    return email, email if key == email else key
 
 
 def email_parts_validated(text: str) -> tuple[str, str, str]:
