@@ -145,6 +145,7 @@ def values_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> 
     column_of = {field.attname: field.column for field in meta.concrete_fields}
     columns = [column_of[attname] for attname in attnames]
     coded = [(i, encoders[attname]) for i, attname in enumerate(given) if attname in encoders]
+    encoded: dict[int, str] = {}  # by id(): rows built from one template share their JSON values (rows stay alive)
     tail = list(fixed.values())
     query = "COPY {} ({}) FROM STDIN".format(
         connection.ops.quote_name(meta.db_table), ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -154,16 +155,25 @@ def values_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> 
         for row in rows:
             values = list(row.values())
             for i, encoder in coded:
-                values[i] = json.dumps(values[i], cls=encoder)
-            copy.write_row(values + [field.get_default() for field in per_row] + tail)
+                value = values[i]
+                text = encoded.get(id(value))
+                if text is None:
+                    text = encoded[id(value)] = json.dumps(value, cls=encoder)
+                values[i] = text
+            if per_row:
+                values += [field.get_default() for field in per_row]
+            values += tail
+            copy.write_row(values)
     return len(rows)
 
 
 def organizations_link_bulk(*, names: Iterable[str], at: datetime) -> dict[str, Organization]:
     """{organization text: Organization} for every text with a normalized key, creating missing candidates."""
+    names = list(names)
+    key_of = {name: organization_name_key(name) for name in dict.fromkeys(names)}  # a batch repeats a few hundred
     by_key: dict[str, str] = {}
     for name in names:
-        key = organization_name_key(name)
+        key = key_of[name]
         if key:
             by_key.setdefault(key, name)
     found: dict[str, Organization] = {org.name_key: org for org in Organization.objects.filter(name_key__in=by_key)}
@@ -196,7 +206,7 @@ def organizations_link_bulk(*, names: Iterable[str], at: datetime) -> dict[str, 
         found.update(created)
     result: dict[str, Organization] = {}
     for name in names:
-        key = organization_name_key(name)
+        key = key_of[name]
         if key in found:
             result[name] = found[key]
     return result
@@ -210,6 +220,7 @@ class PersonEntry:
     title: str = ""
     organization: Organization | None = None
     organization_name: str = ""
+    name_fields: dict[str, str] | None = None  # person_name_fields(name), when the caller has them
 
 
 def people_for_emails_bulk(
@@ -247,10 +258,16 @@ def people_for_emails_bulk(
     if connection.vendor == "postgresql":
         created = ids_reserve(Person, len(new))
         values_insert(
-            Person, [{"id": pk, **person_name_fields(entry.name)} for pk, entry in zip(created, new, strict=True)]
+            Person,
+            [
+                {"id": pk, **(entry.name_fields or person_name_fields(entry.name))}
+                for pk, entry in zip(created, new, strict=True)
+            ],
         )
     else:  # the ids come back from the insert
-        made = Person.objects.bulk_create([Person(**person_name_fields(entry.name)) for entry in new])
+        made = Person.objects.bulk_create(
+            [Person(**(entry.name_fields or person_name_fields(entry.name))) for entry in new]
+        )
         created = [person.pk for person in made]
     values_insert(
         PersonEmail,

@@ -10,6 +10,7 @@ decided as at confirmation. Duplicate people are looked for once the whole impor
 importing.services), not signer by signer.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.normalize import is_mixed_script
 from registry.protected import protected_name_matcher
+from registry.services import person_name_fields
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,62 @@ class ImportedSigner:
     evidence: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SignerPrepared:
+    """What a signer's rows take that no query decides: the address and its key, the hold an organizer's word does
+    not lift, and (vouched) the name fields of a new person."""
+
+    email: str
+    email_key: str
+    hold_reason: str = ""
+    person_fields: dict[str, str] | None = None
+
+
+def signers_prepare(
+    *, signers: list[ImportedSigner], vouched: bool, protected: Callable[[str], object] | None = None
+) -> dict[int, SignerPrepared]:
+    """{row number: SignerPrepared}. Reads nothing from the database, so an import's job runs it for the next batch
+    in another thread while the database writes this one (importing.services); `protected` is
+    `registry.protected.protected_name_matcher()`, read by the caller (vouched only)."""
+    prepared = {}
+    for signer in signers:
+        email, key = (signer.email, signer.email_key) if signer.email_key else email_normalize(signer.email)
+        if not vouched:
+            prepared[signer.number] = SignerPrepared(email=email, email_key=key)
+            continue
+        assert protected is not None
+        hold = ""
+        if protected(signer.name) is not None:
+            hold = Signature.HoldReason.PROTECTED_NAME
+        elif is_mixed_script(signer.name):
+            hold = Signature.HoldReason.MIXED_SCRIPT
+        prepared[signer.number] = SignerPrepared(
+            email=email, email_key=key, hold_reason=hold, person_fields=person_name_fields(signer.name)
+        )
+    return prepared
+
+
 @transaction.atomic
 def signatures_import_bulk(
-    *, letter: Letter, signers: list[ImportedSigner], vouched: bool, verifier: Any, at: datetime
+    *,
+    letter: Letter,
+    signers: list[ImportedSigner],
+    vouched: bool,
+    verifier: Any,
+    at: datetime,
+    prepared: Mapping[int, SignerPrepared] | None = None,
 ) -> dict[int, tuple[int, str]]:
     """{row number: (signature id, "created" | "already_signed")} for every signer; a repeated address (in the letter
-    or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text)."""
+    or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text).
+    `prepared`: `signers_prepare` of (some of) the signers, done ahead; the others are prepared here."""
     assert letter.current_version_id is not None  # a letter that takes signatures has a text
-    normalized = {
-        signer.number: (signer.email, signer.email_key) if signer.email_key else email_normalize(signer.email)
-        for signer in signers
-    }
+    ready = dict(prepared or {})
+    missing = [signer for signer in signers if signer.number not in ready]
+    if missing:
+        ready |= signers_prepare(
+            signers=missing, vouched=vouched, protected=protected_name_matcher() if vouched else None
+        )
+    normalized = {signer.number: (ready[signer.number].email, ready[signer.number].email_key) for signer in signers}
     keys = {key for _, key in normalized.values()}
     live = dict(
         Signature.objects.filter(field_in("email_key", keys), letter=letter, status__in=Signature.LIVE_STATUSES)
@@ -95,13 +142,13 @@ def signatures_import_bulk(
                     title=s.title,
                     organization=organizations.get(s.organization_name),
                     organization_name=s.organization_name,
+                    name_fields=ready[s.number].person_fields,
                 )
                 for s in fresh
             ],
             verified=False,
             at=at,
         )
-    protected = protected_name_matcher() if vouched else None
     rows: list[dict[str, Any]] = []  # {attname: value}: a model instance per row was most of the Python time (P7)
     for signer in fresh:
         email, key = normalized[signer.number]
@@ -126,15 +173,11 @@ def signatures_import_bulk(
             "hold_reason": "",
         }
         if vouched:
-            assert protected is not None
             row["person_id"] = people[key]
             row["status"] = Signature.Status.CONFIRMED
             row["confirmed_at"] = at
             row["verification_level"] = VerificationLevel.EMAIL  # raised to vouched with its record below
-            if protected(signer.name) is not None:
-                row["hold_reason"] = Signature.HoldReason.PROTECTED_NAME
-            elif is_mixed_script(signer.name):
-                row["hold_reason"] = Signature.HoldReason.MIXED_SCRIPT
+            row["hold_reason"] = ready[signer.number].hold_reason
         rows.append(row)
     records: list[dict[str, Any]] = []
     if vouched:
@@ -150,13 +193,14 @@ def signatures_import_bulk(
             for signer in fresh
         ]
     created = _signatures_insert(rows, records)
+    source = {"source": Signature.Source.IMPORT}  # one object for every row: values_insert encodes it once
     creations = [
         {
             "signature_id": row["id"],
             "letter_id": letter.pk,
             "kind": SignatureEvent.Kind.CREATED,
             "at": at,
-            "data": {"source": Signature.Source.IMPORT},
+            "data": source,
         }
         for row in created
     ]
