@@ -2,6 +2,8 @@
 
     python -m bench.dedup_train            # prints the m/u table and the threshold sweep, rewrites weights.py
     python -m bench.dedup_train --dry-run
+    python -m bench.dedup_train --slope 100  # thresholds rising 1 bit per doubling of the people (Weights)
+    python -m bench.dedup_train --dry-run --population-slopes 0,50,100 --tf-pseudo 300,100  # report only
 
 Training (m and u per comparison level, counted over every pair the blocking compares): FEBRL's febrl2 in both
 variants (name only; name + suburb as the organization text) and the project's labelled generator (seed 101).
@@ -143,7 +145,20 @@ def sweep(tasks: dict, weights) -> dict[str, dict[str, np.ndarray]]:
         precision = np.where(found > 0, hits / np.maximum(found, 1), 1.0)
         recall = hits / max(len(truth), 1)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-9), 0.0)
-        out[name] = {"precision": precision, "recall": recall, "f1": f1}
+        out[name] = {"precision": precision, "recall": recall, "f1": f1, "people": len(people)}
+    return out
+
+
+def population_shifted(figures: dict, slope: int, floor: int = 1000) -> dict:
+    """The figures as if each set's thresholds were raised by `slope` centibits per doubling of its people over
+    `floor` (a prior that falls as 1 / people: each person has about as many duplicates in any registry, so chance
+    agreements grow with its size), on GRID's steps."""
+    step = int(GRID[1] - GRID[0])
+    out = {}
+    for name, f in figures.items():
+        shift = round(slope * math.log2(max(f["people"], floor) / floor) / step)
+        index = np.clip(np.arange(len(GRID)) + shift, 0, len(GRID) - 1)
+        out[name] = {**{k: f[k][np.ix_(index, index)] for k in ("precision", "recall", "f1")}, "people": f["people"]}
     return out
 
 
@@ -157,9 +172,36 @@ def pick(figures: dict[str, dict[str, np.ndarray]]) -> tuple[int, int, float]:
     return int(GRID[i]), int(GRID[j]), float(summed[i, j])
 
 
+def tf_pseudo_report(validation: dict, learnt: dict, prior: int, name_min: int, pseudo: int) -> None:
+    """The threshold sweep with another shrinkage of the term frequencies (reported, not written)."""
+    from registry.dedup import levels
+    from registry.dedup.weights import Weights
+
+    kept, levels.TF_PSEUDO = levels.TF_PSEUDO, pseudo
+    try:
+        draft = Weights(**learnt, EMAIL=EMAIL, PRIOR=prior, NAME_MIN=name_min, THRESHOLD=0, THRESHOLD_NAMES=0)
+        figures = sweep(validation, draft)
+    finally:
+        levels.TF_PSEUDO = kept
+    threshold, names, value = pick(figures)
+    i, j = int(np.searchsorted(GRID, threshold)), int(np.searchsorted(GRID, names))
+    print(f"TF_PSEUDO {pseudo}: thresholds {threshold / 100:+.2f} / {names / 100:+.2f}, summed F1 {value:.3f}")
+    for n, f in figures.items():
+        print(f"  {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument(
+        "--population-slopes", type=lambda text: [int(v) for v in text.split(",")], default=[],
+        help="also report thresholds that rise by these centibits per doubling of the people compared",
+    )  # fmt: skip
+    parser.add_argument("--slope", type=int, default=0, help="Weights.THRESHOLD_SLOPE to pick the thresholds for")
+    parser.add_argument(
+        "--tf-pseudo", type=lambda text: [int(v) for v in text.split(",")], default=[],
+        help="also report the thresholds and figures with these term-frequency pseudo-records (levels.TF_PSEUDO)",
+    )  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -183,9 +225,15 @@ def main() -> None:
     for name_min in NAME_MINS:
         draft = Weights(**learnt, EMAIL=EMAIL, PRIOR=prior, NAME_MIN=name_min, THRESHOLD=0, THRESHOLD_NAMES=0)
         figures = sweep(validation, draft)
+        if args.slope:
+            figures = population_shifted(figures, args.slope)
         threshold, names, value = pick(figures)
         print(f"NAME_MIN {name_min / 100:+.2f}: thresholds {threshold / 100:+.2f} / names only {names / 100:+.2f},"
               f" summed F1 {value:.3f}")  # fmt: skip
+        for slope in args.population_slopes:
+            t, tn, v = pick(population_shifted(figures, slope))
+            print(f"  thresholds +{slope / 100:.2f} bits per doubling of people over 1,000: {t / 100:+.2f} /"
+                  f" {tn / 100:+.2f}, summed F1 {v:.3f}")  # fmt: skip
         results.append((value, name_min, threshold, names, figures))
     # The largest name floor within 0.01 of the best summed F1: employers support a name match, they never make one.
     top = max(value for value, *_ in results)
@@ -193,6 +241,15 @@ def main() -> None:
     i, j = int(np.searchsorted(GRID, threshold)), int(np.searchsorted(GRID, names))
     for n, f in figures.items():
         print(f"* {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
+    for slope in args.population_slopes:
+        shifted = population_shifted(figures, slope)
+        t, tn, _v = pick(shifted)
+        i, j = int(np.searchsorted(GRID, t)), int(np.searchsorted(GRID, tn))
+        print(f"slope {slope}: thresholds {t / 100:+.2f} / {tn / 100:+.2f} up to 1,000 people")
+        for n, f in shifted.items():
+            print(f"  {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
+    for pseudo in args.tf_pseudo:
+        tf_pseudo_report(validation, learnt, prior, name_min, pseudo)
     if args.dry_run:
         return
     text = WEIGHTS_FILE.read_text()
@@ -201,6 +258,8 @@ def main() -> None:
         f"    {k}={v!r}" for k, v in {**learnt, "EMAIL": EMAIL, "PRIOR": prior, "NAME_MIN": name_min}.items()
     )
     tail = f"    THRESHOLD={threshold},\n    THRESHOLD_NAMES={names},\n"
+    if args.slope:
+        tail += f"    THRESHOLD_SLOPE={args.slope},\n"
     WEIGHTS_FILE.write_text(f"{head}TRAINED = Weights(\n{body},\n{tail})\n")
     print(f"wrote {WEIGHTS_FILE}")
 

@@ -15,6 +15,9 @@ whole scan. Keys come in families, each a coarse key and finer ones:
 - the first two letters of each name (a typo in each name after them: "luca mccadrthy" / "lucas mccarthy"), finer
   with the surname's or the given name's next two letters;
 - a lone name's code, for records with a surname only (they meet each other whatever the common names around);
+- the surname and each of its one-letter deletions (SymSpell's deletion neighbourhood: surnames one edit or one
+  swap of neighbours apart share one, whatever the given names: "liam mcphail" / "zebediah mcpahil", and a lone
+  name against a full one, "waller" / "jamilla wallner");
 - the organization with the given initial, finer with the given name's code.
 
 Index rows written before a family was added lack its keys until the next whole scan reconciles them.
@@ -63,9 +66,18 @@ def key_families(record: PersonRecord) -> list[tuple[str, tuple[str, ...]]]:
         families.append(_family(f"start:{given[:2]}:{surname[:2]}", [f"s{surname[2:4]}", f"g{given[2:4]}"]))
     elif surname and not given:  # one name only: meets the others with one name, whatever the names around
         families.append(_family(f"lone:{record.surname_code}", []))
+    families += [_family(f"del:{variant}", []) for variant in sorted(one_deletions(surname))]
     for org_id in orgs:
         families.append(_family(f"org:{org_id}:{initial}", [record.given_code] if given else []))
     return families
+
+
+def one_deletions(word: str) -> set[str]:
+    """The word and the word less each one letter, for words of at least three and four letters: two words one edit
+    apart (or two neighbours swapped) share one of them."""
+    if len(word) < 3:
+        return set()
+    return {word} | ({word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 4 else set())
 
 
 def _family(coarse: str, refinements: list[str]) -> tuple[str, tuple[str, ...]]:

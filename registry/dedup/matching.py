@@ -7,6 +7,7 @@ records rebuilt from the columns of registry.dedup.table), which also writes the
 """
 
 import itertools
+import math
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
@@ -25,7 +26,6 @@ from registry.dedup.levels import (
     domain_counts,
     name_weight,
     names_only,
-    organization_weight,
     pair_levels,
     pair_weight,
 )
@@ -45,6 +45,15 @@ class Match:
 
 def _bits(weight: int) -> str:
     return f"{weight / 100:+.1f}"
+
+
+def _weighed(weight: int, frequency: int, kind: str) -> str:
+    """A level's weight and, if any, the term-frequency part of it: agreeing on a rare value is stronger evidence
+    than on a common one."""
+    if abs(frequency) < 5:  # shows as ±0.0
+        return _bits(weight + frequency)
+    how = "rare" if frequency > 0 else "common"
+    return f"{_bits(weight + frequency)}, of which {_bits(frequency)} for how {how} the {kind} is"
 
 
 def _name_reason(kind: str, x: str, y: str, level: int) -> str:
@@ -89,15 +98,15 @@ def _evidence(a: PersonRecord, b: PersonRecord, levels: PairLevels, weights: Wei
             reasons.append(f"{_name_reason('name (swapped order)', x, y, level)} ({_bits(weights.CROSS[level])})")
     else:
         given = _name_reason("given name", a.given, b.given, levels.given)
-        reasons.append(f"{given} ({_bits(weights.GIVEN[levels.given] + levels.tf_given)})")
+        reasons.append(f"{given} ({_weighed(weights.GIVEN[levels.given], levels.tf_given, 'given name')})")
         surname = _name_reason("surname", a.surname, b.surname, levels.surname)
-        reasons.append(f"{surname} ({_bits(weights.SURNAME[levels.surname] + levels.tf_surname)})")
+        reasons.append(f"{surname} ({_weighed(weights.SURNAME[levels.surname], levels.tf_surname, 'surname')})")
     if levels.organization != OL["missing"]:
         shared = sorted(set(a.organizations) & set(b.organizations))
         x = a.organizations[shared[0]] if shared else ", ".join(sorted(a.organizations.values()))
         y = ", ".join(sorted(b.organizations.values()))
         text = _ORG_TEXT[levels.organization].format(x=x, y=y)
-        reasons.append(f"{text} ({_bits(organization_weight(levels, weights))})")
+        reasons.append(f"{text} ({_weighed(weights.ORGANIZATION[levels.organization], levels.tf_org, 'organization')})")
     if levels.domain != DL["missing"] and domain_counts(levels):
         shared_domains = sorted(a.domains & b.domains)
         x = shared_domains[0] if shared_domains else ", ".join(sorted(a.domains))
@@ -108,6 +117,14 @@ def _evidence(a: PersonRecord, b: PersonRecord, levels: PairLevels, weights: Wei
 
 def probability(weight: int, weights: Weights) -> float:
     return round(1 / (1 + 2 ** (-(weight + weights.PRIOR) / 100)), 4)
+
+
+def thresholds(weights: Weights, people: int) -> tuple[int, int]:
+    """(threshold, names-only threshold) among `people` people (Weights.THRESHOLD_SLOPE)."""
+    if not weights.THRESHOLD_SLOPE or people <= weights.POPULATION_FLOOR:
+        return weights.THRESHOLD, weights.THRESHOLD_NAMES
+    shift = round(weights.THRESHOLD_SLOPE * math.log2(people / weights.POPULATION_FLOOR))
+    return weights.THRESHOLD + shift, weights.THRESHOLD_NAMES + shift
 
 
 def evaluate(
@@ -121,15 +138,16 @@ def evaluate(
     shared_email = bool(a.email_keys & b.email_keys)
     if shared_email:  # decides whatever the names
         total = name_weight(levels, weights) + weights.EMAIL
-    threshold = weights.THRESHOLD if shared_email or not names_only(levels) else weights.THRESHOLD_NAMES
-    if total < threshold:
+    threshold, threshold_names = thresholds(weights, freq.total if freq is not None else 0)
+    names_alone = not shared_email and names_only(levels)
+    if total < (threshold_names if names_alone else threshold):
         return None
     reasons = _evidence(a, b, levels, weights)
     if shared_email:
         reasons.insert(0, f"same email address ({_bits(weights.EMAIL)})")
-    elif threshold != weights.THRESHOLD:
+    elif names_alone and threshold_names != threshold:
         reasons.append("names are the only evidence (a higher threshold)")
-    reasons.append(f"total {_bits(total)} (threshold {_bits(threshold)})")
+    reasons.append(f"total {_bits(total)} (threshold {_bits(threshold_names if names_alone else threshold)})")
     return Match(a=a.id, b=b.id, score=probability(total, weights), reasons=tuple(reasons), weight=total)
 
 
@@ -185,7 +203,7 @@ def _matches(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequen
     columns = RecordColumns(table, weights, freq)
     simple = table.simple
     rebuilt: dict[int, PersonRecord] = {}
-    lowest = min(weights.THRESHOLD, weights.THRESHOLD_NAMES)
+    lowest = min(thresholds(weights, freq.total))
     for lo, hi in _passes(blocks, len(table)):
         left, right, shared_email = compared_pairs(table, blocks, lo, hi)
         for start in range(0, len(left), BATCH):

@@ -19,6 +19,10 @@ class Weights:
     TF_U: tuple[float, float, float]  # average u of an exact given name, surname, organization (for Frequencies)
     THRESHOLD: int  # total weight from which a pair is proposed
     THRESHOLD_NAMES: int  # the same for a pair with nothing but names to go on (levels.names_only)
+    # Both thresholds rise by this per doubling of the people compared over POPULATION_FLOOR: with about as many
+    # duplicates per person in any registry, the prior that two people are one falls as 1 / people.
+    THRESHOLD_SLOPE: int = 0
+    POPULATION_FLOOR: int = 1000
 
 
 TRAINED = Weights(
@@ -31,6 +35,7 @@ TRAINED = Weights(
     EMAIL=2000,
     PRIOR=-1269,
     NAME_MIN=300,
-    THRESHOLD=1175,
-    THRESHOLD_NAMES=1325,
+    THRESHOLD=1025,
+    THRESHOLD_NAMES=1100,
+    THRESHOLD_SLOPE=100,
 )

@@ -34,9 +34,9 @@ def test_nickname_at_the_same_organization_is_found_with_each_piece_of_evidence_
     assert (match.a, match.b) == (1, 2)
     assert match.reasons == (
         "given name katherine ≈ katie (nickname) (+5.6)",
-        "surname moussouris identical (+7.0)",
-        "same organization Luta Security (+6.2)",
-        "total +18.7 (threshold +11.8)",
+        "surname moussouris identical (+7.0, of which -0.7 for how common the surname is)",
+        "same organization Luta Security (+6.2, of which -0.3 for how common the organization is)",
+        "total +18.7 (threshold +10.2)",
     )
     assert match.weight == 1871
     assert 0.98 < match.score < 0.99  # the match probability from the total and the prior
@@ -133,7 +133,7 @@ def test_different_organization_text_is_weak_evidence_but_two_reviewed_organizat
     assert only_match(unreviewed).reasons[2:] == (
         "different organization text Luta Security / Acme (weak evidence) (-4.8)",
         "same email domain luta.example (+5.2)",
-        "total +14.1 (threshold +11.8)",
+        "total +14.1 (threshold +10.2)",
     )
     reviewed = [
         record(1, "Ada Lovelace", ["ada@luta.example"], orgs={1: "Luta Security"}, reviewed=frozenset({1})),
@@ -194,6 +194,8 @@ def test_blocking_keys_cover_sound_swapped_tokens_joined_name_email_and_organiza
         "org:7:k+KT",
         "org-sound:7:MSRS",
         "org-start:7:mou",
+        *(f"del:{s}" for s in ("moussouris", "oussouris", "mussouris", "mossouris", "mousouris", "moussuris")),
+        *(f"del:{s}" for s in ("moussoris", "moussouis", "moussours", "moussouri")),
     }
     assert blocking_keys(record(2, "Moussouris")) >= {"lone:MSRS", "token:MSRS", "surname:moussouris"}
 

@@ -1,5 +1,7 @@
-"""The scan's output is pinned: the columnar scan (registry.dedup.table) proposes exactly the pairs, weights, scores
-and reasons that the object-per-person scan proposed before it (digest taken from that code, commit 851a025)."""
+"""The scan's output is pinned: the columnar scan (registry.dedup.table) proposed exactly the pairs, weights, scores
+and reasons of the object-per-person scan before it (commit 851a025). Repinned when pairs changed on purpose: the
+deletion-neighbourhood blocking family, thresholds that rise with the people compared, and reasons that show the
+term-frequency part of a weight (issue 18, fifth pass)."""
 
 import hashlib
 
@@ -9,7 +11,7 @@ from bench.febrl_data import febrl_records
 from registry.duplicate_matching import PersonRecord, find_duplicates
 from registry.labelled import labelled_people
 
-PINNED = {"pairs": 1076, "digest": "f304fb0e168f2f84ebbaf4015f2e828d5770876949e1d58987ac88ad16183496"}
+PINNED = {"pairs": 967, "digest": "12c88ff034aed489a8e124a510bd2e1f1ea7d79bef731d679c49ffc775b79801"}
 
 
 def mixed_people() -> list[PersonRecord]:
@@ -52,5 +54,5 @@ def digest(people: list[PersonRecord]) -> tuple[int, str]:
 
 def test_the_scan_proposes_exactly_the_pairs_scores_and_reasons_it_did_before():
     pairs, sha = digest(mixed_people())
-    assert pairs > 1000
+    assert pairs > 900
     assert (pairs, sha) == (PINNED["pairs"], PINNED["digest"])

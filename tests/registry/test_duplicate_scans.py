@@ -48,9 +48,9 @@ def test_confirming_a_signature_checks_that_person_for_duplicates(sign, django_c
     assert candidate.status == DuplicateCandidate.Status.OPEN
     assert candidate.reasons == [
         "given name katherine ≈ katie (nickname) (+5.6)",
-        "surname moussouris identical (+7.0)",
-        "same organization Luta Security (+6.2)",
-        "total +18.7 (threshold +11.8)",
+        "surname moussouris identical (+7.0, of which -0.7 for how common the surname is)",
+        "same organization Luta Security (+6.2, of which -0.3 for how common the organization is)",
+        "total +18.7 (threshold +10.2)",
     ]
 
 

@@ -38,7 +38,10 @@ def test_duplicate_explanation_never_reads_a_title_as_the_given_name():
         ]
     )
     assert not any("Dr." in reason or "dr " in reason for reason in match.reasons)
-    assert match.reasons[:2] == ("given name katie identical (+6.7)", "surname lindqvist identical (+7.0)")
+    assert match.reasons[:2] == (
+        "given name katie identical (+6.7, of which -0.5 for how common the given name is)",
+        "surname lindqvist identical (+7.0, of which -0.7 for how common the surname is)",
+    )
 
 
 def test_a_title_does_not_hide_a_nickname():
