@@ -10,6 +10,7 @@ create nothing twice.
 
 import gc
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -246,7 +247,7 @@ def _batch_prepare(
     lines: list[bytes],
     start: int,
     batch_rows: int,
-    protected: Any,
+    protected: Callable[[str], object] | None,
 ) -> _Prepared:
     """Touches only fields of `signature_import` already loaded (mode, public id, file name, sha256), so that it
     may run in another thread."""
