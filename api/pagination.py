@@ -49,6 +49,14 @@ def _page_size(paginator: CursorPagination | PageNumberPagination, request) -> i
     return size
 
 
+def _bounded_parameters(parameters: list[dict], bounds: dict[str, dict[str, int]]) -> list[dict]:
+    """The schema's query parameters with the bounds `_page_size` and the page number enforce, so a client (or a
+    fuzzer) reading the schema knows `page_size=0` is refused."""
+    for parameter in parameters:
+        parameter["schema"].update(bounds.get(parameter["name"], {}))
+    return parameters
+
+
 class SignatureCursorPagination(CursorPagination):
     """Keyset pagination in the queryset's own order (the selector decides it); stable while rows are added."""
 
@@ -59,6 +67,10 @@ class SignatureCursorPagination(CursorPagination):
 
     def get_page_size(self, request) -> int:
         return _page_size(self, request)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        bounds = {self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size}}
+        return _bounded_parameters(super().get_schema_operation_parameters(view), bounds)
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
         ordering = tuple(queryset.query.order_by) or self.ordering
@@ -88,6 +100,13 @@ class StaffPagePagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         return _page_size(self, request)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        }
+        return _bounded_parameters(super().get_schema_operation_parameters(view), bounds)
 
     def get_page_number(self, request, paginator) -> int:
         """A page past the last is still DRF's 404 ("Invalid page."): that page does not exist."""

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from config import converters  # noqa: F401  registers <num:…>
 from letters.models import Signature, VerificationRecord
 from letters.selectors import verification_queue
 from letters.services.verification import (
@@ -68,8 +69,8 @@ class SignatureReviewMixin(ReviewMixinBase):
 
     def get_urls(self):
         return [
-            path("<int:pk>/verify/", self.admin_site.admin_view(self.verify_view), name="letters_signature_verify"),
-            path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="letters_signature_reject"),
+            path("<num:pk>/verify/", self.admin_site.admin_view(self.verify_view), name="letters_signature_verify"),
+            path("<num:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="letters_signature_reject"),
             *super().get_urls(),
         ]
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config import converters  # noqa: F401  registers <num:…>
 from registry.duplicate_scans import dedup_scan_start
 from registry.emails import domain_normalize
 from registry.merge import MergeError, duplicate_dismiss, duplicate_merge, person_merge, person_unmerge
@@ -52,7 +53,7 @@ class DuplicateReviewMixin(ReviewMixinBase):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/decide/",
+                "<num:pk>/decide/",
                 self.admin_site.admin_view(self.decide_view),
                 name="registry_duplicatecandidate_decide",
             ),
@@ -150,8 +151,8 @@ class OrganizationReviewMixin(ReviewMixinBase):
 
     def get_urls(self):
         return [
-            path("<int:pk>/link/", self.admin_site.admin_view(self.link_view), name="registry_organization_link"),
-            path("<int:pk>/extend/", self.admin_site.admin_view(self.extend_view), name="registry_organization_extend"),
+            path("<num:pk>/link/", self.admin_site.admin_view(self.link_view), name="registry_organization_link"),
+            path("<num:pk>/extend/", self.admin_site.admin_view(self.extend_view), name="registry_organization_extend"),
             *super().get_urls(),
         ]
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from api.serializers.manage_alerts import TrendingAlertSerializer
 from letters.models import Letter, Signature
 
@@ -13,12 +14,12 @@ MAX_RECIPIENTS = 50
 MAX_SPONSORS = 50
 
 
-class RecipientSerializer(serializers.Serializer):
+class RecipientSerializer(Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     role = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class LetterCreateInputSerializer(serializers.Serializer):
+class LetterCreateInputSerializer(Serializer):
     slug = serializers.CharField(max_length=100, help_text="The letter's public address, /letters/{slug}/.")
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -35,7 +36,7 @@ class LetterCreateInputSerializer(serializers.Serializer):
     )
 
 
-class LetterUpdateInputSerializer(serializers.Serializer):
+class LetterUpdateInputSerializer(Serializer):
     """Any subset of a draft's fields; the slug does not change."""
 
     title = serializers.CharField(max_length=300, required=False)
@@ -51,22 +52,22 @@ def recipient_pairs(recipients: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(recipient["name"], recipient.get("role", "")) for recipient in recipients]
 
 
-class LetterPreviewInputSerializer(serializers.Serializer):
+class LetterPreviewInputSerializer(Serializer):
     body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, allow_blank=True, help_text="Markdown.")
 
 
-class LetterPreviewSerializer(serializers.Serializer):
+class LetterPreviewSerializer(Serializer):
     html = serializers.CharField(help_text="Sanitized HTML, as the letter page shows it.")
     problems = serializers.ListField(
         child=serializers.CharField(), help_text="What saving this body would be refused for."
     )
 
 
-class ScheduleInputSerializer(serializers.Serializer):
+class ScheduleInputSerializer(Serializer):
     publish_at = serializers.DateTimeField(help_text="When the letter opens to the public (in the future).")
 
 
-class VersionInputSerializer(serializers.Serializer):
+class VersionInputSerializer(Serializer):
     body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, help_text="Markdown.")
     kind = serializers.ChoiceField(
         choices=["editorial", "material"],
@@ -75,7 +76,7 @@ class VersionInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ManagedVersionSerializer(serializers.Serializer):
+class ManagedVersionSerializer(Serializer):
     number = serializers.IntegerField()
     sha256 = serializers.CharField()
     published_at = serializers.DateTimeField()
@@ -83,7 +84,7 @@ class ManagedVersionSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-class ManagedLetterSerializer(serializers.Serializer):
+class ManagedLetterSerializer(Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     summary = serializers.CharField()
@@ -113,7 +114,7 @@ class ManagedLetterSerializer(serializers.Serializer):
         return [s.organization.slug for s in letter.sponsorships.select_related("organization")]
 
 
-class ManagedLetterBriefSerializer(serializers.Serializer):
+class ManagedLetterBriefSerializer(Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Letter.Status.choices)
@@ -123,7 +124,7 @@ class ManagedLetterBriefSerializer(serializers.Serializer):
         return self.context.get("roles", {}).get(letter.pk)
 
 
-class ManagedSignatureSerializer(serializers.Serializer):
+class ManagedSignatureSerializer(Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
     title = serializers.CharField()
@@ -142,7 +143,7 @@ class ManagedSignatureSerializer(serializers.Serializer):
         return signature.email if self.context.get("private") else None
 
 
-class ExportRecordSerializer(serializers.Serializer):
+class ExportRecordSerializer(Serializer):
     at = serializers.DateTimeField()
     by = serializers.SerializerMethodField()
     rows = serializers.SerializerMethodField()
@@ -158,7 +159,7 @@ class ExportRecordSerializer(serializers.Serializer):
         return str(event.data.get("format", ""))
 
 
-class ManagedVersionCountSerializer(serializers.Serializer):
+class ManagedVersionCountSerializer(Serializer):
     number = serializers.IntegerField()
     kind = serializers.CharField()
     count = serializers.IntegerField(help_text="Visible signatures bound to this version.")
@@ -166,7 +167,7 @@ class ManagedVersionCountSerializer(serializers.Serializer):
     awaiting_reconsent = serializers.BooleanField(help_text="Older than the latest material version.")
 
 
-class CountsSerializer(serializers.Serializer):
+class CountsSerializer(Serializer):
     visible = serializers.IntegerField()
     held = serializers.IntegerField()
     verified = serializers.IntegerField()
@@ -176,7 +177,7 @@ class CountsSerializer(serializers.Serializer):
     by_status = serializers.DictField(child=serializers.IntegerField())
 
 
-class DashboardSerializer(serializers.Serializer):
+class DashboardSerializer(Serializer):
     letter = ManagedLetterBriefSerializer()
     counts = CountsSerializer()
     held = ManagedSignatureSerializer(many=True)

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from moderation.alerts import alert_invalidation_criteria
 from moderation.models import TrendingAlert
 
@@ -59,19 +60,19 @@ def _threshold(help_text: str) -> serializers.IntegerField:
     )
 
 
-class AlertThresholdsInputSerializer(serializers.Serializer):
+class AlertThresholdsInputSerializer(Serializer):
     ip = _threshold("Signatures from one address in the window; null: the deployment's ALERT_IP_THRESHOLD.")
     ip_prefix = _threshold("From one /24 or /64; null: ALERT_PREFIX_THRESHOLD.")
     email_domain = _threshold("From one (non-webmail) email domain; null: ALERT_DOMAIN_THRESHOLD.")
 
 
-class ThresholdValuesSerializer(serializers.Serializer):
+class ThresholdValuesSerializer(Serializer):
     ip = serializers.IntegerField(allow_null=True)
     ip_prefix = serializers.IntegerField(allow_null=True)
     email_domain = serializers.IntegerField(allow_null=True)
 
 
-class AlertThresholdsSerializer(serializers.Serializer):
+class AlertThresholdsSerializer(Serializer):
     own = ThresholdValuesSerializer(help_text="The letter's own (null: the deployment's).")
     defaults = ThresholdValuesSerializer()
     effective = ThresholdValuesSerializer()

@@ -2,11 +2,12 @@
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from api.serializers.manage_moderation import SampleSignatureSerializer
 from moderation.held import ACTIONS, FILTERS, MAX_SELECTION, VERIFY_METHODS
 
 
-class HeldBulkInputSerializer(serializers.Serializer):
+class HeldBulkInputSerializer(Serializer):
     action = serializers.ChoiceField(choices=ACTIONS)
     signatures = serializers.ListField(
         child=serializers.CharField(max_length=24),
@@ -33,14 +34,14 @@ class HeldBulkInputSerializer(serializers.Serializer):
     public_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class HeldBulkPreviewSerializer(serializers.Serializer):
+class HeldBulkPreviewSerializer(Serializer):
     action = serializers.CharField()
     count = serializers.IntegerField()
     sample = SampleSignatureSerializer(many=True)
     confirmation = serializers.CharField(help_text="Send it back, with the same selection, to act.")
 
 
-class HeldBulkResultSerializer(serializers.Serializer):
+class HeldBulkResultSerializer(Serializer):
     action = serializers.CharField()
     done = serializers.IntegerField()
     skipped = serializers.IntegerField(help_text="Changed by someone else meanwhile: left as they were.")

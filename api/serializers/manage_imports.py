@@ -4,29 +4,30 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from importing.mapping import FIELDS
 from importing.models import SignatureImport, SignerInvitation
 from importing.selectors import import_progress
 
 
-class ImportUploadInputSerializer(serializers.Serializer):
+class ImportUploadInputSerializer(Serializer):
     file = serializers.FileField(help_text="CSV (any delimiter, encoding, with or without BOM) or XLSX.")
     mapping = serializers.JSONField(
         required=False, help_text='Optional: {field: column index}, e.g. {"name": 0, "email": 1}.'
     )
 
 
-class ImportMappingInputSerializer(serializers.Serializer):
+class ImportMappingInputSerializer(Serializer):
     mapping = serializers.DictField(
         child=serializers.IntegerField(min_value=0), help_text=f"{{field: column index}}; fields: {', '.join(FIELDS)}."
     )
 
 
-class ImportStartInputSerializer(serializers.Serializer):
+class ImportStartInputSerializer(Serializer):
     mode = serializers.ChoiceField(choices=SignatureImport.Mode.choices)
 
 
-class ImportProgressSerializer(serializers.Serializer):
+class ImportProgressSerializer(Serializer):
     rows_total = serializers.IntegerField()
     rows_done = serializers.IntegerField()
     percent = serializers.IntegerField()
@@ -69,7 +70,7 @@ class ImportSerializer(serializers.ModelSerializer):
         return ImportProgressSerializer(import_progress(obj)).data
 
 
-class ImportRowSerializer(serializers.Serializer):
+class ImportRowSerializer(Serializer):
     row = serializers.IntegerField(source="number")
     status = serializers.CharField()
     values = serializers.DictField(child=serializers.CharField(allow_blank=True))
@@ -82,7 +83,7 @@ class ImportRowSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class ImportPreviewSerializer(serializers.Serializer):
+class ImportPreviewSerializer(Serializer):
     signature_import = ImportSerializer(source="signature_import_obj")
     headers = serializers.ListField(child=serializers.CharField())
     mapping_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
@@ -94,14 +95,14 @@ class ImportPreviewSerializer(serializers.Serializer):
     )
 
 
-class SignerInvitationInputSerializer(serializers.Serializer):
+class SignerInvitationInputSerializer(Serializer):
     name = serializers.CharField(max_length=400, trim_whitespace=False)
     email = serializers.CharField(max_length=508, trim_whitespace=False)
     title = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
     organization = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
 
 
-class SignerInvitationSerializer(serializers.Serializer):
+class SignerInvitationSerializer(Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
     email = serializers.CharField()
@@ -116,6 +117,6 @@ class SignerInvitationSerializer(serializers.Serializer):
     import_id = serializers.CharField(source="signature_import.public_id", allow_null=True, default=None)
 
 
-class SignerInvitationListSerializer(serializers.Serializer):
+class SignerInvitationListSerializer(Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     invitations = SignerInvitationSerializer(many=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from organizing.models import Membership, OrganizerInvitation, Role
 
 ROLE_HELP = "owner, editor, moderator or viewer (organizing/permissions.py says what each may do)."
@@ -27,11 +28,11 @@ class MemberSerializer(serializers.ModelSerializer):
         return bool(request is not None and request.user.pk == membership.user_id)
 
 
-class RoleInputSerializer(serializers.Serializer):
+class RoleInputSerializer(Serializer):
     role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
 
 
-class InvitationInputSerializer(serializers.Serializer):
+class InvitationInputSerializer(Serializer):
     email = serializers.CharField(max_length=254, help_text="Where the single-use link is sent.")
     role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
 
@@ -50,13 +51,13 @@ class InvitationSerializer(serializers.ModelSerializer):
         return inviter.email if inviter is not None else None
 
 
-class AcceptInputSerializer(serializers.Serializer):
+class AcceptInputSerializer(Serializer):
     token = serializers.CharField(
         max_length=200, help_text="The token of the emailed link /manage/invitations/{token}/."
     )
 
 
-class AcceptedSerializer(serializers.Serializer):
+class AcceptedSerializer(Serializer):
     letter = serializers.SlugField(source="letter.slug")
     title = serializers.CharField(source="letter.title")
     role = serializers.CharField()

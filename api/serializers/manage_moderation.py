@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from moderation.criteria import FIELDS
 from moderation.models import Invalidation
 
@@ -15,18 +16,18 @@ class CriteriaField(serializers.DictField):
         )
 
 
-class PreviewInputSerializer(serializers.Serializer):
+class PreviewInputSerializer(Serializer):
     criteria = CriteriaField()
 
 
-class StartInputSerializer(serializers.Serializer):
+class StartInputSerializer(Serializer):
     criteria = CriteriaField()
     reason = serializers.CharField(max_length=500, help_text="Private: why (audit trail).")
     public_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     confirm_large = serializers.BooleanField(required=False, default=False)
 
 
-class SampleSignatureSerializer(serializers.Serializer):
+class SampleSignatureSerializer(Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
     organization = serializers.CharField(source="organization_name")
@@ -38,7 +39,7 @@ class SampleSignatureSerializer(serializers.Serializer):
     signed_at = serializers.DateTimeField()
 
 
-class InvalidationPreviewSerializer(serializers.Serializer):
+class InvalidationPreviewSerializer(Serializer):
     criteria = serializers.DictField(child=serializers.CharField())
     count = serializers.IntegerField()
     live = serializers.IntegerField()

@@ -3,12 +3,13 @@ that made it (create, rotate); deliveries show their thin payload and every atte
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from webhooks.models import EVENT_TYPES, Attempt, Delivery, Endpoint
 
 EVENTS_HELP = "Any of: " + ", ".join(EVENT_TYPES) + "."
 
 
-class EndpointInputSerializer(serializers.Serializer):
+class EndpointInputSerializer(Serializer):
     url = serializers.CharField(max_length=2000, help_text="https:// (checked again where it resolves, every send).")
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     event_types = serializers.ListField(
@@ -16,7 +17,7 @@ class EndpointInputSerializer(serializers.Serializer):
     )
 
 
-class EndpointUpdateSerializer(serializers.Serializer):
+class EndpointUpdateSerializer(Serializer):
     url = serializers.CharField(max_length=2000, required=False)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     event_types = serializers.ListField(
@@ -42,7 +43,7 @@ class EndpointCreatedSerializer(EndpointSerializer):
         read_only_fields = fields
 
 
-class SecretSerializer(serializers.Serializer):
+class SecretSerializer(Serializer):
     secret = serializers.CharField(read_only=True, help_text="The new whsec_… secret, shown this once.")
     previous_valid_until = serializers.DateTimeField(read_only=True, help_text="The old secret signs too until then.")
 
@@ -67,7 +68,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MilestonesSerializer(serializers.Serializer):
+class MilestonesSerializer(Serializer):
     thresholds = serializers.ListField(
         child=serializers.IntegerField(), max_length=100, help_text="The letter's own public counts to announce."
     )

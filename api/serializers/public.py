@@ -5,16 +5,17 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from letters.models import Signature
 from letters.presentation import public_signature_row, shown_organization, signature_row
 
 
-class PublicOrganizationSerializer(serializers.Serializer):
+class PublicOrganizationSerializer(Serializer):
     name = serializers.CharField()
     slug = serializers.CharField(allow_null=True)
 
 
-class PublicVerificationSerializer(serializers.Serializer):
+class PublicVerificationSerializer(Serializer):
     level = serializers.CharField()
     method = serializers.CharField(allow_null=True)
     verified_at = serializers.DateTimeField(allow_null=True)
@@ -30,7 +31,7 @@ def reconsent_from_of(obj: Signature | Mapping[str, Any], context: Mapping[str, 
     return 1
 
 
-class PublicSignatureSerializer(serializers.Serializer):
+class PublicSignatureSerializer(Serializer):
     """Expects signatures fetched with select_related("organization", "verification", "version"), or value rows."""
 
     id = serializers.CharField(source="public_id")

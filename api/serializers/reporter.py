@@ -3,7 +3,7 @@
 from django.utils.http import urlencode
 from rest_framework import serializers
 
-from api.serializers.base import QueryParams
+from api.serializers.base import QueryParams, Serializer
 from api.serializers.public import PublicSignatureSerializer
 from letters.history import public_change_kind
 from letters.models import VerificationLevel
@@ -29,7 +29,7 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
         return shown_signature(obj, as_of=self.context["as_of"], reconsent_from=self.context.get("reconsent_from", 1))
 
 
-class CountsSerializer(serializers.Serializer):
+class CountsSerializer(Serializer):
     public = serializers.IntegerField()
     verified = serializers.IntegerField()
     by_level = serializers.DictField(child=serializers.IntegerField())
@@ -41,13 +41,13 @@ class CountsSerializer(serializers.Serializer):
     staleness_bound_seconds = serializers.IntegerField(required=False)
 
 
-class OrganizationCountSerializer(serializers.Serializer):
+class OrganizationCountSerializer(Serializer):
     name = serializers.CharField()
     slug = serializers.CharField(allow_null=True)
     count = serializers.IntegerField()
 
 
-class VersionCountSerializer(serializers.Serializer):
+class VersionCountSerializer(Serializer):
     number = serializers.IntegerField()
     kind = serializers.CharField(help_text="initial, editorial or material.")
     count = serializers.IntegerField(help_text="Public signatures bound to this version now.")
@@ -57,12 +57,12 @@ class VersionCountSerializer(serializers.Serializer):
     )
 
 
-class WithheldOrganizationSerializer(serializers.Serializer):
+class WithheldOrganizationSerializer(Serializer):
     name = serializers.CharField()
     slug = serializers.CharField(allow_null=True, help_text="Set for a reviewed organization; null for typed text.")
 
 
-class WithheldGroupSerializer(serializers.Serializer):
+class WithheldGroupSerializer(Serializer):
     level = serializers.CharField()
     verified = serializers.BooleanField(help_text="The level is backed by a verification record.")
     organization = WithheldOrganizationSerializer(allow_null=True)
@@ -91,7 +91,7 @@ class StatsSerializer(CountsSerializer):
     )
 
 
-class TimelineBucketSerializer(serializers.Serializer):
+class TimelineBucketSerializer(Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     added = serializers.IntegerField()
@@ -101,17 +101,17 @@ class TimelineBucketSerializer(serializers.Serializer):
     cumulative = serializers.IntegerField()
 
 
-class RecipientSerializer(serializers.Serializer):
+class RecipientSerializer(Serializer):
     name = serializers.CharField()
     role = serializers.CharField()
 
 
-class OrganizationRefSerializer(serializers.Serializer):
+class OrganizationRefSerializer(Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
 
 
-class VersionSerializer(serializers.Serializer):
+class VersionSerializer(Serializer):
     number = serializers.IntegerField()
     sha256 = serializers.CharField()
     published_at = serializers.DateTimeField()
@@ -119,7 +119,7 @@ class VersionSerializer(serializers.Serializer):
     note = serializers.CharField(help_text="What changed, in the organizers' words.")
 
 
-class LetterSerializer(serializers.Serializer):
+class LetterSerializer(Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     summary = serializers.CharField()
@@ -161,7 +161,7 @@ class LetterSerializer(serializers.Serializer):
         }
 
 
-class ChangeSerializer(serializers.Serializer):
+class ChangeSerializer(Serializer):
     at = serializers.DateTimeField()
     change = serializers.SerializerMethodField()
     level = serializers.CharField(source="level_after")
@@ -208,7 +208,7 @@ class ChangesParams(PageParams):
     until = serializers.DateTimeField(required=False)
 
 
-class OrganizationSerializer(serializers.Serializer):
+class OrganizationSerializer(Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     kind = serializers.CharField()

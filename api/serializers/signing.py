@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import FlatInputSerializer
+from api.serializers.base import FlatInputSerializer, Serializer
 from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
 from registry.emails import email_normalize
 
@@ -62,15 +62,15 @@ class SignInputSerializer(FlatInputSerializer):
         return _django_rule(email_normalize, value)[0]
 
 
-class TokenInputSerializer(serializers.Serializer):
+class TokenInputSerializer(Serializer):
     token = serializers.CharField(max_length=256)
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(Serializer):
     detail = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(Serializer):
     detail = serializers.CharField()
     # A declared field, taken off the class by the serializer metaclass: it does not shadow Serializer.errors.
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]

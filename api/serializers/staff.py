@@ -2,24 +2,25 @@
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 from letters.models import VerificationRecord
 from registry.models import DuplicateCandidate
 
 
-class VerifyInputSerializer(serializers.Serializer):
+class VerifyInputSerializer(Serializer):
     method = serializers.ChoiceField(choices=[VerificationRecord.Method.MANUAL, VerificationRecord.Method.INVITED])
     evidence = serializers.CharField(max_length=2000)
     evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
 
 
-class RejectInputSerializer(serializers.Serializer):
+class RejectInputSerializer(Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Private; kept for admins.")
     public_reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="Shown in the public change feed."
     )
 
 
-class StaffSignatureSerializer(serializers.Serializer):
+class StaffSignatureSerializer(Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
     title = serializers.CharField()
@@ -37,7 +38,7 @@ class StaffHeldSignatureSerializer(StaffSignatureSerializer):
     signed_at = serializers.DateTimeField()
 
 
-class PersonBriefSerializer(serializers.Serializer):
+class PersonBriefSerializer(Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField(source="display_name")
     merged_into = serializers.SerializerMethodField()

@@ -2,8 +2,10 @@
 
 from rest_framework import serializers
 
+from api.serializers.base import Serializer
 
-class VersionListItemSerializer(serializers.Serializer):
+
+class VersionListItemSerializer(Serializer):
     number = serializers.IntegerField()
     kind = serializers.CharField(help_text="initial, editorial (signers stay bound) or material (signers re-consent).")
     note = serializers.CharField(help_text="What changed, in the organizers' words.")
@@ -27,19 +29,19 @@ class VersionDetailSerializer(VersionListItemSerializer):
     body = serializers.CharField(help_text="The text as published, in Markdown; its SHA-256 is `sha256`.")
 
 
-class VersionRefSerializer(serializers.Serializer):
+class VersionRefSerializer(Serializer):
     number = serializers.IntegerField()
     kind = serializers.CharField()
     sha256 = serializers.CharField()
     published_at = serializers.DateTimeField()
 
 
-class DiffPieceSerializer(serializers.Serializer):
+class DiffPieceSerializer(Serializer):
     op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
     text = serializers.CharField(trim_whitespace=False)
 
 
-class VersionDiffSerializer(serializers.Serializer):
+class VersionDiffSerializer(Serializer):
     from_version = VersionRefSerializer(source="from")
     to_version = VersionRefSerializer(source="to")
     words_added = serializers.IntegerField()

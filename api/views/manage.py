@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api import converters  # noqa: F401  registers <public_id:…> for the routes below
 from api.pagination import StaffPagePagination
 from api.serializers.manage import (
     DashboardSerializer,
@@ -36,6 +35,7 @@ from api.serializers.manage import (
 )
 from api.serializers.signing import ErrorSerializer
 from api.serializers.staff import RejectInputSerializer, VerifyInputSerializer
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from letters.models import Letter, Signature
 from letters.services.letters import letter_version_publish
 from letters.services.lifecycle import TransitionRefused, letter_close, letter_open, letter_pause, letter_schedule

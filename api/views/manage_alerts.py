@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import converters  # noqa: F401  registers <public_id:…>
 from api.parsers import JSONParser
 from api.serializers.manage_alerts import (
     AlertThresholdsInputSerializer,
@@ -18,6 +17,7 @@ from api.serializers.manage_alerts import (
     TrendingAlertSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from moderation.alerts import (
     AlertNotAllowed,
     alert_acknowledge,

@@ -14,7 +14,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import converters  # noqa: F401  registers <public_id:…>
 from api.parsers import JSONParser
 from api.serializers.manage_imports import (
     ImportMappingInputSerializer,
@@ -27,6 +26,7 @@ from api.serializers.manage_imports import (
     SignerInvitationSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from importing.invitations import InvitationNotAllowed, invitation_remind, invitation_revoke, signer_invitation_create
 from importing.models import SignatureImport
 from importing.preview import RowStatus

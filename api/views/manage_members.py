@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import converters  # noqa: F401  registers <public_id:…>
 from api.serializers.manage_members import (
     AcceptedSerializer,
     AcceptInputSerializer,
@@ -20,6 +19,7 @@ from api.serializers.manage_members import (
     RoleInputSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, ManageView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from organizing.permissions import MANAGE_MEMBERS, VIEW_LETTER
 from organizing.selectors import invitation_of_letter, invitations_pending, members_of_letter, membership_of_letter
 from organizing.services import (
@@ -127,7 +127,7 @@ class InvitationAcceptView(ManageView):
 LETTER = "manage/letters/<slug:slug>"
 urlpatterns = [
     path(f"{LETTER}/members/", MemberListView.as_view(), name="api-manage-members"),
-    path(f"{LETTER}/members/<int:member_id>/", MemberDetailView.as_view(), name="api-manage-member"),
+    path(f"{LETTER}/members/<num:member_id>/", MemberDetailView.as_view(), name="api-manage-member"),
     path(f"{LETTER}/invitations/", InvitationListView.as_view(), name="api-manage-invitations"),
     path(
         f"{LETTER}/invitations/<public_id:invitation_id>/", InvitationDetailView.as_view(), name="api-manage-invitation"

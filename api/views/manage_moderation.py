@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import converters  # noqa: F401  registers <public_id:…>
 from api.parsers import JSONParser
 from api.serializers.manage_moderation import (
     InvalidationPreviewSerializer,
@@ -18,6 +17,7 @@ from api.serializers.manage_moderation import (
     StartInputSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from moderation.selectors import invalidation_of_letter, invalidations_of_letter
 from moderation.services import (
     InvalidationNotAllowed,

@@ -11,7 +11,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import converters  # noqa: F401  registers <public_id:…>
 from api.serializers.manage_webhooks import (
     DeliverySerializer,
     EndpointCreatedSerializer,
@@ -22,6 +21,7 @@ from api.serializers.manage_webhooks import (
     SecretSerializer,
 )
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from letters.models import Letter
 from organizing.permissions import RUN_LETTER
 from webhooks.models import Endpoint

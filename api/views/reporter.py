@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api import converters  # noqa: F401  registers <public_id:…> for the routes below
 from api.caching import PublicCacheMixin, set_last_modified
 from api.pagination import SignatureCursorPagination
 from api.serializers.public import PublicSignatureSerializer
@@ -36,6 +35,7 @@ from api.serializers.reporter import (
 )
 from api.serializers.signing import ErrorSerializer, SignInputSerializer
 from api.views.signing import SignView
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from letters.exports import export_metadata, export_stream
 from letters.models import Letter
 from letters.presentation import public_signature_row

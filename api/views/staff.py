@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import converters  # noqa: F401  registers <public_id:…> for the routes below
 from api.pagination import StaffPagePagination
 from api.serializers.signing import ErrorSerializer
 from api.serializers.staff import (
@@ -23,6 +22,7 @@ from api.serializers.staff import (
     StaffSignatureSerializer,
     VerifyInputSerializer,
 )
+from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from letters.models import Signature
 from letters.services.verification import (
     VerificationError,
@@ -219,6 +219,6 @@ urlpatterns = [
     path("signatures/<public_id:public_id>/verify", SignatureVerifyView.as_view(), name="api-signature-verify"),
     path("signatures/<public_id:public_id>/reject", SignatureRejectView.as_view(), name="api-signature-reject"),
     path("duplicates/", DuplicateListView.as_view(), name="api-duplicate-list"),
-    path("duplicates/<int:pk>/merge", DuplicateMergeView.as_view(), name="api-duplicate-merge"),
-    path("duplicates/<int:pk>/dismiss", DuplicateDismissView.as_view(), name="api-duplicate-dismiss"),
+    path("duplicates/<num:pk>/merge", DuplicateMergeView.as_view(), name="api-duplicate-merge"),
+    path("duplicates/<num:pk>/dismiss", DuplicateDismissView.as_view(), name="api-duplicate-dismiss"),
 ]

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from api.serializers.versions import VersionDetailSerializer, VersionDiffSerializer, VersionListItemSerializer
 from api.views.reporter import ERRORS, THROTTLED, PublicView, _letter
+from config import converters  # noqa: F401  registers <num:…>
 from letters.models import LetterVersion
 from letters.selectors import letter_version_diff, letter_version_public, letter_versions_public
 
@@ -78,8 +79,8 @@ class LetterVersionDiffView(PublicView):
 
 urlpatterns = [
     path("letters/<slug:slug>/versions/", LetterVersionsView.as_view(), name="api-letter-versions"),
-    path("letters/<slug:slug>/versions/<int:number>/", LetterVersionView.as_view(), name="api-letter-version"),
+    path("letters/<slug:slug>/versions/<num:number>/", LetterVersionView.as_view(), name="api-letter-version"),
     path(
-        "letters/<slug:slug>/diff/<int:old>/<int:new>/", LetterVersionDiffView.as_view(), name="api-letter-version-diff"
+        "letters/<slug:slug>/diff/<num:old>/<num:new>/", LetterVersionDiffView.as_view(), name="api-letter-version-diff"
     ),
 ]

@@ -160,7 +160,7 @@ def test_a_duplicate_id_beyond_the_column_range_is_a_404(staff_user, action):
     api.force_authenticate(with_second_factor(staff_user))
     response = api.post(f"/api/v1/duplicates/{'9' * 30}/{action}")
     assert response.status_code == 404
-    assert response.json() == {"detail": "No DuplicateCandidate matches the given query.", "errors": {}}
+    assert response.json() == NOT_FOUND
     assert DuplicateCandidate.objects.count() == 0
 
 

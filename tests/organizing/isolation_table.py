@@ -119,7 +119,7 @@ CASES: dict[str, list[Case]] = {
         ask("get", "/api/v1/manage/letters/{b}/members/"),
         ask("get", "/api/v1/manage/letters/{a}/members/?letter={b}&member={b_member}", expect=200),
     ],
-    "api/v1/manage/letters/<slug:slug>/members/<int:member_id>/": [
+    "api/v1/manage/letters/<slug:slug>/members/<num:member_id>/": [
         ask("patch", "/api/v1/manage/letters/{b}/members/{b_member}/", {"role": "viewer"}),
         ask("patch", "/api/v1/manage/letters/{a}/members/{b_member}/", {"role": "viewer"}),  # B's id through A
         ask("delete", "/api/v1/manage/letters/{b}/members/{b_member}/"),
@@ -145,11 +145,11 @@ CASES: dict[str, list[Case]] = {
     "manage/<slug:slug>/members/invite/": [
         ask("post", "/manage/{b}/members/invite/", {"email": "mole@a.example", "role": "owner"}, json=False),
     ],
-    "manage/<slug:slug>/members/<int:member_id>/role/": [
+    "manage/<slug:slug>/members/<num:member_id>/role/": [
         ask("post", "/manage/{b}/members/{b_member}/role/", {"role": "viewer"}, json=False),
         ask("post", "/manage/{a}/members/{b_member}/role/", {"role": "viewer"}, json=False),
     ],
-    "manage/<slug:slug>/members/<int:member_id>/remove/": [
+    "manage/<slug:slug>/members/<num:member_id>/remove/": [
         ask("post", "/manage/{b}/members/{b_member}/remove/", json=False),
         ask("post", "/manage/{a}/members/{b_member}/remove/", json=False),
     ],
@@ -428,7 +428,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     SIG_API + "reject": (MODERATE, ask("post", "/api/v1/manage/letters/{a}/signatures/{a_sig}/reject", REJECT)),
     # Members (H3a): any member reads them and may leave (DELETE of oneself); only owners change, invite, revoke.
     "api/v1/manage/letters/<slug:slug>/members/": (ALL, None),
-    "api/v1/manage/letters/<slug:slug>/members/<int:member_id>/": (
+    "api/v1/manage/letters/<slug:slug>/members/<num:member_id>/": (
         OWNER,
         ask("patch", "/api/v1/manage/letters/{a}/members/0/", {"role": "viewer"}),
     ),
@@ -445,11 +445,11 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
         OWNER,
         ask("post", "/manage/{a}/members/invite/", {"email": "new@a.example", "role": "viewer"}, json=False),
     ),
-    "manage/<slug:slug>/members/<int:member_id>/role/": (
+    "manage/<slug:slug>/members/<num:member_id>/role/": (
         OWNER,
         ask("post", "/manage/{a}/members/0/role/", {"role": "viewer"}, json=False),
     ),
-    "manage/<slug:slug>/members/<int:member_id>/remove/": (ALL, None),
+    "manage/<slug:slug>/members/<num:member_id>/remove/": (ALL, None),
     "manage/<slug:slug>/invitations/<slug:invitation_id>/revoke/": (
         OWNER,
         ask("post", "/manage/{a}/invitations/none/revoke/", json=False),

@@ -14,6 +14,7 @@ from django.urls.converters import StringConverter
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import converters  # noqa: F401  registers <num:…>
 from letters.models import Letter
 from organizing.models import Role
 from organizing.permissions import MANAGE_MEMBERS, VIEW_LETTER, can, member_role, second_factor_recommended
@@ -183,8 +184,8 @@ urlpatterns = [
     path("manage/invitations/<invitation_token:token>/", invitation_accept, name="manage-invitation"),
     path("manage/<slug:slug>/members/", members, name="manage-members"),
     path("manage/<slug:slug>/members/invite/", member_invite, name="manage-member-invite"),
-    path("manage/<slug:slug>/members/<int:member_id>/role/", member_role_change, name="manage-member-role"),
-    path("manage/<slug:slug>/members/<int:member_id>/remove/", member_remove, name="manage-member-remove"),
+    path("manage/<slug:slug>/members/<num:member_id>/role/", member_role_change, name="manage-member-role"),
+    path("manage/<slug:slug>/members/<num:member_id>/remove/", member_remove, name="manage-member-remove"),
     path(
         "manage/<slug:slug>/invitations/<slug:invitation_id>/revoke/",
         invitation_revoke,

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import cache_control
 
+from config import converters  # noqa: F401  registers <num:…>
 from letters.markdown import markdown_to_safe_html
 from letters.models import Letter, LetterVersion
 from letters.selectors import letter_public_lookup, letter_version_diff, letter_version_public, letter_versions_public
@@ -46,6 +47,6 @@ def version_diff(request: HttpRequest, slug: str, old: int, new: int) -> HttpRes
 
 
 urlpatterns = [
-    path("letters/<slug:slug>/v/<int:number>/", version_detail, name="web-letter-version"),
-    path("letters/<slug:slug>/diff/<int:old>/<int:new>/", version_diff, name="web-letter-diff"),
+    path("letters/<slug:slug>/v/<num:number>/", version_detail, name="web-letter-version"),
+    path("letters/<slug:slug>/diff/<num:old>/<num:new>/", version_diff, name="web-letter-diff"),
 ]
