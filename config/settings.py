@@ -402,6 +402,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"LetterStatusEnum": "letters.models.Letter.Status"},
+    # config/converters.py: `<num:…>` is an integer a bigint column can hold.
+    "PATH_CONVERTER_OVERRIDES": {"num": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
 }
 
 # Security headers; the production values apply whenever DEBUG is off.

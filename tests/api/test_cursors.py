@@ -150,9 +150,12 @@ def test_a_valid_id_or_time_position_is_accepted(signed_letter):
 def test_staff_page_numbers_and_sizes_are_checked(staff_client):
     staff_client.raise_request_exception = False
     bad_page = {"detail": "Invalid input.", "errors": {"page": ["Must be a whole number from 1."]}}
-    for page in ("abc", "%00", "0", "-1", "9" * 30):
+    for page in ("abc", "%00", "0", "-1", "0" * 30):
         response = staff_client.get(f"/api/v1/duplicates/?page={page}")
         assert (response.status_code, response.json()) == (400, bad_page)
+    for page in ("2", "9" * 30, "9" * 5000):  # whole numbers past the last page: that page does not exist
+        response = staff_client.get(f"/api/v1/duplicates/?page={page}")
+        assert (response.status_code, response.json()) == (404, {"detail": "Invalid page.", "errors": {}})
     size = staff_client.get("/api/v1/duplicates/?page_size=201")
     assert size.json()["errors"] == {"page_size": ["Must be a whole number from 1 to 200."]}
     assert staff_client.get("/api/v1/duplicates/?page=1&page_size=200").status_code == 200

@@ -160,3 +160,6 @@ def test_the_schema_states_the_page_size_bounds(client):
         "page": {"type": "integer", "minimum": 1},
         "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
     }
+    versions = schema["paths"]["/api/v1/letters/{slug}/diff/{old}/{new}/"]["get"]["parameters"]
+    numbers = [p["schema"] for p in versions if p["in"] == "path" and p["name"] in ("old", "new")]
+    assert numbers == [{"type": "integer", "minimum": 0, "maximum": 10**18 - 1}] * 2
