@@ -243,3 +243,23 @@ def test_a_moderator_cannot_export(running):
     response = client_for(member(letter, Membership.Role.MODERATOR)).post("/manage/running-letter/export/")
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="letters.letter.private_exported").exists()
+
+
+def test_the_import_preview_names_its_row_filters_as_its_summary_does():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from importing.models import SignatureImport
+
+    letter = LetterFactory(slug="founders", status="scheduled")
+    client = client_for(member(letter, Membership.Role.EDITOR, username="editor"))
+    csv = b"Full name;E-mail\nAda Lovelace;ada@example.org\nAda Again;ada@example.org\n"
+    client.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", csv)})
+    imp = SignatureImport.objects.get()
+    page = client.get(f"/manage/founders/imports/{imp.public_id}/?status=duplicate_in_file").content.decode()
+    filters = (
+        '<p>Show: <a href="?">all</a> · <a href="?status=new">New</a> · '
+        '<a href="?status=already_signed">Already signed</a> · '
+        '<a href="?status=duplicate_in_file" aria-current="true">Duplicate in the file</a> · '
+        '<a href="?status=invalid">Invalid</a></p>'
+    )
+    assert filters in page
