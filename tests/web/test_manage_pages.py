@@ -263,3 +263,4 @@ def test_the_import_preview_names_its_row_filters_as_its_summary_does():
         '<a href="?status=invalid">Invalid</a></p>'
     )
     assert filters in page
+    assert '<td>3</td><td>duplicate in the file</td>' in page
