@@ -42,9 +42,13 @@ def import_progress(signature_import: SignatureImport) -> Progress:
     left: int | None = None
     if signature_import.started_at and done:
         end = signature_import.finished_at or signature_import.heartbeat_at or timezone.now()
-        elapsed = max((end - signature_import.started_at).total_seconds(), 0.001)
-        rate = round(done / elapsed, 1)
-        left = 0 if done >= total else int((total - done) / (done / elapsed)) + 1
+        elapsed = (end - signature_import.started_at).total_seconds()
+        # A batch is stamped with one time, so an import done in one batch has no clock to divide by: no rate.
+        if elapsed >= 1:
+            rate = round(done / elapsed, 1)
+            left = 0 if done >= total else int((total - done) / (done / elapsed)) + 1
+        elif done >= total:
+            left = 0
     percent = 100 if total and done >= total else (done * 100 // total if total else 0)
     return Progress(rows_total=total, rows_done=done, percent=percent, rows_per_second=rate, seconds_left=left)
 

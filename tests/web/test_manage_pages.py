@@ -263,4 +263,15 @@ def test_the_import_preview_names_its_row_filters_as_its_summary_does():
         '<a href="?status=invalid">Invalid</a></p>'
     )
     assert filters in page
-    assert '<td>3</td><td>duplicate in the file</td>' in page
+    assert "<td>3</td><td>duplicate in the file</td>" in page
+
+
+def test_import_progress_gives_a_rate_only_over_a_measured_second():
+    from importing.models import SignatureImport
+    from importing.selectors import import_progress
+
+    at = timezone.now()
+    one_batch = SignatureImport(rows_total=79, rows_done=79, started_at=at, finished_at=at)
+    assert (import_progress(one_batch).rows_per_second, import_progress(one_batch).seconds_left) == (None, 0)
+    running = SignatureImport(rows_total=100, rows_done=40, started_at=at, heartbeat_at=at + timedelta(seconds=4))
+    assert (import_progress(running).rows_per_second, import_progress(running).seconds_left) == (10.0, 7)
