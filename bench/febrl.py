@@ -50,12 +50,15 @@ def person_records_in_memory(records: list[FebrlRecord], variant: str):
 
 
 def scan_in_memory(people, chunks: int = 8) -> set[tuple[int, int]]:
-    """What `dedup_scan_chunk` computes for every chunk, without the database."""
-    from registry.duplicate_matching import find_duplicates
+    """What `dedup_scan_chunk` computes for every chunk, without the database: the first chunk estimates the prior
+    (duplicates per person), the others score with it."""
+    from registry.duplicate_matching import scan_duplicates
 
     found: set[tuple[int, int]] = set()
+    duplicates = None
     for chunk in range(chunks):
-        found |= {(m.a, m.b) for m in find_duplicates(people, chunk=(chunk, chunks))}
+        matches, duplicates = scan_duplicates(people, chunk=(chunk, chunks), duplicates=duplicates)
+        found |= {(m.a, m.b) for m in matches}
     return found
 
 

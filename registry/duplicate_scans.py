@@ -11,7 +11,8 @@ from django.utils import timezone
 from registry.audit import Actor, actor_user
 from registry.dedup.blocking import key_families, keys_in_use
 from registry.dedup.levels import Frequencies, frequency_keys
-from registry.duplicate_matching import Match, PersonRecord, blocking_keys, chunk_of, evaluate, find_duplicates
+from registry.dedup.weights import TRAINED
+from registry.duplicate_matching import Match, PersonRecord, blocking_keys, chunk_of, evaluate, scan_duplicates
 from registry.models import (
     Affiliation,
     DedupScan,
@@ -30,6 +31,7 @@ __all__ = [
     "chunk_of",
     "dedup_scan_chunk",
     "dedup_scan_start",
+    "duplicates_in_use",
     "person_duplicates_check",
     "person_keys_add",
     "person_keys_refresh",
@@ -150,10 +152,27 @@ def person_keys_add(*, person_ids: Iterable[int]) -> int:
     return written
 
 
+def duplicates_in_use() -> float:
+    """Duplicates per person the matcher's prior assumes now (registry.dedup.prior): the estimate of the latest
+    whole scan that made one, or the training sets' value before any."""
+    stored = (
+        DedupScan.objects.exclude(duplicates_per_person=None)
+        .order_by("-started_at", "-pk")
+        .values_list("duplicates_per_person", flat=True)
+        .first()
+    )
+    return TRAINED.DUPLICATES_PER_PERSON if stored is None else stored
+
+
 def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
-    """Score the blocks whose key hashes to `chunk`; any worker can take any chunk. Also reconciles the index keys
-    of the people whose id falls in this chunk (anyone whose keys were missed gets them here)."""
-    found = duplicates_record(find_duplicates(person_records_stream(), chunk=(chunk, chunks)))
+    """Score the blocks whose key hashes to `chunk`; any worker can take any chunk. The scan's first chunk to run
+    estimates the prior from the registry and stores it on the scan; the others score with it. Also reconciles the
+    index keys of the people whose id falls in this chunk (anyone whose keys were missed gets them here)."""
+    stored = DedupScan.objects.filter(pk=scan_id).values_list("duplicates_per_person", flat=True).first()
+    matches, duplicates = scan_duplicates(person_records_stream(), chunk=(chunk, chunks), duplicates=stored)
+    if stored is None:  # two first chunks at once estimate the same from the same people; the first write stays
+        DedupScan.objects.filter(pk=scan_id, duplicates_per_person=None).update(duplicates_per_person=duplicates)
+    found = duplicates_record(matches)
     live = Person.objects.filter(merged_into=None).values_list("pk", flat=True)
     person_keys_refresh(person_ids=[pk for pk in live.iterator() if pk % chunks == chunk])
     # Index rows of people no longer live (merged, deleted) in this chunk.
@@ -176,8 +195,8 @@ def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
 
 def person_duplicates_check(*, person_id: int) -> int:
     """Compare one (just confirmed) person with everyone it meets in a block: exactly the pairs of this person that
-    a whole scan would find now (same blocks, same term frequencies, same scoring), without reading the registry:
-    its blocks and how many share each key come from the key index (PersonBlockKey)."""
+    a whole scan would find now under the last scan's prior (same blocks, same term frequencies, same scoring),
+    without reading the registry: its blocks and how many share each key come from the key index (PersonBlockKey)."""
     mine = person_records(Person.objects.filter(pk=person_id, merged_into=None))
     if not mine:
         person_keys_refresh(person_ids=[person_id])  # merged or gone: its keys go
@@ -195,7 +214,7 @@ def person_duplicates_check(*, person_id: int) -> int:
     by_kind: dict[str, dict] = defaultdict(dict)
     for key, (kind, value) in tf.items():
         by_kind[kind][value] = counts.get(key, 0)
-    freq = Frequencies.of_counts(Person.objects.filter(merged_into=None).count(), by_kind)
+    freq = Frequencies.of_counts(Person.objects.filter(merged_into=None).count(), by_kind, duplicates_in_use())
     others = person_records(Person.objects.filter(pk__in=mates))
     matches = [m for m in (evaluate(person, other, freq=freq) for other in others) if m]
     return duplicates_record(matches)

@@ -1,10 +1,11 @@
 """People already in the registry that someone not yet in it may be: for an import's preview, before anything is
-stored. The same matcher, blocks, weights and reasons as the duplicate queue (registry.duplicate_matching)."""
+stored. The same matcher, blocks, weights, prior (the last whole scan's) and reasons as the duplicate queue
+(registry.duplicate_matching)."""
 
 from dataclasses import dataclass
 
 from registry.duplicate_matching import PersonRecord, block_map, find_duplicates
-from registry.duplicate_scans import person_records
+from registry.duplicate_scans import duplicates_in_use, person_records
 from registry.models import Person
 
 
@@ -34,6 +35,8 @@ def people_resembling(newcomers: list[Newcomer], *, per_newcomer: int = 3) -> di
     if not newcomers:
         return {}
     records = person_records()
+    if not records:
+        return {}  # nobody to resemble (two newcomers are not this question)
     guests = [
         PersonRecord(
             id=-(index + 1),
@@ -48,7 +51,7 @@ def people_resembling(newcomers: list[Newcomer], *, per_newcomer: int = 3) -> di
     # of big blocks alike); only those are scored.
     keys = {_unsliced(key) for key, block in block_map(population).items() if any(member.id < 0 for member in block)}
     found: dict[int, list[tuple[float, int, tuple[str, ...]]]] = {}
-    for match in find_duplicates(population, only_block_keys=keys):
+    for match in find_duplicates(population, only_block_keys=keys, duplicates=duplicates_in_use()):
         guest, person = (match.a, match.b) if match.a < 0 else (match.b, match.a)
         if guest >= 0 or person < 0:
             continue  # two people already known, or two newcomers: not this question

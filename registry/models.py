@@ -219,6 +219,9 @@ class DedupScan(models.Model):
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     candidates_found = models.PositiveIntegerField(default=0)
+    # Duplicates per person the scan estimated from the registry (registry.dedup.prior), set by its first chunk: the
+    # prior its chunks, and later the checks at confirmation and the import previews, score with.
+    duplicates_per_person = models.FloatField(null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -152,6 +152,7 @@ class Frequencies:
 
     def __init__(self, records: Iterable[PersonRecord] = ()) -> None:
         self.total = 0
+        self.duplicates: float | None = None  # duplicates per person (registry.dedup.prior); None: the default
         self.counts: dict[str, Counter[str | int]] = {"given": Counter(), "surname": Counter(), "org": Counter()}
         for record in records:
             self.add(record)
@@ -166,10 +167,11 @@ class Frequencies:
         self.counts["org"].update(list(record.organizations))
 
     @classmethod
-    def of_counts(cls, total: int, counts: dict[str, dict]) -> "Frequencies":
-        """Frequencies from counts already taken (the check at confirmation reads them from the key index)."""
+    def of_counts(cls, total: int, counts: dict[str, dict], duplicates: float | None = None) -> "Frequencies":
+        """Frequencies from counts already taken (the check at confirmation reads them from the key index), and the
+        duplicates per person of the last whole scan."""
         freq = cls([])
-        freq.total = total
+        freq.total, freq.duplicates = total, duplicates
         for kind, by_value in counts.items():
             freq.counts[kind].update(by_value)
         return freq

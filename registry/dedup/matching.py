@@ -7,7 +7,6 @@ records rebuilt from the columns of registry.dedup.table), which also writes the
 """
 
 import itertools
-import math
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from registry.dedup.blocking import Blocks, block_map
 from registry.dedup.levels import (
     BATCH,
     DL,
+    NEVER,
     NL,
     OL,
     Frequencies,
@@ -29,6 +29,7 @@ from registry.dedup.levels import (
     pair_levels,
     pair_weight,
 )
+from registry.dedup.prior import duplicates_bounded, matches_expected, prior_odds, prior_reason, sample_positions
 from registry.dedup.records import PersonRecord
 from registry.dedup.table import RecordTable
 from registry.dedup.weights import TRAINED, Weights
@@ -38,7 +39,7 @@ from registry.dedup.weights import TRAINED, Weights
 class Match:
     a: int
     b: int
-    score: float  # match probability from the total weight and the prior
+    score: float  # match probability from the total weight and the prior (registry.dedup.prior)
     reasons: tuple[str, ...]  # each piece of evidence with its weight in bits, then the total
     weight: int = 0  # total, centibits
 
@@ -115,16 +116,20 @@ def _evidence(a: PersonRecord, b: PersonRecord, levels: PairLevels, weights: Wei
     return reasons
 
 
-def probability(weight: int, weights: Weights) -> float:
-    return round(1 / (1 + 2 ** (-(weight + weights.PRIOR) / 100)), 4)
+def probability(weight: int, prior: int) -> float:
+    """The posterior match probability of a pair of total `weight` under a prior of log2 odds `prior`."""
+    return round(1 / (1 + 2 ** (-(weight + prior) / 100)), 4)
 
 
-def thresholds(weights: Weights, people: int) -> tuple[int, int]:
-    """(threshold, names-only threshold) among `people` people (Weights.THRESHOLD_SLOPE)."""
-    if not weights.THRESHOLD_SLOPE or people <= weights.POPULATION_FLOOR:
-        return weights.THRESHOLD, weights.THRESHOLD_NAMES
-    shift = round(weights.THRESHOLD_SLOPE * math.log2(people / weights.POPULATION_FLOOR))
-    return weights.THRESHOLD + shift, weights.THRESHOLD_NAMES + shift
+def _duplicates(weights: Weights, freq: Frequencies | None) -> float:
+    return weights.DUPLICATES_PER_PERSON if freq is None or freq.duplicates is None else freq.duplicates
+
+
+def thresholds(weights: Weights, freq: Frequencies | None) -> tuple[int, int]:
+    """(threshold, names-only threshold) on the total weight: the posterior cut-offs less the prior of the people
+    compared (their number and duplicates per person, registry.dedup.prior)."""
+    prior = prior_odds(_duplicates(weights, freq), freq.total if freq is not None else 0, weights)
+    return weights.MATCH_ODDS - prior, weights.MATCH_ODDS_NAMES - prior
 
 
 def evaluate(
@@ -138,7 +143,7 @@ def evaluate(
     shared_email = bool(a.email_keys & b.email_keys)
     if shared_email:  # decides whatever the names
         total = name_weight(levels, weights) + weights.EMAIL
-    threshold, threshold_names = thresholds(weights, freq.total if freq is not None else 0)
+    threshold, threshold_names = thresholds(weights, freq)
     names_alone = not shared_email and names_only(levels)
     if total < (threshold_names if names_alone else threshold):
         return None
@@ -147,8 +152,15 @@ def evaluate(
         reasons.insert(0, f"same email address ({_bits(weights.EMAIL)})")
     elif names_alone and threshold_names != threshold:
         reasons.append("names are the only evidence (a higher threshold)")
-    reasons.append(f"total {_bits(total)} (threshold {_bits(threshold_names if names_alone else threshold)})")
-    return Match(a=a.id, b=b.id, score=probability(total, weights), reasons=tuple(reasons), weight=total)
+    people, duplicates = freq.total if freq is not None else 0, _duplicates(weights, freq)
+    cut = weights.MATCH_ODDS_NAMES if names_alone else weights.MATCH_ODDS
+    reasons.append(prior_reason(duplicates, people, weights))
+    reasons.append(
+        f"total {_bits(total)} (threshold {_bits(threshold_names if names_alone else threshold)}:"
+        f" posterior odds of {_bits(cut)} less the prior)"
+    )
+    prior = prior_odds(duplicates, people, weights)
+    return Match(a=a.id, b=b.id, score=probability(total, prior), reasons=tuple(reasons), weight=total)
 
 
 PASS_PAIRS = 6_000_000  # pairs a pass over the blocks makes at most (before repeats go): bounds their memory
@@ -203,7 +215,7 @@ def _matches(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequen
     columns = RecordColumns(table, weights, freq)
     simple = table.simple
     rebuilt: dict[int, PersonRecord] = {}
-    lowest = min(thresholds(weights, freq.total))
+    lowest = min(thresholds(weights, freq))
     for lo, hi in _passes(blocks, len(table)):
         left, right, shared_email = compared_pairs(table, blocks, lo, hi)
         for start in range(0, len(left), BATCH):
@@ -237,23 +249,76 @@ def _evaluated(
             yield match
 
 
+def duplicates_raw(table: RecordTable, weights: Weights = TRAINED) -> tuple[float, int]:
+    """(duplicates per person among the records of `table`, people it was estimated from): EM on the total weights
+    of the pairs the blocks of a fixed sample of them (at most prior.SAMPLE people) compare (registry.dedup.prior),
+    before it is shrunk and bounded."""
+    positions = sample_positions(table.ids).tolist()
+    sample = RecordTable((table.record(i) for i in positions), blocking=True)
+    size = len(sample)
+    if size < 2:
+        return weights.DUPLICATES_PER_PERSON, 0
+    blocks = sample.blocks()
+    columns = RecordColumns(sample, weights, sample.freq)
+    simple = sample.simple
+    totals = [np.zeros(0, dtype=np.int64)]
+    for lo, hi in _passes(blocks, size):
+        left, right, _shared_email = compared_pairs(sample, blocks, lo, hi)
+        for start in range(0, len(left), BATCH):
+            i, j = left[start : start + BATCH], right[start : start + BATCH]
+            scored = batch_weights(columns, i, j, weights)
+            for n in np.flatnonzero(~(simple[i] & simple[j])).tolist():  # several organizations or domains
+                a, b = sample.record(int(i[n])), sample.record(int(j[n]))
+                scored[n] = pair_weight(pair_levels(a, b, weights, sample.freq), weights)
+            totals.append(scored[scored > NEVER])
+    pairs = size * (size - 1) // 2
+    matches = matches_expected(np.concatenate(totals), pairs, 2 * weights.DUPLICATES_PER_PERSON / (size - 1))
+    return matches * (len(table) - 1) / (size * (size - 1)), size  # λ (N − 1) / 2, λ = matches / pairs
+
+
+def duplicates_estimate(table: RecordTable, weights: Weights = TRAINED) -> float:
+    """Duplicates per person among the records of `table`, shrunk and bounded (registry.dedup.prior)."""
+    raw, size = duplicates_raw(table, weights)
+    return duplicates_bounded(raw, size, weights)
+
+
+def scan_duplicates(
+    records: Iterable[PersonRecord],
+    *,
+    only_block_keys: set[str] | None = None,
+    chunk: tuple[int, int] | None = None,
+    weights: Weights = TRAINED,
+    duplicates: float | None = None,
+) -> tuple[list[Match], float]:
+    """All likely duplicate pairs among `records` (read once: a generator will do), optionally only those of some
+    blocks or of one chunk of a scan, under `duplicates` per person (estimated from the records if None: a whole
+    scan's first chunk), and the duplicates per person used."""
+    table = RecordTable(records, blocking=True, only_block_keys=only_block_keys, chunk=chunk)
+    blocks = table.blocks()
+    table.freq.duplicates = duplicates_estimate(table, weights) if duplicates is None else duplicates
+    found = {(m.a, m.b): m for m in _matches(table, blocks, weights, table.freq)}
+    return sorted(found.values(), key=lambda m: (-m.weight, m.a, m.b)), table.freq.duplicates
+
+
 def find_duplicates(
     records: Iterable[PersonRecord],
     *,
     only_block_keys: set[str] | None = None,
     chunk: tuple[int, int] | None = None,
     weights: Weights = TRAINED,
+    duplicates: float | None = None,
 ) -> list[Match]:
-    """All likely duplicate pairs among `records` (read once: a generator will do); optionally only those of some
-    blocks, or of one chunk of a scan."""
-    table = RecordTable(records, blocking=True, only_block_keys=only_block_keys, chunk=chunk)
-    blocks = table.blocks()
-    found = {(m.a, m.b): m for m in _matches(table, blocks, weights, table.freq)}
-    return sorted(found.values(), key=lambda m: (-m.weight, m.a, m.b))
+    """`scan_duplicates`' pairs."""
+    return scan_duplicates(
+        records, only_block_keys=only_block_keys, chunk=chunk, weights=weights, duplicates=duplicates
+    )[0]
 
 
-def person_duplicates(person_id: int, records: list[PersonRecord], weights: Weights = TRAINED) -> list[Match]:
-    """The pairs of one person that a whole scan of `records` would find: it against everyone it meets in a block."""
+def person_duplicates(
+    person_id: int, records: list[PersonRecord], weights: Weights = TRAINED, duplicates: float | None = None
+) -> list[Match]:
+    """The pairs of one person that a whole scan of `records` under `duplicates` per person (None: estimated from
+    `records`) would find: it against everyone it meets in a block."""
     by_id = {record.id: record for record in records}
     person = by_id.get(person_id)
     if person is None:
@@ -262,14 +327,18 @@ def person_duplicates(person_id: int, records: list[PersonRecord], weights: Weig
         person_id
     }
     freq = Frequencies(records)
+    freq.duplicates = duplicates_estimate(RecordTable(records), weights) if duplicates is None else duplicates
     matches = (evaluate(person, by_id[other], weights, freq) for other in sorted(mates))
     return sorted((m for m in matches if m), key=lambda m: (-m.weight, m.a, m.b))
 
 
-def naive_duplicates(records: list[PersonRecord], weights: Weights = TRAINED) -> list[Match]:
+def naive_duplicates(
+    records: list[PersonRecord], weights: Weights = TRAINED, duplicates: float | None = None
+) -> list[Match]:
     """All pairs compared one by one: the baseline the blocking is measured against (benchmarks, tests)."""
     found = []
     freq = Frequencies(records)
+    freq.duplicates = duplicates_estimate(RecordTable(records), weights) if duplicates is None else duplicates
     for i, a in enumerate(records):
         for b in records[i + 1 :]:
             match = evaluate(a, b, weights, freq)

@@ -14,15 +14,14 @@ class Weights:
     ORGANIZATION: tuple[int, ...]  # ORG_LEVELS
     DOMAIN: tuple[int, ...]  # DOMAIN_LEVELS
     EMAIL: int  # the same email address
-    PRIOR: int  # log2 of the prior odds that two people are one
     NAME_MIN: int  # name weight a pair needs before anything else counts
     TF_U: tuple[float, float, float]  # average u of an exact given name, surname, organization (for Frequencies)
-    THRESHOLD: int  # total weight from which a pair is proposed
-    THRESHOLD_NAMES: int  # the same for a pair with nothing but names to go on (levels.names_only)
-    # Both thresholds rise by this per doubling of the people compared over POPULATION_FLOOR: with about as many
-    # duplicates per person in any registry, the prior that two people are one falls as 1 / people.
-    THRESHOLD_SLOPE: int = 0
-    POPULATION_FLOOR: int = 1000
+    # Posterior log2 odds (the prior's, registry.dedup.prior, plus the total weight) from which a pair is proposed,
+    # and the same for a pair with nothing but names to go on (levels.names_only).
+    MATCH_ODDS: int
+    MATCH_ODDS_NAMES: int
+    DUPLICATES_PER_PERSON: float  # the training sets' duplicates per person: the prior before any estimate
+    POPULATION_FLOOR: int = 1000  # below this many people, the prior of this many (thresholds never fall there)
 
 
 TRAINED = Weights(
@@ -33,9 +32,8 @@ TRAINED = Weights(
     DOMAIN=(519, -155, -1000, 0),
     TF_U=(0.004407, 0.003366, 0.008921),
     EMAIL=2000,
-    PRIOR=-1269,
     NAME_MIN=300,
-    THRESHOLD=1025,
-    THRESHOLD_NAMES=1100,
-    THRESHOLD_SLOPE=100,
+    MATCH_ODDS=-50,
+    MATCH_ODDS_NAMES=0,
+    DUPLICATES_PER_PERSON=0.2627,
 )

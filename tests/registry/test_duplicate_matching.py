@@ -36,10 +36,11 @@ def test_nickname_at_the_same_organization_is_found_with_each_piece_of_evidence_
         "given name katherine ≈ katie (nickname) (+5.6)",
         "surname moussouris identical (+7.0, of which -0.7 for how common the surname is)",
         "same organization Luta Security (+6.2, of which -0.3 for how common the organization is)",
-        "total +18.7 (threshold +10.2)",
+        "prior -10.9: 0.27 duplicates a person among 1,000 people (the fewest it counts)",
+        "total +18.7 (threshold +10.4: posterior odds of -0.5 less the prior)",
     )
     assert match.weight == 1871
-    assert 0.98 < match.score < 0.99  # the match probability from the total and the prior
+    assert 0.99 < match.score < 0.999  # the match probability from the total and the prior
 
 
 def test_pairs_are_ordered_by_id():
@@ -133,7 +134,8 @@ def test_different_organization_text_is_weak_evidence_but_two_reviewed_organizat
     assert only_match(unreviewed).reasons[2:] == (
         "different organization text Luta Security / Acme (weak evidence) (-4.8)",
         "same email domain luta.example (+5.2)",
-        "total +14.1 (threshold +10.2)",
+        "prior -10.9: 0.27 duplicates a person among 1,000 people (the fewest it counts)",
+        "total +14.1 (threshold +10.4: posterior odds of -0.5 less the prior)",
     )
     reviewed = [
         record(1, "Ada Lovelace", ["ada@luta.example"], orgs={1: "Luta Security"}, reviewed=frozenset({1})),

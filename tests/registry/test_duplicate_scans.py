@@ -3,10 +3,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.febrl_data import febrl_records
+from registry.dedup.weights import TRAINED
 from registry.duplicate_matching import find_duplicates
 from registry.duplicate_scans import (
     dedup_scan_chunk,
     dedup_scan_start,
+    duplicates_in_use,
     index_keys,
     person_duplicates_check,
     person_keys_add,
@@ -50,7 +52,8 @@ def test_confirming_a_signature_checks_that_person_for_duplicates(sign, django_c
         "given name katherine ≈ katie (nickname) (+5.6)",
         "surname moussouris identical (+7.0, of which -0.7 for how common the surname is)",
         "same organization Luta Security (+6.2, of which -0.3 for how common the organization is)",
-        "total +18.7 (threshold +10.2)",
+        "prior -10.9: 0.26 duplicates a person among 1,000 people (the fewest it counts)",
+        "total +18.7 (threshold +10.4: posterior odds of -0.5 less the prior)",
     ]
 
 
@@ -154,8 +157,18 @@ def test_the_check_at_confirmation_finds_exactly_what_a_whole_scan_finds_for_tha
         )
         people[person.pk] = record
         person_duplicates_check(person_id=person.pk)  # as at each confirmation: the person enters the key index
-    whole = {(m.a, m.b) for m in find_duplicates(person_records())}
-    assert set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id")) == whole
+    # Before any whole scan the checks use the default prior: together they find what a scan with it finds.
+    default = {(m.a, m.b) for m in find_duplicates(person_records(), duplicates=TRAINED.DUPLICATES_PER_PERSON)}
+    assert set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id")) == default
+    # A whole scan estimates the prior and stores it; later checks use it.
+    DuplicateCandidate.objects.all().delete()
+    scan = DedupScan.objects.create(chunks_total=3)
+    for chunk in range(3):
+        dedup_scan_chunk(scan_id=scan.pk, chunk=chunk, chunks=3)
+    scan.refresh_from_db()
+    assert scan.duplicates_per_person == duplicates_in_use() != TRAINED.DUPLICATES_PER_PERSON
+    whole = set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id"))
+    assert whole == {(m.a, m.b) for m in find_duplicates(person_records())}  # the scan estimates as in memory
     assert len(whole) > 8
     checked = [pk for pk in people if any(pk in pair for pair in whole)][:10] + list(people)[:3]
     for pk in checked:
