@@ -319,7 +319,16 @@ class DuplicateCandidateAdmin(DuplicateReviewMixin, ReadOnlyAdminMixin, admin.Mo
 
 @admin.register(DedupScan)
 class DedupScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "status", "chunks_done", "chunks_total", "candidates_found", "started_at", "finished_at"]
+    list_display = [
+        "id",
+        "status",
+        "chunks_done",
+        "chunks_total",
+        "candidates_found",
+        "duplicates_per_person",
+        "started_at",
+        "finished_at",
+    ]
     list_filter = ["status"]
 
 
