@@ -170,8 +170,13 @@ def dedup_scan_chunk(*, scan_id: int, chunk: int, chunks: int) -> int:
     index keys of the people whose id falls in this chunk (anyone whose keys were missed gets them here)."""
     stored = DedupScan.objects.filter(pk=scan_id).values_list("duplicates_per_person", flat=True).first()
     matches, duplicates = scan_duplicates(person_records_stream(), chunk=(chunk, chunks), duplicates=stored)
-    if stored is None:  # two first chunks at once estimate the same from the same people; the first write stays
+    if stored is None:
         DedupScan.objects.filter(pk=scan_id, duplicates_per_person=None).update(duplicates_per_person=duplicates)
+        kept = DedupScan.objects.filter(pk=scan_id).values_list("duplicates_per_person", flat=True).first()
+        if kept is not None and kept != duplicates:
+            # Another first chunk ran at once on a registry that changed in between and stored its estimate first:
+            # every chunk, and the check at confirmation, must score with the one the scan keeps.
+            matches, duplicates = scan_duplicates(person_records_stream(), chunk=(chunk, chunks), duplicates=kept)
     found = duplicates_record(matches)
     live = Person.objects.filter(merged_into=None).values_list("pk", flat=True)
     person_keys_refresh(person_ids=[pk for pk in live.iterator() if pk % chunks == chunk])

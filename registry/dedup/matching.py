@@ -127,8 +127,11 @@ def _duplicates(weights: Weights, freq: Frequencies | None) -> float:
 
 def thresholds(weights: Weights, freq: Frequencies | None) -> tuple[int, int]:
     """(threshold, names-only threshold) on the total weight: the posterior cut-offs less the prior of the people
-    compared (their number and duplicates per person, registry.dedup.prior)."""
+    compared (their number and duplicates per person, registry.dedup.prior). Never below those of a small registry
+    at the training sets' prior: an estimate of many duplicates may raise the prior of a large registry, but a small
+    one's thresholds (the unit cases that must not match: "Alice Zhang" and "Alice Moore" at one employer) stay."""
     prior = prior_odds(_duplicates(weights, freq), freq.total if freq is not None else 0, weights)
+    prior = min(prior, prior_odds(weights.DUPLICATES_PER_PERSON, 0, weights))
     return weights.MATCH_ODDS - prior, weights.MATCH_ODDS_NAMES - prior
 
 

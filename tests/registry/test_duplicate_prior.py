@@ -24,7 +24,6 @@ def test_em_with_fixed_weights_counts_the_pairs_that_are_clearly_matches():
     totals = np.array([3000] * 40 + [-300] * 5000 + [200] * 2000)  # 40 sure matches, the rest clearly not
     assert abs(prior.matches_expected(totals, pairs, 1e-5) - 40) < 1
     assert abs(prior.matches_expected(totals, pairs, 1e-5) - prior.matches_expected(totals, pairs, 1e-3)) < 1e-6
-    assert prior.matches_expected(totals, pairs, 1e-5) == prior.matches_expected(totals, pairs, 1e-5)
     assert prior.matches_expected(np.zeros(0, dtype=np.int64), pairs, 1e-5) == 0
 
 
@@ -58,6 +57,7 @@ def test_a_small_registry_cannot_move_its_thresholds_more_than_the_bound():
         freq.duplicates = d
         shifted = thresholds(TRAINED, freq)
         assert all(abs(s - t) <= bits + 1 for s, t in zip(shifted, default, strict=True))
+        assert all(s >= t for s, t in zip(shifted, default, strict=True))  # more duplicates never lower them
     assert duplicates_estimate(RecordTable(copies)) > DEFAULT > duplicates_estimate(RecordTable(distinct))
     # A handful of people moves the estimate little from the default (PSEUDO_PEOPLE).
     assert abs(duplicates_estimate(RecordTable(copies[:3])) - DEFAULT) < 0.05
@@ -77,7 +77,27 @@ def test_thresholds_fall_with_more_duplicates_a_person_and_rise_with_more_people
 
 def test_the_sample_is_the_same_people_every_time_and_bounded():
     ids = np.arange(1, 200_001, dtype=np.int64)
-    first, second = prior.sample_positions(ids), prior.sample_positions(ids)
-    assert np.array_equal(first, second)
-    assert 0.9 * prior.SAMPLE < len(first) < 1.1 * prior.SAMPLE
+    first = prior.sample_positions(ids)
+    assert (first[:6].tolist(), len(first)) == ([4, 12, 25, 33, 46, 59], 19_999)  # pinned: any process, any hash seed
     assert len(prior.sample_positions(ids[:500])) == 500
+
+
+def test_the_estimate_is_the_same_in_every_process():
+    # pytest runs under a random PYTHONHASHSEED: a pinned value catches an estimate that follows set or dict order.
+    records = labelled_people(1500, seed=21).records
+    assert (round(duplicates_raw(RecordTable(records))[0], 6), duplicates_estimate(RecordTable(records))) == (
+        0.142201,
+        0.155,
+    )
+
+
+def test_a_small_registry_with_many_duplicates_still_refuses_the_cases_that_must_not_match():
+    freq = Frequencies()
+    freq.total, freq.duplicates = 900, DEFAULT * prior.BOUND  # the highest estimate a small registry can reach
+    assert thresholds(TRAINED, freq) == thresholds(TRAINED, None)
+    for people in [
+        [record(1, "Alice Zhang", {1: "Nvidia"}), record(2, "Alice Moore", {1: "Nvidia"})],
+        [record(1, "Alice Zhang", {1: "Nvidia"}), record(2, "Alice Chang", {2: "X"})],
+        [record(5, "Henry Johnson", {4: "Four"}), record(6, "Hannah Johnson", {4: "Four"})],
+    ]:
+        assert find_duplicates(people, duplicates=DEFAULT * prior.BOUND) == []

@@ -128,6 +128,25 @@ def test_chunks_can_run_in_any_order_on_any_worker_and_twice():
     assert DuplicateCandidate.objects.count() == 2
 
 
+def test_a_first_chunk_that_loses_the_race_to_store_the_prior_scores_with_the_stored_one(monkeypatch):
+    from registry import duplicate_scans
+
+    people("Robert Tables", "Robert Tabels")
+    scan = DedupScan.objects.create(chunks_total=1)
+    real, used = duplicate_scans.scan_duplicates, []
+
+    def racing(records, *, chunk, duplicates):
+        used.append(duplicates)
+        if duplicates is None:  # meanwhile another first chunk stores an estimate made a moment earlier
+            DedupScan.objects.filter(pk=scan.pk).update(duplicates_per_person=0.5)
+        return real(records, chunk=chunk, duplicates=duplicates)
+
+    monkeypatch.setattr(duplicate_scans, "scan_duplicates", racing)
+    dedup_scan_chunk(scan_id=scan.pk, chunk=0, chunks=1)
+    scan.refresh_from_db()
+    assert (used, scan.duplicates_per_person) == ([None, 0.5], 0.5)
+
+
 def test_scan_progress_is_visible_while_chunks_remain():
     people("Robert Tables", "Robert Tabels")
     scan = DedupScan.objects.create(chunks_total=2)
