@@ -113,7 +113,8 @@ class StaffPagePagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param, "1")
         if raw in self.last_page_strings:
             return paginator.num_pages
-        if not raw.isdecimal() or set(raw) == {"0"} or (len(raw) < 10 and int(raw) < 1):
+        digits = raw.lstrip("0")
+        if not raw.isdecimal() or not digits:
             raise ValidationError({self.page_query_param: ["Must be a whole number from 1."]})
         # A whole number past any page (and past what the database could offset by) is a page that does not exist.
-        return int(raw) if len(raw) < 10 else paginator.num_pages + 1
+        return int(digits) if len(digits) < 10 else paginator.num_pages + 1

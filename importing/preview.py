@@ -40,6 +40,12 @@ class RowStatus:
     DUPLICATE_IN_FILE = "duplicate_in_file"
     INVALID = "invalid"
     ALL = (NEW, ALREADY_SIGNED, DUPLICATE_IN_FILE, INVALID)
+    LABELS = {
+        NEW: "new",
+        ALREADY_SIGNED: "already signed",
+        DUPLICATE_IN_FILE: "duplicate in the file",
+        INVALID: "invalid",
+    }
 
 
 @dataclass(slots=True)
@@ -59,6 +65,10 @@ class RowCheck:
     organization_slug: str = ""
     duplicate_of_row: int | None = None
     possible_people: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return RowStatus.LABELS[self.status]
 
     @property
     def values(self) -> dict[str, str]:
@@ -94,6 +104,11 @@ class Preview:
     def summary(self) -> dict[str, int]:
         counts = Counter(row.status for row in self.rows)
         return {status: counts.get(status, 0) for status in RowStatus.ALL} | {"total": len(self.rows)}
+
+    def summary_shown(self) -> list[tuple[str, int]]:
+        """(label, count) of each status, as the preview page lists them."""
+        summary = self.summary
+        return [(label, summary[status]) for status, label in RowStatus.LABELS.items()]
 
 
 def signed_at_parse(text: str, *, now: datetime) -> datetime:

@@ -159,4 +159,5 @@ def test_staff_page_numbers_and_sizes_are_checked(staff_client):
     size = staff_client.get("/api/v1/duplicates/?page_size=201")
     assert size.json()["errors"] == {"page_size": ["Must be a whole number from 1 to 200."]}
     assert staff_client.get("/api/v1/duplicates/?page=1&page_size=200").status_code == 200
+    assert staff_client.get(f"/api/v1/duplicates/?page={'0' * 20}1").status_code == 200  # page 1, zero-padded
     assert staff_client.get("/api/v1/duplicates/?page=last").status_code == 200

@@ -47,7 +47,6 @@ from organizing.permissions import EDIT_LETTER
 from web.views.manage import member_page
 
 ROWS_SHOWN = 200
-STATUS_LABELS = ("New", "Already signed", "Duplicate in the file", "Invalid")  # RowStatus.ALL, as the summary says them
 
 
 class UploadForm(forms.Form):
@@ -115,7 +114,8 @@ def _detail_context(request: HttpRequest, letter: Letter, uploaded: Uploaded, **
         "fields": [(field, FIELD_LABELS[field], mapping.get(field)) for field in FIELDS],
         "rows": shown[:ROWS_SHOWN],
         "rows_hidden": max(len(shown) - ROWS_SHOWN, 0),
-        "statuses": list(zip(RowStatus.ALL, STATUS_LABELS, strict=True)),
+        "statuses": list(RowStatus.LABELS.items()),
+        "summary": uploaded.preview.summary_shown() if uploaded.preview else [],
         "wanted": wanted,
         "progress": import_progress(signature_import),
         "live": signature_import.status in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING),

@@ -4,6 +4,7 @@ is sent to confirm first) and a second factor set (staff must have one before th
 import time
 
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from allauth.mfa.utils import decrypt
@@ -14,12 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 USERNAME = "admin"
 EMAIL = "admin@localhost"
 PASSWORD = "undersigned-admin"
-TOTP_PERIOD = 30  # allauth's default MFA_TOTP_PERIOD, which settings keep
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
     """The authenticator app's code for `secret` now (RFC 6238, as allauth checks it)."""
-    return format_hotp_value(hotp_value(secret, int(time.time() if at is None else at) // TOTP_PERIOD))
+    return format_hotp_value(hotp_value(secret, int(time.time() if at is None else at) // mfa_settings.TOTP_PERIOD))
 
 
 class Command(BaseCommand):
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             user.email = EMAIL
             user.is_staff = user.is_superuser = True
             user.save()
+        EmailAddress.objects.filter(user=user).exclude(email=EMAIL).update(primary=False)
         EmailAddress.objects.update_or_create(user=user, email=EMAIL, defaults={"verified": True, "primary": True})
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         if totp is None:
