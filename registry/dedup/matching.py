@@ -125,13 +125,14 @@ def _duplicates(weights: Weights, freq: Frequencies | None) -> float:
     return weights.DUPLICATES_PER_PERSON if freq is None or freq.duplicates is None else freq.duplicates
 
 
-def thresholds(weights: Weights, freq: Frequencies | None) -> tuple[int, int]:
+def _prior(weights: Weights, freq: Frequencies | None) -> int:
+    return prior_odds(_duplicates(weights, freq), freq.total if freq is not None else 0, weights)
+
+
+def thresholds(weights: Weights, freq: Frequencies | None, prior: int | None = None) -> tuple[int, int]:
     """(threshold, names-only threshold) on the total weight: the posterior cut-offs less the prior of the people
-    compared (their number and duplicates per person, registry.dedup.prior). Never below those of a small registry
-    at the training sets' prior: an estimate of many duplicates may raise the prior of a large registry, but a small
-    one's thresholds (the unit cases that must not match: "Alice Zhang" and "Alice Moore" at one employer) stay."""
-    prior = prior_odds(_duplicates(weights, freq), freq.total if freq is not None else 0, weights)
-    prior = min(prior, prior_odds(weights.DUPLICATES_PER_PERSON, 0, weights))
+    compared (their number and duplicates per person, registry.dedup.prior.prior_odds)."""
+    prior = _prior(weights, freq) if prior is None else prior
     return weights.MATCH_ODDS - prior, weights.MATCH_ODDS_NAMES - prior
 
 
@@ -146,7 +147,8 @@ def evaluate(
     shared_email = bool(a.email_keys & b.email_keys)
     if shared_email:  # decides whatever the names
         total = name_weight(levels, weights) + weights.EMAIL
-    threshold, threshold_names = thresholds(weights, freq)
+    prior = _prior(weights, freq)
+    threshold, threshold_names = thresholds(weights, freq, prior)
     names_alone = not shared_email and names_only(levels)
     if total < (threshold_names if names_alone else threshold):
         return None
@@ -162,7 +164,6 @@ def evaluate(
         f"total {_bits(total)} (threshold {_bits(threshold_names if names_alone else threshold)}:"
         f" posterior odds of {_bits(cut)} less the prior)"
     )
-    prior = prior_odds(duplicates, people, weights)
     return Match(a=a.id, b=b.id, score=probability(total, prior), reasons=tuple(reasons), weight=total)
 
 
@@ -214,20 +215,25 @@ def compared_pairs(records: Sized, blocks: Blocks, lo: int = 0, hi: int | None =
     return codes // n, codes % n, np.isin(codes, emails, assume_unique=True)
 
 
-def _matches(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequencies) -> Iterable[Match]:
+def _scored(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequencies):
+    """Every pair the blocks compare, in batches: (left, right, shares an email, total weight by columns)."""
     columns = RecordColumns(table, weights, freq)
-    simple = table.simple
-    rebuilt: dict[int, PersonRecord] = {}
-    lowest = min(thresholds(weights, freq))
     for lo, hi in _passes(blocks, len(table)):
         left, right, shared_email = compared_pairs(table, blocks, lo, hi)
         for start in range(0, len(left), BATCH):
             i, j = left[start : start + BATCH], right[start : start + BATCH]
-            totals = batch_weights(columns, i, j, weights)
-            # Over the threshold, or with a record of several organizations or domains (scored one by one), or
-            # sharing an email address (which decides whatever the names): evaluated one by one, with reasons.
-            chosen = (totals >= lowest) | ~(simple[i] & simple[j]) | shared_email[start : start + BATCH]
-            yield from _evaluated(table, i[chosen].tolist(), j[chosen].tolist(), weights, freq, rebuilt)
+            yield i, j, shared_email[start : start + BATCH], batch_weights(columns, i, j, weights)
+
+
+def _matches(table: RecordTable, blocks: Blocks, weights: Weights, freq: Frequencies) -> Iterable[Match]:
+    simple = table.simple
+    rebuilt: dict[int, PersonRecord] = {}
+    lowest = min(thresholds(weights, freq))
+    for i, j, shared_email, totals in _scored(table, blocks, weights, freq):
+        # Over the threshold, or with a record of several organizations or domains (scored one by one), or
+        # sharing an email address (which decides whatever the names): evaluated one by one, with reasons.
+        chosen = (totals >= lowest) | ~(simple[i] & simple[j]) | shared_email
+        yield from _evaluated(table, i[chosen].tolist(), j[chosen].tolist(), weights, freq, rebuilt)
 
 
 REBUILT_KEPT = 65_536  # records rebuilt for evaluation kept for later pairs (a record is in several), at most
@@ -261,19 +267,13 @@ def duplicates_raw(table: RecordTable, weights: Weights = TRAINED) -> tuple[floa
     size = len(sample)
     if size < 2:
         return weights.DUPLICATES_PER_PERSON, 0
-    blocks = sample.blocks()
-    columns = RecordColumns(sample, weights, sample.freq)
     simple = sample.simple
     totals = [np.zeros(0, dtype=np.int64)]
-    for lo, hi in _passes(blocks, size):
-        left, right, _shared_email = compared_pairs(sample, blocks, lo, hi)
-        for start in range(0, len(left), BATCH):
-            i, j = left[start : start + BATCH], right[start : start + BATCH]
-            scored = batch_weights(columns, i, j, weights)
-            for n in np.flatnonzero(~(simple[i] & simple[j])).tolist():  # several organizations or domains
-                a, b = sample.record(int(i[n])), sample.record(int(j[n]))
-                scored[n] = pair_weight(pair_levels(a, b, weights, sample.freq), weights)
-            totals.append(scored[scored > NEVER])
+    for i, j, _shared_email, scored in _scored(sample, sample.blocks(), weights, sample.freq):
+        for n in np.flatnonzero(~(simple[i] & simple[j])).tolist():  # several organizations or domains
+            a, b = sample.record(int(i[n])), sample.record(int(j[n]))
+            scored[n] = pair_weight(pair_levels(a, b, weights, sample.freq), weights)
+        totals.append(scored[scored > NEVER])
     pairs = size * (size - 1) // 2
     matches = matches_expected(np.concatenate(totals), pairs, 2 * weights.DUPLICATES_PER_PERSON / (size - 1))
     return matches * (len(table) - 1) / (size * (size - 1)), size  # λ (N − 1) / 2, λ = matches / pairs

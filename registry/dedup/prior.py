@@ -23,11 +23,18 @@ BOUND = 4.0  # the estimate stays within this factor of the training sets' value
 ITERATIONS = 200
 
 
-def prior_odds(duplicates: float, people: int, weights) -> int:
-    """log2 of the prior odds that two of `people` people are one, in centibits."""
+def _odds(duplicates: float, people: int, weights) -> int:
     n = max(people, weights.POPULATION_FLOOR)
     lam = min(2 * duplicates / (n - 1), 0.5)
     return round(100 * math.log2(lam / (1 - lam)))
+
+
+def prior_odds(duplicates: float, people: int, weights) -> int:
+    """log2 of the prior odds that two of `people` people are one, in centibits: never above a small registry's at
+    the training sets' value, so an estimate of many duplicates may raise a large registry's prior but never lower
+    thresholds below a small registry's (the unit cases that must not match: "Alice Zhang" and "Alice Moore" at one
+    employer)."""
+    return min(_odds(duplicates, people, weights), _odds(weights.DUPLICATES_PER_PERSON, 0, weights))
 
 
 def matches_expected(totals: np.ndarray, pairs: int, start: float) -> float:
@@ -70,7 +77,9 @@ def prior_reason(duplicates: float, people: int, weights) -> str:
     """The prior as the admin's duplicate page shows it, after the total and the threshold it sets."""
     counted = max(people, weights.POPULATION_FLOOR)
     least = "" if people >= weights.POPULATION_FLOOR else " (the fewest it counts)"
-    return (
-        f"prior {prior_odds(duplicates, people, weights) / 100:+.1f}:"
-        f" {duplicates:.2f} duplicates a person among {counted:,} people{least}"
+    prior, estimated = (
+        f"{prior_odds(duplicates, people, weights) / 100:+.1f}",
+        f"{_odds(duplicates, people, weights) / 100:+.1f}",
     )
+    capped = "" if prior == estimated else f" (would be {estimated}; a small registry's prior is the most)"
+    return f"prior {prior}: {duplicates:.2f} duplicates a person among {counted:,} people{least}{capped}"

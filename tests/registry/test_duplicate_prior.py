@@ -101,3 +101,11 @@ def test_a_small_registry_with_many_duplicates_still_refuses_the_cases_that_must
         [record(5, "Henry Johnson", {4: "Four"}), record(6, "Hannah Johnson", {4: "Four"})],
     ]:
         assert find_duplicates(people, duplicates=DEFAULT * prior.BOUND) == []
+
+
+def test_the_reason_shows_the_prior_used_and_says_when_a_small_registry_capped_the_estimate():
+    assert prior.prior_reason(DEFAULT * prior.BOUND, 900, TRAINED) == (
+        "prior -10.9: 1.05 duplicates a person among 1,000 people (the fewest it counts)"
+        " (would be -8.9; a small registry's prior is the most)"
+    )
+    assert prior.prior_reason(0.31, 5000, TRAINED) == "prior -13.0: 0.31 duplicates a person among 5,000 people"
