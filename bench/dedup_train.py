@@ -9,8 +9,8 @@ variants (name only; name + suburb as the organization text) and the project's l
 The prior's default (Weights.DUPLICATES_PER_PERSON): the EM estimate of registry.dedup.prior pooled over the
 training sets. Validation (the two posterior cut-offs: for pairs with organization or domain evidence, and for pairs
 with nothing but names; each set's thresholds are the cut-offs less its own estimated prior): febrl1 and febrl2 in
-both variants and the labelled generator (seed 202), each at a precision floor (MIN_PRECISION). febrl3 and febrl4
-are never read here: they are the held-out sets of bench/febrl.py.
+both variants and the labelled generator (seed 202), each at a precision floor (MIN_PRECISION; FEBRL's are met by a
+Wilson lower bound). febrl3 and febrl4 are never read here: they are the held-out sets of bench/febrl.py.
 """
 
 import argparse
@@ -29,11 +29,23 @@ RANDOM_PAIRS = 300_000  # per training set, for u
 NAME_MINS = (0, 300, 500, 700, 900, 1100)
 COMPARISONS = ("GIVEN", "SURNAME", "CROSS", "ORGANIZATION", "DOMAIN")
 SOURCE_SHARE = (0.25, 0.25, 0.5)  # febrl2 names only, febrl2 with suburbs, the labelled set
-# The issue's floors on FEBRL; the labelled set's namesakes (same name, other employer and domain) are ambiguous by
-# construction, so it gets the quality test's floor.
-# The issue's floors (0.90 names only, 0.97 with the suburb) with a small margin: held-out precision comes out lower.
-MIN_PRECISION = {"febrl1/name": 0.91, "febrl1/suburb": 0.975, "febrl2/name": 0.91, "febrl2/suburb": 0.975,
+# The issue's floors on FEBRL (0.90 names only, 0.97 with the suburb), met when the one-sided 95% Wilson lower bound
+# of a set's precision (over the pairs found) is: the floors are promised for held-out sets, and a fixed margin over
+# the point value (0.91 at febrl2's 1,358 pairs) is within the sampling noise of a held-out set of the same kind. The
+# labelled set's namesakes (same name, other employer and domain) are ambiguous by construction, so it gets the
+# quality test's floor on the point value, as that test asserts it.
+MIN_PRECISION = {"febrl1/name": 0.90, "febrl1/suburb": 0.97, "febrl2/name": 0.90, "febrl2/suburb": 0.97,
                  "labelled-202": 0.95}  # fmt: skip
+BOUNDED = ("febrl1/name", "febrl1/suburb", "febrl2/name", "febrl2/suburb")
+CONFIDENCE_Z = 1.645
+
+
+def precision_lower_bound(precision: np.ndarray, found: np.ndarray, z: float = CONFIDENCE_Z) -> np.ndarray:
+    """The Wilson score lower bound of a precision measured over `found` pairs (1 where nothing was found)."""
+    n = np.maximum(found, 1)
+    centre = precision + z * z / (2 * n)
+    spread = z * np.sqrt(precision * (1 - precision) / n + z * z / (4 * n * n))
+    return np.where(found > 0, (centre - spread) / (1 + z * z / n), 1.0)
 
 
 def labelled_task(seed: int):
@@ -121,6 +133,7 @@ def weights_from(ms, u):
 FLOOR_THRESHOLD = 1025
 GRID = np.arange(-500, 3000, 25)  # thresholds on the total weight, centibits
 CUTS = np.arange(-1500, 1500, 25)  # posterior log2-odds cut-offs tried, centibits
+SHIFTED = ("precision", "recall", "f1", "found")
 
 
 def draft(learnt: dict, name_min: int, duplicates: float = 0.3, odds: int = 0, odds_names: int = 0):
@@ -160,7 +173,7 @@ def prior_shifted(figures: dict, priors: dict[str, int]) -> dict:
     out = {}
     for name, f in figures.items():
         index = np.clip(np.round((CUTS - priors[name] - GRID[0]) / step).astype(int), 0, len(GRID) - 1)
-        out[name] = {**{k: f[k][np.ix_(index, index)] for k in ("precision", "recall", "f1")}, "people": f["people"]}
+        out[name] = {**{k: f[k][np.ix_(index, index)] for k in SHIFTED}, "people": f["people"]}
     return out
 
 
@@ -191,7 +204,7 @@ def sweep(tasks: dict, weights) -> dict[str, dict[str, np.ndarray]]:
         precision = np.where(found > 0, hits / np.maximum(found, 1), 1.0)
         recall = hits / max(len(truth), 1)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-9), 0.0)
-        out[name] = {"precision": precision, "recall": recall, "f1": f1, "people": len(people)}
+        out[name] = {"precision": precision, "recall": recall, "f1": f1, "found": found, "people": len(people)}
     return out
 
 
@@ -204,7 +217,7 @@ def population_shifted(figures: dict, slope: int, floor: int = 1000) -> dict:
     for name, f in figures.items():
         shift = round(slope * math.log2(max(f["people"], floor) / floor) / step)
         index = np.clip(np.arange(len(GRID)) + shift, 0, len(GRID) - 1)
-        out[name] = {**{k: f[k][np.ix_(index, index)] for k in ("precision", "recall", "f1")}, "people": f["people"]}
+        out[name] = {**{k: f[k][np.ix_(index, index)] for k in SHIFTED}, "people": f["people"]}
     return out
 
 
@@ -212,14 +225,27 @@ def pick(
     figures: dict[str, dict[str, np.ndarray]], grid: np.ndarray = GRID, rows: np.ndarray | None = None
 ) -> tuple[int, int, float]:
     """(threshold, names-only threshold, summed F1) on `grid`: the highest summed F1 with every validation set's
-    precision at or above MIN_PRECISION and the first threshold among `rows` (if none is, the highest summed F1)."""
+    precision's lower bound at or above MIN_PRECISION and the first threshold among `rows` (if none is, the highest
+    summed F1)."""
     summed = sum(f["f1"] for f in figures.values())
-    ok = np.logical_and.reduce([f["precision"] >= MIN_PRECISION[name] for name, f in figures.items()])
+    ok = np.logical_and.reduce(
+        [
+            (precision_lower_bound(f["precision"], f["found"]) if name in BOUNDED else f["precision"])
+            >= MIN_PRECISION[name]
+            for name, f in figures.items()
+        ]
+    )
     if rows is not None:
         ok &= rows[:, None]
     scores = np.where(ok, summed, -1.0) if ok.any() else summed
     i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return int(grid[i]), int(grid[j]), float(summed[i, j])
+
+
+def figure_line(f: dict, i: int, j: int) -> str:
+    bound = precision_lower_bound(f["precision"][i, j], f["found"][i, j])
+    return (f"P {f['precision'][i, j]:.3f} (lower bound {bound:.3f}, {f['found'][i, j]} found)"
+            f" R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")  # fmt: skip
 
 
 def tf_pseudo_report(validation: dict, weights, pseudo: int) -> None:
@@ -235,7 +261,7 @@ def tf_pseudo_report(validation: dict, weights, pseudo: int) -> None:
     i, j = int(np.searchsorted(CUTS, odds)), int(np.searchsorted(CUTS, names))
     print(f"TF_PSEUDO {pseudo}: cut-offs {odds / 100:+.2f} / {names / 100:+.2f}, summed F1 {value:.3f}")
     for n, f in figures.items():
-        print(f"  {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
+        print(f"  {n:14} {figure_line(f, i, j)}")
 
 
 def main() -> None:
@@ -292,7 +318,7 @@ def main() -> None:
     )
     i, j = int(np.searchsorted(CUTS, odds)), int(np.searchsorted(CUTS, names))
     for n, f in figures.items():
-        print(f"* {n:14} P {f['precision'][i, j]:.3f} R {f['recall'][i, j]:.3f} F1 {f['f1'][i, j]:.3f}")
+        print(f"* {n:14} {figure_line(f, i, j)}")
     for pseudo in args.tf_pseudo:
         tf_pseudo_report(validation, weights, pseudo)
     if args.dry_run:
