@@ -62,7 +62,7 @@ def rejected_rows_csv(*, headers: list[str], rows: list[list[str]], numbers: lis
     """The rows that will not be imported, as the file had them, with their row number and why."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "problem", *headers])
+    writer.writerow(["row", "problem", *(_safe(header) for header in headers)])  # headers come from the file too
     cells = dict(zip(numbers, rows, strict=True))
     for check in preview.rows:
         if check.status == RowStatus.NEW:

@@ -9,6 +9,7 @@ create nothing twice.
 """
 
 import gc
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from importing.checked import CheckedRow, checked_encode, checked_lines, checked_parse, checked_summary
-from importing.files import FileRefused, Table, table_read
+from importing.files import FileRefused, Limits, Table, table_read
 from importing.invitations import signer_invitation_create
 from importing.mapping import MappingInvalid, mapping_check, mapping_guess
 from importing.models import SignatureImport, SignatureImportRow, SignerInvitation
@@ -30,6 +31,7 @@ from importing.pacing import Pacer
 from importing.preview import Preview, RowStatus, preview_build, row_check
 from letters.models import Letter, Signature
 from letters.services.bulk_import import ImportedSigner, SignerPrepared, signatures_import_bulk, signers_prepare
+from letters.services.signing import accepts_signatures, not_accepting_message
 from letters.services.sweeps import signatures_reject_bulk
 from registry.audit import Actor, actor_user, audit_log
 from registry.bulk import values_insert
@@ -56,8 +58,28 @@ class Uploaded:
     mapping_errors: dict[str, list[str]]
 
 
+# A stored file passed the limits when it was uploaded: limits lowered since must not make it unreadable (every view
+# of the import, and its job, read it again).
+STORED_FILE_LIMITS = Limits(
+    max_bytes=sys.maxsize,
+    max_rows=sys.maxsize,
+    max_cell_chars=sys.maxsize,
+    max_xlsx_uncompressed_bytes=sys.maxsize,
+    max_columns=sys.maxsize,
+)
+
+
 def import_table(signature_import: SignatureImport) -> Table:
-    return table_read(data=bytes(signature_import.content), filename=signature_import.filename)
+    """The import's stored file read again; ImportNotAllowed (a 409, not a 500) should the rules of reading have
+    changed since so that it is refused now."""
+    try:
+        return table_read(
+            data=bytes(signature_import.content), filename=signature_import.filename, limits=STORED_FILE_LIMITS
+        )
+    except FileRefused as exc:
+        raise ImportNotAllowed(
+            f"The file of this import can no longer be read ({exc.message}): discard it and upload it again."
+        ) from exc
 
 
 def _preview(signature_import: SignatureImport, table: Table) -> tuple[Preview | None, dict[str, list[str]]]:
@@ -73,11 +95,17 @@ def import_upload(
     *, letter: Letter, data: bytes, filename: str, actor: Actor, mapping: dict[str, int] | None = None
 ) -> Uploaded:
     """Read the file (refused with {"file": [...]} when it cannot be imported; nothing stored then), guess or check
-    the mapping, and keep the upload as an import in preview, with the preview's counts."""
+    the mapping, and keep the upload as an import in preview, with the preview's counts. A guessed mapping may be
+    incomplete (the organizer completes it); one given that cannot be used is refused, as by import_mapping_set."""
     try:
         table = table_read(data=data, filename=filename)
     except FileRefused as exc:
         raise ValidationError({"file": [exc.message]}) from exc
+    if mapping is not None:
+        try:
+            mapping = mapping_check(mapping, table.headers)
+        except MappingInvalid as exc:
+            raise ValidationError(exc.errors) from exc
     signature_import = SignatureImport(
         letter=letter,
         created_by=actor_user(actor),
@@ -159,6 +187,9 @@ def import_start(
     signature_import = _lock(signature_import)
     if signature_import.status != SignatureImport.Status.PREVIEW:
         raise ImportNotAllowed("This import has already started.")
+    letter = signature_import.letter
+    if not accepts_signatures(letter, allow_embargoed=True):  # as invited signers: open, or scheduled to open
+        raise ImportNotAllowed(not_accepting_message(letter.status))
     if signature_import.checked:  # the rows as the upload checked them, with who has signed since looked up again
         summary = checked_summary(letter=signature_import.letter, lines=checked_lines(signature_import.checked))
     else:
