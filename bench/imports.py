@@ -128,9 +128,9 @@ def import_prepare(data: bytes, mode: str, tag: str) -> dict:
 
 def import_job(prepared: dict) -> dict:
     """The worker's part: the job's batches, to the end."""
+    from importing.jobs import import_run
     from importing.models import SignatureImport
     from importing.pacing import Pacer
-    from importing.services import import_run
     from letters.models import Signature
 
     process = psutil.Process()

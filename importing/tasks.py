@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from importing import services
+from importing import jobs
 from importing.models import SignatureImport
 
 # A running import writes its heartbeat every batch (a few seconds); one silent this long lost its worker.
@@ -14,7 +14,7 @@ STALLED_AFTER = timedelta(minutes=2)
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=6 * 3600)
 def import_run(signature_import_id: int) -> None:
-    services.import_run(signature_import_id=signature_import_id)
+    jobs.import_run(signature_import_id=signature_import_id)
 
 
 @shared_task(ignore_result=True)

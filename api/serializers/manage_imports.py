@@ -56,6 +56,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "rows_created",
             "rows_skipped",
             "progress",
+            "error",
             "created_by",
             "created_at",
             "started_at",
@@ -83,9 +84,18 @@ class ImportRowSerializer(Serializer):
     explanation = serializers.CharField()
 
 
+class ReadAsSerializer(Serializer):
+    kind = serializers.ChoiceField(choices=["csv", "xlsx"])
+    encoding = serializers.CharField(help_text="The text encoding a CSV was read in (detected); empty for XLSX.")
+    delimiter = serializers.CharField(help_text="A CSV's delimiter (detected, or Excel's sep= line); empty for XLSX.")
+
+
 class ImportPreviewSerializer(Serializer):
     signature_import = ImportSerializer(source="signature_import_obj")
     headers = serializers.ListField(child=serializers.CharField())
+    read_as = ReadAsSerializer(
+        allow_null=True, help_text="How the stored file was read (null once the import no longer keeps it)."
+    )
     mapping_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     rows = ImportRowSerializer(many=True)
     rows_shown = serializers.IntegerField()

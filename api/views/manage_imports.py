@@ -45,7 +45,6 @@ from importing.services import (
     import_mapping_set,
     import_preview,
     import_start,
-    import_table,
     import_undo,
     import_upload,
 )
@@ -75,10 +74,10 @@ class ImportView(ManageView):
         rows = uploaded.preview.rows if uploaded.preview else []
         if wanted:
             rows = [row for row in rows if row.status == wanted]
-        headers = import_table(uploaded.signature_import).headers if uploaded.signature_import.content else []
         data = {
             "signature_import_obj": uploaded.signature_import,
-            "headers": headers,
+            "headers": uploaded.headers(),
+            "read_as": uploaded.read_as(),
             "mapping_errors": uploaded.mapping_errors,
             "rows": rows[:ROWS_SHOWN],
             "rows_shown": min(len(rows), ROWS_SHOWN),
@@ -197,7 +196,8 @@ class ImportRejectedView(ImportView):
         preview = import_preview(signature_import=signature_import)
         if preview.preview is None:
             raise exceptions.ValidationError(preview.mapping_errors)
-        table = import_table(signature_import)
+        table = preview.file_table()
+        assert table is not None  # a preview is built from it
         body = rejected_rows_csv(headers=table.headers, rows=table.rows, numbers=table.numbers, preview=preview.preview)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="rejected-{signature_import.public_id}.csv"'

@@ -1,5 +1,6 @@
+from importing.jobs import import_run_batch
 from importing.models import SignatureImport
-from importing.services import import_run_batch, import_upload
+from importing.services import import_upload
 from letters.models import Signature
 from registry.models import AuditEvent
 

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from importing.jobs import import_run_batch
 from importing.models import SignatureImport, SignatureImportRow
-from importing.services import import_run_batch
 from letters.models import Letter, Signature
 from organizing.models import Membership
 from registry.models import AuditEvent, Person
@@ -337,7 +337,7 @@ def test_start_discard_undo_refuse_out_of_order_and_never_double(editor, django_
     assert mapping.json() == {"detail": "This import has started; its mapping can no longer change.", "errors": {}}
     assert editor.post(url + "undo", content_type="application/json").status_code == 200
     for path, body, detail in [
-        (url + "undo", {}, "Only a finished import can be undone."),
+        (url + "undo", {}, "Only a finished (or stopped) import can be undone."),
         (url + "start", {"mode": "vouched"}, "This import has already started."),
     ]:
         response = editor.post(path, body, content_type="application/json")

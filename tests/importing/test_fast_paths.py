@@ -10,10 +10,11 @@ import pytest
 from confusable_homoglyphs import categories
 from django.core.exceptions import ValidationError
 
-from importing import pacing, services
+from importing import jobs, pacing
 from importing.checked import checked_lines, checked_parse
+from importing.jobs import import_run
 from importing.models import SignatureImport
-from importing.services import import_mapping_set, import_run, import_start, import_upload
+from importing.services import import_mapping_set, import_start, import_upload
 from letters.exports import export_csv, export_csv_copy, export_lines_differences
 from letters.models import ExportLine, LogQueue, Signature, SignatureEvent
 from letters.selectors import letter_signatures_public
@@ -78,7 +79,7 @@ def test_the_job_writes_the_checked_rows_without_checking_any_again(open_letter,
     def no_check(**kwargs):
         raise AssertionError("the job checked a row again")
 
-    monkeypatch.setattr(services, "row_check", no_check)
+    monkeypatch.setattr(jobs, "row_check", no_check)
     imp = start_and_run(imp, organizer)
     assert (imp.status, imp.rows_done, imp.rows_created, imp.rows_skipped) == ("done", 5, 3, 2)
     assert sorted(Signature.objects.filter(letter=open_letter).values_list("email_key", flat=True)) == [

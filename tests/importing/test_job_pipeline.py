@@ -1,13 +1,14 @@
 """The job prepares the next batch's rows in a second thread while the database writes the current one
-(importing.services.import_run): same rows written, same resumability."""
+(importing.jobs.import_run): same rows written, same resumability."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from importing import services
+from importing import jobs
+from importing.jobs import import_run, import_run_batch
 from importing.models import SignatureImport, SignatureImportRow
-from importing.services import import_run, import_run_batch, import_start, import_upload
+from importing.services import import_start, import_upload
 from letters.models import Signature
 from registry.models import ProtectedName
 from registry.normalize import skeleton
@@ -43,9 +44,9 @@ def outcomes(imp):
 
 def test_preparing_a_batch_reads_nothing_from_the_database(queued, django_assert_num_queries):
     imp = SignatureImport.objects.defer("content", "checked").get(pk=queued.pk)
-    lines = services.checked_lines(SignatureImport.objects.get(pk=queued.pk).checked)
+    lines = jobs.checked_lines(SignatureImport.objects.get(pk=queued.pk).checked)
     with django_assert_num_queries(0):
-        prepared = services._batch_prepare(
+        prepared = jobs._batch_prepare(
             signature_import=imp, lines=lines, start=2, batch_rows=3, protected=lambda name: None
         )
     assert [row.number for row in prepared.rows] == [4, 5, 6]
@@ -77,17 +78,17 @@ def test_the_pipelined_job_writes_what_batch_by_batch_writes(open_letter, organi
 
 def test_a_batch_prepared_for_a_watermark_that_moved_is_prepared_again(queued):
     with ThreadPoolExecutor(max_workers=1) as pool:
-        more, ahead = services._batch_run(signature_import_id=queued.pk, batch_rows=2, pool=pool)
+        more, ahead = jobs._batch_run(signature_import_id=queued.pk, batch_rows=2, pool=pool)
         assert more and ahead is not None and ahead.result().start == 2
         assert import_run_batch(signature_import_id=queued.pk, batch_rows=2)  # another worker took rows 2-3
-        more, _ = services._batch_run(signature_import_id=queued.pk, batch_rows=2, ahead=ahead, pool=pool)
+        more, _ = jobs._batch_run(signature_import_id=queued.pk, batch_rows=2, ahead=ahead, pool=pool)
     assert more is False
     assert [number for number, _ in outcomes(queued)] == [2, 3, 5, 6, 7]
     assert Signature.objects.count() == 4
 
 
 def test_a_worker_killed_mid_job_resumes_at_its_last_committed_batch(queued, monkeypatch):
-    real = services.signatures_import_bulk
+    real = jobs.signatures_import_bulk
     calls = []
 
     def dies_on_the_second_batch(**kwargs):
@@ -97,12 +98,12 @@ def test_a_worker_killed_mid_job_resumes_at_its_last_committed_batch(queued, mon
             raise RuntimeError("worker killed")
         return written
 
-    monkeypatch.setattr(services, "signatures_import_bulk", dies_on_the_second_batch)
+    monkeypatch.setattr(jobs, "signatures_import_bulk", dies_on_the_second_batch)
     with pytest.raises(RuntimeError):
         import_run(signature_import_id=queued.pk, batch_rows=2)
     queued.refresh_from_db()
     assert (queued.rows_done, Signature.objects.count()) == (2, 2)
-    monkeypatch.setattr(services, "signatures_import_bulk", real)
+    monkeypatch.setattr(jobs, "signatures_import_bulk", real)
     import_run(signature_import_id=queued.pk, batch_rows=2)
     queued.refresh_from_db()
     assert (queued.status, queued.rows_created, Signature.objects.count()) == ("done", 4, 4)

@@ -88,3 +88,33 @@ def test_another_letters_import_pages_are_not_found(editor, client):
         assert editor.get(url).status_code == 404
     assert editor.post(f"/manage/founders/imports/{theirs}/start/", {"mode": "vouched"}).status_code == 404
     assert SignatureImport.objects.get(letter=other).status == "preview"
+
+
+def test_the_page_says_how_the_file_was_read_and_why_an_import_stopped(editor, letter):
+    editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", CSV)})
+    imp = SignatureImport.objects.get()
+    page = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
+    assert (
+        '<p data-testid="import-read-as">Read as CSV in utf-8, semicolon-separated. If names below look garbled, save'
+        " the file as UTF-8 CSV or .xlsx and upload it again.</p>"
+    ) in page
+    SignatureImport.objects.filter(pk=imp.pk).update(
+        status="failed", mode="vouched", error="Stopped after 0 of 3 rows."
+    )
+    page = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
+    assert (
+        '<p class="alert alert--error" role="status" data-testid="import-error">Stopped after 0 of 3 rows.</p>' in page
+    )
+    assert "Undo this import</button>" in page
+
+
+def test_a_stored_file_that_can_no_longer_be_read_sends_the_organizer_back_with_why(editor, letter, settings):
+    editor.post("/manage/founders/imports/", {"file": SimpleUploadedFile("f.csv", CSV)})
+    imp = SignatureImport.objects.get()
+    SignatureImport.objects.filter(pk=imp.pk).update(content=b"\xd0\xcf\x11\xe0 an old .xls now")
+    response = editor.get(f"/manage/founders/imports/{imp.public_id}/", follow=True)
+    assert response.redirect_chain == [("/manage/founders/imports/", 302)]
+    assert (
+        "The file of this import can no longer be read (Old Excel files (.xls) are not read: save it as .xlsx or CSV.):"
+        " discard it and upload it again."
+    ) in response.content.decode()

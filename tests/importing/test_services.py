@@ -1,12 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from importing.jobs import import_run_batch
 from importing.models import SignatureImport, SignatureImportRow
 from importing.services import (
     ImportNotAllowed,
     import_discard,
     import_mapping_set,
-    import_run_batch,
     import_start,
     import_undo,
     import_upload,
@@ -137,20 +137,20 @@ def test_a_batch_that_fails_leaves_nothing_and_the_import_resumes(open_letter, o
     imp = upload(open_letter, organizer).signature_import
     SignatureImport.objects.filter(pk=imp.pk).update(status="queued", mode="vouched")
     assert import_run_batch(signature_import_id=imp.pk, batch_rows=2) is True
-    from importing import services
+    from importing import jobs
 
-    real = services.signatures_import_bulk
+    real = jobs.signatures_import_bulk
 
     def writes_then_dies(**kwargs):
         real(**kwargs)  # Alan Turing's signature is written, then the worker dies before the batch commits
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "signatures_import_bulk", writes_then_dies)
+    monkeypatch.setattr(jobs, "signatures_import_bulk", writes_then_dies)
     with pytest.raises(RuntimeError):
         import_run_batch(signature_import_id=imp.pk, batch_rows=3)
     imp.refresh_from_db()
     assert (imp.rows_done, Signature.objects.count()) == (2, 2)
-    monkeypatch.setattr(services, "signatures_import_bulk", real)
+    monkeypatch.setattr(jobs, "signatures_import_bulk", real)
     imp = run_all(imp)
     assert (imp.status, imp.rows_created, Signature.objects.count()) == ("done", 4, 4)
     assert SignatureImportRow.objects.filter(signature_import=imp).count() == 5  # 4 created + the repeated address

@@ -38,7 +38,6 @@ from importing.services import (
     import_mapping_set,
     import_preview,
     import_start,
-    import_table,
     import_undo,
     import_upload,
 )
@@ -98,12 +97,24 @@ def imports(request: HttpRequest, letter: Letter) -> HttpResponse:
     return render(request, "web/manage/imports.html", context, status=status)
 
 
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _read_as_text(read_as: dict[str, str] | None) -> str:
+    if read_as is None:
+        return ""
+    if read_as["kind"] == "xlsx":
+        return "an Excel workbook (values only)"
+    delimiter = DELIMITER_NAMES.get(read_as["delimiter"], read_as["delimiter"])
+    return f"CSV in {read_as['encoding']}, {delimiter}-separated"
+
+
 def _detail_context(request: HttpRequest, letter: Letter, uploaded: Uploaded, **extra: Any) -> dict[str, Any]:
     signature_import = uploaded.signature_import
     wanted = request.GET.get("status", "")
     rows = uploaded.preview.rows if uploaded.preview else []
     shown = [row for row in rows if not wanted or row.status == wanted]
-    headers = import_table(signature_import).headers if signature_import.content else []
+    headers = uploaded.headers()
     mapping = signature_import.mapping or {}
     return {
         "letter": letter,
@@ -111,6 +122,7 @@ def _detail_context(request: HttpRequest, letter: Letter, uploaded: Uploaded, **
         "preview": uploaded.preview,
         "mapping_errors": uploaded.mapping_errors,
         "headers": list(enumerate(headers)),
+        "read_as": _read_as_text(uploaded.read_as()),
         "fields": [(field, FIELD_LABELS[field], mapping.get(field)) for field in FIELDS],
         "rows": shown[:ROWS_SHOWN],
         "rows_hidden": max(len(shown) - ROWS_SHOWN, 0),
@@ -129,12 +141,17 @@ def _detail_context(request: HttpRequest, letter: Letter, uploaded: Uploaded, **
 @require_http_methods(["GET"])
 def import_detail(request: HttpRequest, letter: Letter, import_id: str) -> HttpResponse:
     signature_import = import_of_letter(letter=letter, public_id=import_id)
-    uploaded = (
-        import_preview(signature_import=signature_import)
-        if signature_import.status == SignatureImport.Status.PREVIEW
-        else Uploaded(signature_import=signature_import, preview=None, mapping_errors={})
-    )
-    return render(request, "web/manage/import.html", _detail_context(request, letter, uploaded))
+    try:
+        uploaded = (
+            import_preview(signature_import=signature_import)
+            if signature_import.status == SignatureImport.Status.PREVIEW
+            else Uploaded(signature_import=signature_import, preview=None, mapping_errors={})
+        )
+        context = _detail_context(request, letter, uploaded)
+    except ImportNotAllowed as exc:  # a stored file the reading rules of today refuse
+        messages.error(request, exc.message)
+        return redirect("manage-imports", letter.slug)
+    return render(request, "web/manage/import.html", context)
 
 
 @member_page(EDIT_LETTER)
@@ -201,7 +218,8 @@ def import_rejected(request: HttpRequest, letter: Letter, import_id: str) -> Htt
     if uploaded.preview is None:
         messages.error(request, "Rejected rows are listed while the import is in preview, with a complete mapping.")
         return redirect(_detail_url(signature_import))
-    table = import_table(signature_import)
+    table = uploaded.file_table()
+    assert table is not None  # a preview is built from it
     body = rejected_rows_csv(headers=table.headers, rows=table.rows, numbers=table.numbers, preview=uploaded.preview)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rejected-{signature_import.public_id}.csv"'
