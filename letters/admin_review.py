@@ -126,9 +126,17 @@ class SignatureReviewMixin(ReviewMixinBase):
 
     @admin.action(description="Release the hold of selected signatures (keep their level)")
     def release_holds(self, request, queryset):
+        refused = 0
         for signature in queryset.exclude(hold_reason=""):
-            signature_release(signature=signature, actor=request.user)
+            try:
+                signature_release(signature=signature, actor=request.user)
+            except VerificationError:
+                refused += 1
         messages.success(request, "Holds released.")
+        if refused:
+            messages.warning(
+                request, f"{refused} held as a possible impersonation: verify them with evidence, or reject them."
+            )
 
     @admin.action(description="Reject selected signatures as spam")
     def reject_as_spam(self, request, queryset):

@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -49,6 +49,10 @@ def instant(value: Any) -> datetime:
     parsed = parse_datetime(str(value)) if value else None
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError("An ISO 8601 instant with its offset, e.g. 2026-11-17T09:00:00Z.")
+    try:
+        parsed.astimezone(UTC)  # what the database is given: 0001-01-01T00:00+01:00 is before year 1 in UTC
+    except OverflowError as exc:
+        raise ValidationError("Datetime value out of range.") from exc
     return parsed
 
 
@@ -113,7 +117,7 @@ def criterion_clean(field: str, value: str, letter: Letter) -> str:
         return value
     if field == "hold_reason":
         if value not in Signature.HoldReason.values:
-            raise ValidationError(f"One of {', '.join(Signature.HoldReason.values)}.")
+            raise ValidationError(f"One of {', '.join(reason for reason in Signature.HoldReason.values if reason)}.")
         return value
     if field == "alert":
         if not TrendingAlert.objects.filter(letter=letter, public_id=value).exists():

@@ -88,7 +88,10 @@ class UTCDateTimeField(forms.DateTimeField):
     def to_python(self, value: object) -> datetime.datetime | None:
         with timezone.override(datetime.UTC):
             result = super().to_python(value)  # type: ignore[arg-type]  # Django accepts any value here
-        return result.astimezone(datetime.UTC) if result else None
+        try:
+            return result.astimezone(datetime.UTC) if result else None
+        except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValidationError("Datetime value out of range.", code="overflow") from exc
 
     def prepare_value(self, value: object) -> object:
         if isinstance(value, str):

@@ -156,7 +156,11 @@ class SignatureReleaseView(StaffView):
         signature = get_object_or_404(Signature, public_id=public_id)
         if not signature.hold_reason:
             return _conflict(VerificationError("This signature is not held."))
-        return Response(StaffSignatureSerializer(signature_release(signature=signature, actor=request.user)).data)
+        try:
+            released = signature_release(signature=signature, actor=request.user)
+        except VerificationError as exc:
+            return _conflict(exc)
+        return Response(StaffSignatureSerializer(released).data)
 
 
 class DuplicateListView(ListAPIView):

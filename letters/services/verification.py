@@ -12,7 +12,7 @@ from django.utils import timezone
 from letters.models import Signature, SignatureEvent, VerificationLevel, VerificationRecord
 from letters.services.events import SignatureState, signature_event_record, signature_state
 from letters.services.locking import signature_lock
-from registry.audit import Actor
+from registry.audit import Actor, audit_log
 from registry.models import OrganizationDomain, ProtectedName
 from registry.normalize import is_mixed_script, person_name, skeleton
 from registry.protected import protected_name_match
@@ -187,15 +187,43 @@ def signature_hold(
     return signature
 
 
+# Holds for a possible impersonation end with a verification (evidence kept) or a rejection, never a bare release:
+# the README's promise that famous-looking names stay held until verified.
+RELEASED_ONLY_BY_VERIFYING = (Signature.HoldReason.PROTECTED_NAME, Signature.HoldReason.MIXED_SCRIPT)
+
+
 @transaction.atomic
 def signature_release(*, signature: Signature, actor: Actor = None, at: datetime | None = None) -> Signature:
-    """Lift a hold without raising the level (e.g. a rate-limited signature reviewed as genuine)."""
+    """Lift a hold without raising the level (e.g. a rate-limited signature reviewed as genuine).
+
+    A hold for a name like a protected person's, or of mixed scripts, is refused (VerificationError): verify it with
+    evidence or reject it. A rate-limit hold was decided at signing time, before the checks of the name and title at
+    confirmation (signature_hold_reason keeps an earlier hold): releasing it runs those checks, and a signature they
+    hold stays held for their reason (audited) instead of going public."""
     signature = signature_lock(pk=signature.pk)
     if not signature.hold_reason:
         return signature
+    if signature.hold_reason in RELEASED_ONLY_BY_VERIFYING:
+        raise VerificationError(
+            "A name held as a possible impersonation is not released as it is: verify the signer (with evidence) or "
+            "reject the signature."
+        )
     before = signature_state(signature)
     released = signature.hold_reason
     signature.hold_reason = ""
+    if released == Signature.HoldReason.RATE_LIMITED and signature.status == Signature.Status.CONFIRMED:
+        still = signature_hold_reason(signature=signature)
+        if still:
+            signature.hold_reason = still
+            signature.save(update_fields=["hold_reason", "updated_at"])
+            audit_log(
+                action="letters.signature.hold_changed",
+                target=signature,
+                actor=actor,
+                at=at,
+                data={"released": released, "held": still},
+            )
+            return signature
     signature.save(update_fields=["hold_reason", "updated_at"])
     signature_event_record(
         signature=signature,

@@ -89,9 +89,16 @@ def test_a_bad_filter_is_a_field_error(api, sigs):
         "detail": VALIDATION,
         "errors": {
             "signed_after": ["An ISO 8601 instant with its offset, e.g. 2026-11-17T09:00:00Z."],
-            "hold_reason": ["One of , protected_name, senior_title, mixed_script, rate_limited, admin."],
+            "hold_reason": ["One of protected_name, senior_title, mixed_script, rate_limited, admin."],
         },
     }
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_instant_beyond_the_calendar_in_utc_is_a_field_error(api, sigs, instant):
+    response = api.get(LIST, {"signed_after": instant})
+    assert response.status_code == 400
+    assert response.json() == {"detail": VALIDATION, "errors": {"signed_after": ["Datetime value out of range."]}}
 
 
 def test_release_by_ids_previews_then_acts_with_the_confirmation(api, letter, sigs, moderator):

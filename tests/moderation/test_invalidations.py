@@ -86,6 +86,7 @@ def test_preview_counts_and_samples_the_wave(wave):
             {"signed_after": ["An ISO 8601 instant with its offset, e.g. 2026-11-17T09:00:00Z."]},
         ),
         ({"import": "nope"}, {"import": ["No such import of this letter."]}),
+        ({"signed_before": "9999-12-31T23:59:59-01:00"}, {"signed_before": ["Datetime value out of range."]}),
     ],
 )
 def test_bad_criteria_are_field_errors(wave, criteria, errors):

@@ -59,3 +59,11 @@ def test_what_the_as_of_input_submits_is_read_as_utc(client, open_letter, settin
     body = client.get(f"/letters/{open_letter.slug}/", {"as_of": "2026-11-17T09:30"}).content.decode()
     assert as_of_input_value(body) == "2026-11-17T09:30"
     assert export_href(body, "csv").endswith("?as_of=2026-11-17T09%3A30%3A00%2B00%3A00")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", ["0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00"])
+def test_an_as_of_beyond_the_calendar_in_utc_is_a_form_error_not_a_500(client, open_letter, as_of):
+    response = client.get(f"/letters/{open_letter.slug}/", {"as_of": as_of})
+    assert response.status_code == 200
+    assert "Datetime value out of range." in response.content.decode()

@@ -99,8 +99,15 @@ def hold(request: HttpRequest, letter: Letter, public_id: str) -> HttpResponse:
 def release(request: HttpRequest, letter: Letter, public_id: str) -> HttpResponse:
     signature = _signature(letter, public_id)
     if signature.hold_reason:
-        signature_release(signature=signature, actor=request.user)
-        messages.success(request, f"{signature.name} is released.")
+        try:
+            released = signature_release(signature=signature, actor=request.user)
+        except VerificationError as exc:
+            messages.error(request, str(exc))
+        else:
+            if released.hold_reason:  # a rate-limit hold released into the name or title check's hold
+                messages.warning(request, f"{signature.name} is still held: {released.get_hold_reason_display()}.")
+            else:
+                messages.success(request, f"{signature.name} is released.")
     else:
         messages.error(request, "This signature is not held.")
     return redirect(dashboard_url(letter))
