@@ -11,21 +11,26 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from importing.models import SignatureImport, SignerInvitation
 from letters.models import Letter, OutboxMessage, Signature
+from letters.services.erasure import Signer
 from letters.services.imports import signature_create_invited
+from letters.services.signing import signature_confirm
 from letters.typed_text import signer_input_clean
 from organizing.emails import organizer_email_enqueue
 from registry.audit import Actor, actor_user, audit_log
 from registry.emails import email_key
+from registry.erasure import ERASED
 
 TOKEN_BYTES = 32
 KIND_SIGNER_INVITATION = "signer_invitation"
+# Letter statuses in which invitation links do not work (invitation_for_token), so none is emailed then either.
+LINKS_DEAD = (Letter.Status.CLOSED, Letter.Status.DRAFT)
 
 
 class InvitationInvalid(Exception):
@@ -96,10 +101,14 @@ def signer_invitation_create(
     """Invite one named person. Refused with a field error when the address has signed, has an open invitation,
     or declined an invitation to this letter before (a declined invitation is never re-sent)."""
     now = at or timezone.now()
+    if letter.status in LINKS_DEAD:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [f"This letter is {letter.status}: an invitation link would not work."]}
+        )
     cleaned = invitation_fields_clean({"name": name, "email": email, "title": title, "organization": organization})
     key = email_key(cleaned["email"])
     if Signature.objects.filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES).exists():
-        raise ValidationError({"email": ["This address has already signed the letter."]})
+        raise ValidationError({"email": ValidationError("This address has already signed the letter.", code="signed")})
     earlier = SignerInvitation.objects.filter(letter=letter, email_key=key)
     if earlier.filter(declined_at__isnull=False).exists():
         raise ValidationError({"email": ["This person declined an invitation to this letter; it is not sent again."]})
@@ -158,7 +167,7 @@ def invitation_for_token(*, token: str, at: datetime | None = None) -> SignerInv
     )
     if invitation is None or invitation.signed_at or invitation.declined_at or invitation.revoked_at:
         raise InvitationInvalid
-    if invitation.expires_at <= now or invitation.letter.status in (Letter.Status.CLOSED, Letter.Status.DRAFT):
+    if invitation.expires_at <= now or invitation.letter.status in LINKS_DEAD:
         raise InvitationInvalid
     return invitation
 
@@ -180,7 +189,8 @@ def _locked(token: str, now: datetime) -> SignerInvitation:
         .select_related("letter", "invited_by")
         .get(pk=invitation.pk)
     )
-    if locked.signed_at or locked.declined_at or locked.revoked_at:  # another request used it meanwhile
+    # Another request used it, or a reminder replaced its link, meanwhile.
+    if locked.signed_at or locked.declined_at or locked.revoked_at or locked.token_hash != token_hash(token):
         raise InvitationInvalid
     return locked
 
@@ -208,6 +218,9 @@ def invitation_sign(
         verifier=invitation.invited_by,
         at=now,
     )
+    if signature.status == Signature.Status.PENDING:
+        # Signed publicly meanwhile, unconfirmed: this link proves the address as the confirmation link would.
+        signature = signature_confirm(signature=signature, at=now)
     invitation.signed_at = now
     invitation.signature = signature
     invitation.opened_at = invitation.opened_at or now
@@ -261,6 +274,8 @@ def invitation_remind(*, invitation: SignerInvitation, actor: Actor, at: datetim
     invitation = _organizer_lock(invitation)
     if invitation.signed_at or invitation.declined_at or invitation.revoked_at:
         raise InvitationNotAllowed(f"This invitation is {invitation.state}; it is not sent again.")
+    if invitation.letter.status in LINKS_DEAD:
+        raise InvitationNotAllowed(f"This letter is {invitation.letter.status}: a new link would not work.")
     if invitation.reminders_sent >= settings.SIGNER_INVITATION_MAX_REMINDERS:
         raise InvitationNotAllowed(
             f"This invitation was already sent again {invitation.reminders_sent} times, the most allowed."
@@ -279,3 +294,34 @@ def invitation_remind(*, invitation: SignerInvitation, actor: Actor, at: datetim
         data={"reminder": invitation.reminders_sent},
     )
     return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitations_erase(*, signature: Signature, signer: Signer, at: datetime) -> int:
+    """Forget the invitee whose `signature` is being withdrawn: their invitations to its letter keep no name, address
+    or typed text (an open one is revoked first), and the invitation emails to the address keep no address or text
+    (one still waiting is closed as if sent). A declined invitation keeps only the address key, so that the person is
+    never invited to the letter again. Returns how many invitations were erased.
+
+    Meant for letters.services.erasure.signature_erase to call, through a hook importing registers, holding the
+    signature's lock (it then locks these invitations)."""
+    if not signer.email_key:
+        return 0
+    mine = SignerInvitation.objects.filter(letter_id=signature.letter_id, email_key=signer.email_key)
+    invitations = list(mine.select_for_update(of=("self",), no_key=True))
+    if not invitations:
+        return 0
+    ids = [invitation.pk for invitation in invitations]
+    addresses = {signer.email.casefold(), *(invitation.email.casefold() for invitation in invitations)} - {""}
+    mine.filter(signed_at=None, declined_at=None, revoked_at=None).update(revoked_at=at)
+    emails = OutboxMessage.objects.filter(kind=KIND_SIGNER_INVITATION)
+    for address in addresses:
+        waiting = emails.filter(to_email__iexact=address, sent_at=None, failed_at=None)
+        waiting.filter(pk__in=[i.message_id for i in invitations if i.message_id]).update(sent_at=at)
+        emails.filter(to_email__iexact=address).exclude(sent_at=None, failed_at=None).update(
+            to_email="", body_text="", body_html=""
+        )
+    SignerInvitation.objects.filter(pk__in=ids).update(email="", name=ERASED, title="", organization_name="")
+    SignerInvitation.objects.filter(pk__in=ids, declined_at=None).update(email_key="")
+    for invitation in invitations:
+        audit_log(action="importing.invitation.erased", target=invitation, at=at)
+    return len(ids)

@@ -4,6 +4,7 @@ and exports; the transparency log keeps its leaf, whose name commitment can no l
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from letters.models import Signature, SignatureEvent
 from letters.transparency_log import signature_salt_erase
@@ -32,6 +33,15 @@ def signature_signer(signature: Signature) -> Signer:
     return Signer(names=(signature.name, *earlier), email=signature.email, email_key=signature.email_key)
 
 
+class SignatureEraseParticipant(Protocol):
+    def __call__(self, *, signature: Signature, signer: Signer, at: datetime) -> object: ...
+
+
+# Apps above letters that keep a signer's text elsewhere register here in their AppConfig.ready (importing: the
+# invitations to the letter), so that letters never imports them; each runs inside signature_erase.
+signature_erase_participants: list[SignatureEraseParticipant] = []
+
+
 def signature_erase(*, signature: Signature, signer: Signer, at: datetime) -> None:
     """Erase the signer of `signature` (being withdrawn): its typed text becomes the placeholder, corrections forget
     the text they replaced, the salt of its log commitment is deleted, its person loses this address (and, with no
@@ -52,5 +62,7 @@ def signature_erase(*, signature: Signature, signer: Signer, at: datetime) -> No
             keep_person=live.filter(person_id=signature.person_id).exists(),
             secrets=signer.strings,
         )
+    for participant in signature_erase_participants:
+        participant(signature=signature, signer=signer, at=at)
     audit_scrub(targets=[("letters.signature", str(signature.pk))], secrets=signer.strings)
     audit_log(action="letters.signature.erased", target=signature, at=at)

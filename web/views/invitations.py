@@ -52,6 +52,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
     }
     if request.method == "POST":
+        if request.POST.get("action") not in ("sign", "decline"):
+            context["problem"] = "Choose “Sign the letter” or “No thanks, decline”."
+            return render(request, "web/invitation.html", context, status=400)
         try:
             if request.POST.get("action") == "decline":
                 invitation_decline(token=token)
