@@ -31,10 +31,11 @@ migrate: $(VENV)/.runtime var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 
 # The log's development key comes first: the demo's public changes are logged and checkpointed as they are made.
+# Every step sees the SITE_URL the server will have: the log's origin and the demo's links follow HOST and PORT.
 demo: migrate
-	DEBUG=$${DEBUG:-1} $(PY) manage.py transparency_keygen
-	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_dev_admin
+	DEBUG=$${DEBUG:-1} $(RUN_SITE_URL)$(PY) manage.py transparency_keygen
+	DEBUG=$${DEBUG:-1} EMAIL_URL=dummymail:// $(RUN_SITE_URL)$(PY) manage.py load_demo  # its signers are made up: no mail
+	DEBUG=$${DEBUG:-1} $(RUN_SITE_URL)$(PY) manage.py ensure_dev_admin
 
 # Links in emails follow HOST and PORT unless SITE_URL is set in the environment or .env (which the environment beats).
 RUN_SITE_URL = $(if $(SITE_URL)$(shell grep -Es '^(export )?SITE_URL=.' .env),,SITE_URL=http://$(HOST):$(PORT) )

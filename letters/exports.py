@@ -91,7 +91,7 @@ def export_metadata(*, letter: Letter, exported_at: datetime, as_of: datetime | 
         "version_sha256": version.sha256,
         "exported_at": exported_at,
         "as_of": as_of,
-        **transparency_log_position(),
+        **transparency_log_position(letter),
     }
 
 

@@ -230,14 +230,21 @@ def signature_receipt(*, signature: Signature) -> str | None:
     return None if index is None else entry_proof(index=index)
 
 
-def transparency_log_position() -> dict[str, Any]:
+def transparency_log_position(letter: Letter | None = None) -> dict[str, Any]:
     """Which checkpoint an answer corresponds to: the latest tree (size, base64 root) and how many public changes
-    were still waiting to be logged when it was read (0: everything the answer shows is in that tree), counted up to
-    UNLOGGED_COUNT_CAP: every stats read and letter page asks, and a queue that grew while the log was stopped must
-    not make each of them count a million rows."""
+    (of `letter`, when given: what its answer shows) were still waiting to be logged when it was read (0: everything
+    the answer shows is in that tree), counted up to UNLOGGED_COUNT_CAP: every stats read and letter page asks, and
+    a queue that grew while the log was stopped must not make each of them count a million rows. Another letter's
+    changes, an unpublished one's above all, are neither counted nor hinted at."""
     checkpoint = checkpoint_latest()
+    queued = LogQueue.objects.all()
+    if letter is not None:
+        queued = queued.filter(
+            Exists(SignatureEvent.objects.filter(pk=OuterRef("event_id"), letter_id=letter.pk))
+            | Exists(LetterVersion.objects.filter(pk=OuterRef("version_id"), letter_id=letter.pk))
+        )
     return {
         "log_tree_size": checkpoint.size if checkpoint else None,
         "log_root_hash": base64.b64encode(bytes(checkpoint.root)).decode() if checkpoint else None,
-        "log_unlogged_changes": LogQueue.objects.all()[:UNLOGGED_COUNT_CAP].count(),
+        "log_unlogged_changes": queued[:UNLOGGED_COUNT_CAP].count(),
     }

@@ -20,14 +20,14 @@ _SPACING = re.compile(r"\s{2,}|[^\S ]")
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
-def _check_characters(value: str, *, allow_newlines: bool) -> None:
+def _check_characters(value: str, *, allow_newlines: bool, allow_tabs: bool = False) -> None:
     if value.isascii() and value.isprintable():  # no control, format, bidi or unassigned character: most text
         return
     for char in value:
         if char in _BIDI:
             raise ValidationError("Bidirectional control characters are not allowed.", code="bidi")
         category = unicodedata.category(char)
-        if char in "\n\r" and allow_newlines:
+        if (char in "\n\r" and allow_newlines) or (char == "\t" and allow_tabs):
             continue
         if category == "Cc" or char == "\x00":
             raise ValidationError("Control characters are not allowed.", code="control")
@@ -37,6 +37,16 @@ def _check_characters(value: str, *, allow_newlines: bool) -> None:
             )
         if category in ("Cs", "Co", "Cn"):
             raise ValidationError("Unassigned or private-use characters are not allowed.", code="unassigned")
+
+
+def character_problems(value: str, *, newlines: bool, tabs: bool = False) -> list[str]:
+    """What is wrong with the characters of `value` by the rules of signers' text (control, bidi, invisible
+    formatting, unassigned characters), as messages; for organizers' text too (letters.services.letter_input)."""
+    try:
+        _check_characters(value, allow_newlines=newlines, allow_tabs=tabs)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def clean_line(value: str | None, *, required: bool = False, max_length: int = MAX_LENGTH) -> str:

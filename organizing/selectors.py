@@ -34,6 +34,15 @@ def letters_of_member(*, user: Any) -> QuerySet[Letter]:
     )
 
 
+def letters_for_staff(*, user: Any) -> QuerySet[Letter]:
+    """For staff, the letters they are not a member of (each of whose pages they may open); for anyone else none."""
+    if not is_signed_in(user) or not user.is_staff:
+        return Letter.objects.none()
+    return (
+        Letter.objects.exclude(memberships__user=user).select_related("current_version").order_by("-created_at", "slug")
+    )
+
+
 def letter_for_member(*, user: Any, slug: str, permission: str) -> Letter:
     """The letter with `slug` for a member (or staff) allowed `permission`.
 

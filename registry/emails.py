@@ -32,6 +32,9 @@ def _invalid() -> ValidationError:
     return ValidationError(INVALID_EMAIL, code="invalid")
 
 
+LOCAL_PART_MAX_LENGTH = 64
+
+
 @functools.lru_cache(maxsize=64)  # a sign request validates the address, then the service derives its key
 def email_normalize(raw: str) -> tuple[str, str]:
     """Return (email as given but normalized, email_key); raise ValidationError when invalid."""
@@ -40,6 +43,8 @@ def email_normalize(raw: str) -> tuple[str, str]:
         raise _invalid()
     parts = email_parts_ascii(text)
     local, domain, ascii_domain = parts if parts is not None else email_parts_validated(text)
+    if len(local.encode()) > LOCAL_PART_MAX_LENGTH:  # RFC 5321 4.5.3.1.1; email_validator lets it through
+        raise _invalid()
     key_domain = ascii_domain.lower()
     key_local = local.lower()
     if key_domain in GMAIL_DOMAINS:

@@ -182,7 +182,7 @@ class LetterStatsView(PublicView):
         stats = {
             **letter_stats(letter=letter, as_of=as_of, top=params["top"]),
             "withheld": letter_withheld(letter=letter, as_of=as_of),
-            **transparency_log_position(),
+            **transparency_log_position(letter),
         }
         response = Response(StatsSerializer(stats).data)
         set_last_modified(response, stats.get("counted_at"))

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from letters.markdown import markdown_problems
 from letters.models import Letter, LetterRecipient, LetterVersion
+from letters.typed_text import character_problems
 from registry.models import Organization
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,17 +56,20 @@ def slug_errors(slug: Any, *, taken: bool = True) -> list[str]:
 
 
 def title_errors(title: Any) -> list[str]:
+    """One line (it is an email's subject too), with the characters signers may type."""
     if not isinstance(title, str) or not title.strip():
         return ["A title is required."]
     if len(title) > TITLE_MAX:
         return [f"At most {TITLE_MAX} characters."]
-    return []
+    return character_problems(title, newlines=False)
 
 
 def summary_errors(summary: Any) -> list[str]:
     if not isinstance(summary, str):
         return ["Text expected."]
-    return [f"At most {SUMMARY_MAX} characters."] if len(summary) > SUMMARY_MAX else []
+    if len(summary) > SUMMARY_MAX:
+        return [f"At most {SUMMARY_MAX} characters."]
+    return character_problems(summary, newlines=True)
 
 
 def body_errors(body: Any) -> list[str]:
@@ -76,13 +80,15 @@ def body_errors(body: Any) -> list[str]:
         return [f"At most {BODY_MAX} characters."]
     if "\x00" in body:
         return ["The text contains a NUL character."]
-    return markdown_problems(body)
+    return character_problems(body, newlines=True, tabs=True) or markdown_problems(body)
 
 
 def note_errors(note: Any) -> list[str]:
     if not isinstance(note, str):
         return ["Text expected."]
-    return [f"At most {NOTE_MAX} characters."] if len(note) > NOTE_MAX else []
+    if len(note) > NOTE_MAX:
+        return [f"At most {NOTE_MAX} characters."]
+    return character_problems(note, newlines=True)
 
 
 def recipients_clean(recipients: Iterable[Any]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -106,6 +112,8 @@ def recipients_clean(recipients: Iterable[Any]) -> tuple[list[tuple[str, str]], 
             errors.append(f"Recipient {position} needs a name.")
         elif len(name) > RECIPIENT_NAME_MAX or len(role) > RECIPIENT_ROLE_MAX:
             errors.append(f"Recipient {position}: name and role are at most {RECIPIENT_NAME_MAX} characters each.")
+        elif problems := character_problems(name + role, newlines=False):
+            errors.append(f"Recipient {position}: {problems[0]}")
         cleaned.append((name, role))
     return cleaned, errors
 

@@ -194,3 +194,31 @@ def test_the_body_of_an_open_letter_does_not_change_in_place(open_letter):
     assert errors == {"body": ["The letter is no longer a draft: publish its new text as a new version."]}
     open_letter.current_version.refresh_from_db()
     assert open_letter.current_version.body != "Changed."
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"title": "A\nB"}, {"title": ["Control characters are not allowed."]}),
+        ({"title": "A\u0007B"}, {"title": ["Control characters are not allowed."]}),
+        (
+            {"title": "A\u200bB"},
+            {"title": ["Invisible formatting characters (such as zero-width spaces) are not allowed."]},
+        ),
+        ({"title": "Bidi\u202eTitle"}, {"title": ["Bidirectional control characters are not allowed."]}),
+        ({"summary": "One\nTwo \u2067isolated"}, {"summary": ["Bidirectional control characters are not allowed."]}),
+        ({"body": "Text\u0008 with a backspace"}, {"body": ["Control characters are not allowed."]}),
+        (
+            {"recipients": [("Howard\nLutnick", "Secretary")]},
+            {"recipients": ["Recipient 1: Control characters are not allowed."]},
+        ),
+    ],
+)
+def test_letter_text_takes_the_characters_signers_may_type(fields, errors):
+    assert errors_of(lambda: create(**fields)) == errors
+    assert_nothing_stored()
+
+
+def test_a_letter_body_keeps_its_newlines_and_tabs():
+    letter = create(body="We ask:\n\n\tcode, indented\r\nand more.", summary="Line one.\nLine two.")
+    assert letter.summary == "Line one.\nLine two."

@@ -201,3 +201,19 @@ def test_an_undeliverable_organizer_email_keeps_its_body_and_an_admin_retry_send
     assert [(m.to, m.body) for m in mail.outbox] == [(["co@example.org"], "Accept: /invite/TOKEN/")]
     message.refresh_from_db()
     assert message.sent_at is not None and message.body_text == ""
+
+
+def test_a_message_whose_headers_cannot_be_sent_fails_for_good_and_is_no_outage(flaky):
+    from organizing.emails import KIND_ORGANIZER_INVITATION, organizer_email_enqueue
+
+    flaky.failure = None
+    broken = organizer_email_enqueue(
+        kind=KIND_ORGANIZER_INVITATION, to_email="co@example.org", subject="Join\nBcc: x@evil.example", text="Hi"
+    )
+    fine = organizer_email_enqueue(kind=KIND_ORGANIZER_INVITATION, to_email="b@example.org", subject="Join", text="Hi")
+    outbox_send_due()  # (each was tried once when enqueued) the broken one does not stop the one behind it
+    broken.refresh_from_db()
+    assert (broken.failed_at is not None, broken.attempts, broken.last_error[:15]) == (True, 1, "BadHeaderError:")
+    assert [m.to for m in mail.outbox] == [["b@example.org"]]
+    fine.refresh_from_db()
+    assert fine.sent_at is not None

@@ -199,3 +199,17 @@ def test_changes_waiting_for_the_log_are_counted_up_to_the_cap(client, open_lett
     assert stats["log_unlogged_changes"] == 2  # at least two: a stopped log's queue is never counted in full
     monkeypatch.setattr(transparency_log, "UNLOGGED_COUNT_CAP", 10_000)
     assert transparency_log.transparency_log_position()["log_unlogged_changes"] == LogQueue.objects.count() > 2
+
+
+def test_a_letter_counts_only_its_own_changes_waiting_for_the_log(client, open_letter):
+    from tests.factories import LetterFactory
+
+    other = LetterFactory(status="scheduled", slug="embargoed")
+    signed(open_letter, name="Ada Lovelace", email="ada@example.org")
+    before = client.get(f"/api/v1/letters/{open_letter.slug}/stats/").json()["log_unlogged_changes"]
+    queued = LogQueue.objects.count()
+    signed(other, name="Grace Hopper", email="grace@example.org", allow_embargoed=True)
+    LetterFactory(slug="a-draft")
+    assert LogQueue.objects.count() > queued  # both are queued for the (one) log
+    after = client.get(f"/api/v1/letters/{open_letter.slug}/stats/").json()["log_unlogged_changes"]
+    assert after == before >= 1  # the embargoed letter's signature and the draft change nothing here

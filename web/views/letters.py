@@ -73,7 +73,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "body": markdown_to_safe_html(letter.current_version.body),
         "stats": stats,
         "withheld": letter_withheld(letter=letter, as_of=as_of),
-        "log": transparency_log_position(),
+        "log": transparency_log_position(letter),
         "as_of": as_of,
         "export_query": f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else "",
         "form": form,

@@ -26,7 +26,7 @@ from organizing.permissions import (
     SecondFactorRequired,
     second_factor_recommended,
 )
-from organizing.selectors import letter_for_member, letters_of_member
+from organizing.selectors import letter_for_member, letters_for_staff, letters_of_member
 from web.manage_forms import DraftForm, LetterForm, ScheduleForm, VersionForm, errors_onto
 
 LetterView = Callable[..., HttpResponse]
@@ -65,6 +65,8 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "letters": letters_of_member(user=request.user),
         "second_factor_recommended": second_factor_recommended(request.user),
+        # Staff act on every letter without being a member of it: those letters are listed apart.
+        "staff_letters": letters_for_staff(user=request.user),
     }
     return render(request, "web/manage/index.html", context)
 

@@ -51,6 +51,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Local admin login: {EMAIL} / {PASSWORD}  ->  {settings.SITE_URL}/accounts/login/ (then /manage/, /admin/)"
             "\n"
-            f"  second factor: `.venv/bin/python manage.py ensure_dev_admin --code` prints the current code "
+            f"  second factor: `DEBUG=1 .venv/bin/python manage.py ensure_dev_admin --code` prints the current code "
             f"(or add the TOTP secret {secret} to an authenticator app)"
         )
