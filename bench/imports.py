@@ -131,7 +131,6 @@ def import_job(prepared: dict) -> dict:
     from importing.jobs import import_run
     from importing.models import SignatureImport
     from importing.pacing import Pacer
-    from importing.relay import Relay
     from letters.models import Signature
 
     process = psutil.Process()
@@ -145,35 +144,19 @@ def import_job(prepared: dict) -> dict:
         return slept[-1]
 
     Pacer.after_batch = counted  # type: ignore[method-assign]
-    # The relay's two threads (importing.relay) write through backends of their own: each one's CPU is read after
-    # every batch it commits, before its thread closes the connection.
-    relay_cpu: dict[int, float] = {}
-    own = threading.local()
-    committed = Relay.committed
-
-    def committed_counted(relay: Relay, index: int) -> None:
-        committed(relay, index)
-        if not hasattr(own, "pid"):
-            own.pid = backend_pid()
-        relay_cpu[own.pid] = backend_cpu_seconds(own.pid)
-
-    Relay.committed = committed_counted  # type: ignore[method-assign]
     cpu_before = cpu_seconds()
     started = time.perf_counter()
     try:
         import_run(signature_import_id=prepared["import_id"])
     finally:
         Pacer.after_batch = after_batch  # type: ignore[method-assign]
-        Relay.committed = committed  # type: ignore[method-assign]
     finished = time.perf_counter()
     cpu_after = cpu_seconds()
-    cpu_after = (cpu_after[0], cpu_after[1] + sum(relay_cpu.values()))
     rss_after = process.memory_info().rss
     done = SignatureImport.objects.get(pk=prepared["import_id"])
     return {
         "job_seconds": round(finished - started, 2),
         "job_paced_seconds": round(sum(slept), 2),
-        "relay_backends": len(relay_cpu),  # 0: the job ran sequentially (IMPORT_RELAY=0, or SQLite)
         "job_cpu_seconds": {
             "worker": round(cpu_after[0] - cpu_before[0], 2),
             "database": round(cpu_after[1] - cpu_before[1], 2),

@@ -263,7 +263,6 @@ IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES
 IMPORT_PREVIEW_PEOPLE_ROWS = env.int("IMPORT_PREVIEW_PEOPLE_ROWS", default=2_000)
 # An import job yields to signers (importing.pacing): while others commit more than this many transactions a second,
 # it sleeps FACTOR times each batch's duration (at most MAX seconds); 0 never yields.
-IMPORT_RELAY = env.bool("IMPORT_RELAY", default=True)  # two batches in flight on PostgreSQL (importing.relay)
 IMPORT_YIELD_FACTOR = env.float("IMPORT_YIELD_FACTOR", default=3.0)
 IMPORT_YIELD_MAX_SECONDS = env.float("IMPORT_YIELD_MAX_SECONDS", default=5.0)
 IMPORT_YIELD_BUSY_COMMITS_PER_SECOND = env.float("IMPORT_YIELD_BUSY_COMMITS_PER_SECOND", default=10.0)

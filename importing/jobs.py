@@ -19,9 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from importing.checked import CheckedRow, checked_lines, checked_parse
@@ -30,7 +29,6 @@ from importing.invitations import signer_invitation_create
 from importing.models import SignatureImport, SignatureImportRow
 from importing.pacing import Pacer
 from importing.preview import RowStatus, row_check
-from importing.relay import RelayStop, Turn, relay_run
 from importing.services import import_table
 from letters.models import Letter
 from letters.services.bulk_import import ImportedSigner, SignerPrepared, signatures_import_bulk, signers_prepare
@@ -114,22 +112,17 @@ def _batch_run(
     at: datetime | None = None,
     ahead: "Future[_Prepared] | None" = None,
     pool: ThreadPoolExecutor | None = None,
-    turn: "Turn | None" = None,
 ) -> tuple[bool, "Future[_Prepared] | None"]:
     """`import_run_batch`, and with a `pool` the next batch's `_batch_prepare` submitted to it, to run while this
-    batch waits on the database; `ahead` is this batch's, used when it starts where this one does (else redone).
-    With a `turn` (importing.relay) the batch starts at the turn's row without the import's lock, which it takes
-    once the batch before it has committed; anything unusual raises RelayStop, leaving it to the sequential path."""
+    batch waits on the database; `ahead` is this batch's, used when it starts where this one does (else redone)."""
     with transaction.atomic():
-        signature_import = _import_read(signature_import_id, lock=turn is None)
-        running = (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING)
-        if turn is not None and (
-            signature_import.status != SignatureImport.Status.RUNNING
-            or not accepts_signatures(signature_import.letter, allow_embargoed=True)
-            or lines is None
-        ):
-            raise RelayStop
-        if signature_import.status not in running:
+        signature_import = (
+            SignatureImport.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("letter", "created_by")
+            .defer("content", "checked")
+            .get(pk=signature_import_id)
+        )
+        if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
             return False, None
         at = at or timezone.now()
         if not accepts_signatures(signature_import.letter, allow_embargoed=True):  # as import_start asked
@@ -145,7 +138,7 @@ def _batch_run(
                 checked_lines(SignatureImport.objects.values_list("checked", flat=True).get(pk=signature_import_id))
                 or None
             )
-        start = signature_import.rows_done if turn is None else turn.start
+        start = signature_import.rows_done
         following: Future[_Prepared] | None = None
         prepared: _Prepared | None = None
         if lines is not None:
@@ -184,12 +177,11 @@ def _batch_run(
             else set()
         )
         signers = []
-        created = skipped = 0
         for row in rows:
             if row.number in done_before:
                 continue
             if row.status == RowStatus.INVALID:
-                skipped += 1
+                signature_import.rows_skipped += 1
             else:
                 signers.append(prepared.signers[row.number] if prepared else _signer(signature_import, row))
         outcomes = _rows_write(
@@ -197,7 +189,6 @@ def _batch_run(
             signers=signers,
             at=at,
             prepared=prepared.prepared if prepared else None,
-            live_elsewhere=turn.live_before if turn is not None else None,
         )
         made = [
             {
@@ -210,23 +201,10 @@ def _batch_run(
         ]
         for _, outcome in outcomes.values():
             if outcome in (SignatureImportRow.Outcome.CREATED, SignatureImportRow.Outcome.INVITED):
-                created += 1
+                signature_import.rows_created += 1
             else:
-                skipped += 1
+                signature_import.rows_skipped += 1
         values_insert(SignatureImportRow, made)
-        if turn is not None:
-            assert prepared is not None
-            keys = prepared.prepared
-            turn.written(
-                {
-                    keys[number].email_key: signature_id
-                    for number, (signature_id, outcome) in outcomes.items()
-                    if outcome == SignatureImportRow.Outcome.CREATED and signature_id is not None
-                }
-            )
-            signature_import = turn.locked(start)  # the batch before this one has committed
-        signature_import.rows_created += created
-        signature_import.rows_skipped += skipped
         signature_import.rows_done = start + len(rows)
         signature_import.heartbeat_at = at
         changed = ["status", "started_at", "rows_done", "rows_created", "rows_skipped", "heartbeat_at", "error"]
@@ -247,13 +225,6 @@ def _batch_run(
             )
         signature_import.save(update_fields=changed)  # not the file, read by every batch and written by none
         return more, following if more else None
-
-
-def _import_read(signature_import_id: int, *, lock: bool) -> SignatureImport:
-    imports = SignatureImport.objects.select_related("letter", "created_by").defer("content", "checked")
-    if lock:
-        imports = imports.select_for_update(of=("self",), no_key=True)
-    return imports.get(pk=signature_import_id)
 
 
 def _people_scan(signature_import: SignatureImport) -> None:
@@ -344,7 +315,6 @@ def _rows_write(
     signers: list[ImportedSigner],
     at: datetime,
     prepared: dict[int, SignerPrepared] | None = None,
-    live_elsewhere: dict[str, int] | None = None,
 ) -> dict[int, tuple[int | None, str]]:
     """{row number: (signature id, outcome)} for a batch's valid rows, written: invitations one by one (each its own
     email and link; no signature yet), signatures set-based."""
@@ -359,7 +329,6 @@ def _rows_write(
         verifier=signature_import.created_by,
         at=at,
         prepared=prepared,
-        live_elsewhere=live_elsewhere,
     )
     return dict(written)
 
@@ -401,14 +370,9 @@ def import_run(*, signature_import_id: int, batch_rows: int = BATCH_ROWS) -> Non
     # Each batch leaves some 25,000 objects to the collector; its full collections walked every object the worker
     # had before the job too (Django's, the stored rows': about 150,000), a sixth of the job's Python time.
     gc.freeze()  # until the job ends (gc.unfreeze): they are collected as before afterwards
-    relayed = False
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
             while more:
-                if not relayed and lines is not None and _relay_fits(signature_import_id, len(lines), batch_rows):
-                    relayed = True  # once: after it the sequential path goes on from the committed watermark
-                    _relay(signature_import_id, lines=lines, batch_rows=batch_rows, pacer=pacer)
-                    ahead = None
                 started = time.perf_counter()
                 more, ahead = _batch_run(
                     signature_import_id=signature_import_id,
@@ -422,31 +386,3 @@ def import_run(*, signature_import_id: int, batch_rows: int = BATCH_ROWS) -> Non
                     pacer.after_batch(time.perf_counter() - started)
     finally:
         gc.unfreeze()
-
-
-def _relay_fits(signature_import_id: int, total: int, batch_rows: int) -> bool:
-    """Whether the rest of the job may run in the relay (importing.relay): PostgreSQL, not turned off, in autocommit
-    (a worker), a running import of signatures with at least two batches left."""
-    if not settings.IMPORT_RELAY or connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
-    state = SignatureImport.objects.filter(pk=signature_import_id).values_list("status", "mode", "rows_done").first()
-    if state is None:
-        return False
-    status, mode, done = state
-    return (
-        status == SignatureImport.Status.RUNNING and mode != SignatureImport.Mode.INVITE and total - done > batch_rows
-    )
-
-
-def _relay(signature_import_id: int, *, lines: list[bytes], batch_rows: int, pacer: Pacer) -> None:
-    start = SignatureImport.objects.values_list("rows_done", flat=True).get(pk=signature_import_id)
-    relay_run(
-        signature_import_id=signature_import_id,
-        start=start,
-        total=len(lines),
-        batch_rows=batch_rows,
-        run=lambda turn: _batch_run(
-            signature_import_id=signature_import_id, lines=lines, batch_rows=batch_rows, turn=turn
-        )[0],
-        pacer=pacer,
-    )

@@ -101,13 +101,10 @@ def signatures_import_bulk(
     verifier: Any,
     at: datetime,
     prepared: Mapping[int, SignerPrepared] | None = None,
-    live_elsewhere: Mapping[str, int] | None = None,
 ) -> dict[int, tuple[int, str]]:
     """{row number: (signature id, "created" | "already_signed")} for every signer; a repeated address (in the letter
     or earlier in `signers`) gets the live signature and "already_signed". Inputs are clean (letters.typed_text).
-    `prepared`: `signers_prepare` of (some of) the signers, done ahead; the others are prepared here.
-    `live_elsewhere`: {email key: signature id} of live signatures this transaction cannot see yet (another batch of
-    the same import, committing as this one runs: importing.relay), taken as already signed."""
+    `prepared`: `signers_prepare` of (some of) the signers, done ahead; the others are prepared here."""
     assert letter.current_version_id is not None  # a letter that takes signatures has a text
     ready = dict(prepared or {})
     missing = [signer for signer in signers if signer.number not in ready]
@@ -122,8 +119,6 @@ def signatures_import_bulk(
         .order_by()
         .values_list("email_key", "pk")
     )
-    if live_elsewhere:
-        live |= {key: pk for key, pk in live_elsewhere.items() if key in keys}
     results: dict[int, tuple[int, str]] = {}
     fresh: list[ImportedSigner] = []
     first_of: dict[str, ImportedSigner] = {}
