@@ -39,6 +39,12 @@ def _check_characters(value: str, *, allow_newlines: bool, allow_tabs: bool = Fa
             raise ValidationError("Unassigned or private-use characters are not allowed.", code="unassigned")
 
 
+def too_long(limit: int) -> str:
+    """The message of a text over `limit` characters, also for the size guards of forms and serializers (which allow
+    twice the rule on the raw text, a decomposed "é" being two code points): they name the rule, not the guard."""
+    return f"Ensure this field has no more than {limit} characters."
+
+
 def character_problems(value: str, *, newlines: bool, tabs: bool = False) -> list[str]:
     """What is wrong with the characters of `value` by the rules of signers' text (control, bidi, invisible
     formatting, unassigned characters), as messages; for organizers' text too (letters.services.letter_input)."""
@@ -61,7 +67,7 @@ def clean_line(value: str | None, *, required: bool = False, max_length: int = M
         return ""
     _check_characters(text, allow_newlines=False)
     if len(text) > max_length:
-        raise ValidationError(f"Ensure this field has no more than {max_length} characters.", code="max_length")
+        raise ValidationError(too_long(max_length), code="max_length")
     if text.startswith(_FORMULA_START):
         raise ValidationError("Must not start with =, +, -, @ or a tab.", code="formula")
     if _URL.search(text):
@@ -76,7 +82,7 @@ def clean_comment(value: str | None) -> str:
         return ""
     _check_characters(text, allow_newlines=True)
     if len(text) > MAX_COMMENT_LENGTH:
-        raise ValidationError(f"Ensure this field has no more than {MAX_COMMENT_LENGTH} characters.", code="max_length")
+        raise ValidationError(too_long(MAX_COMMENT_LENGTH), code="max_length")
     return text
 
 

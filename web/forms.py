@@ -6,20 +6,25 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line, too_long
 from registry.emails import email_normalize
 
 
+def guarded(limit: int) -> dict:
+    """A size guard of twice the rule on the raw text (a decomposed "é" is two code points), named as the rule."""
+    return {"max_length": limit * 2, "error_messages": {"max_length": too_long(limit)}}
+
+
 class SignForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=MAX_LENGTH * 2, strip=False)
+    name = forms.CharField(label="Full name", strip=False, **guarded(MAX_LENGTH))
     email = forms.CharField(
         label="Email",
-        max_length=254 * 2,
         strip=False,
         help_text="Never shown publicly. We email you a link to confirm.",
+        **guarded(254),
     )
-    title = forms.CharField(label="Title or role", max_length=MAX_LENGTH * 2, required=False, strip=False)
-    organization = forms.CharField(label="Organization", max_length=MAX_LENGTH * 2, required=False, strip=False)
+    title = forms.CharField(label="Title or role", required=False, strip=False, **guarded(MAX_LENGTH))
+    organization = forms.CharField(label="Organization", required=False, strip=False, **guarded(MAX_LENGTH))
     public = forms.BooleanField(
         label="Show my name publicly",
         required=False,
@@ -29,9 +34,9 @@ class SignForm(forms.Form):
     comment = forms.CharField(
         label="Comment for the organizers (optional, private)",
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=MAX_COMMENT_LENGTH * 2,
         required=False,
         strip=False,
+        **guarded(MAX_COMMENT_LENGTH),
     )
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
     website = forms.CharField(label="Leave this field empty", required=False)

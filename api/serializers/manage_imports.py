@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.serializers.base import Serializer
+from api.serializers.signing import EmailText, LineText
 from importing.mapping import FIELDS
 from importing.models import SignatureImport, SignerInvitation
 from importing.selectors import import_progress
@@ -106,10 +107,10 @@ class ImportPreviewSerializer(Serializer):
 
 
 class SignerInvitationInputSerializer(Serializer):
-    name = serializers.CharField(max_length=400, trim_whitespace=False)
-    email = serializers.CharField(max_length=508, trim_whitespace=False)
-    title = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
-    organization = serializers.CharField(max_length=400, required=False, allow_blank=True, trim_whitespace=False)
+    name = LineText(trim_whitespace=False)
+    email = EmailText(trim_whitespace=False)
+    title = LineText(required=False, allow_blank=True, trim_whitespace=False)
+    organization = LineText(required=False, allow_blank=True, trim_whitespace=False)
 
 
 class SignerInvitationSerializer(Serializer):

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import FlatInputSerializer, Serializer
-from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line
+from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line, too_long
 from registry.emails import email_normalize
 
 
@@ -17,19 +17,34 @@ def _django_rule(rule, value, **kwargs):
 
 
 @extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "minLength": 1})
-class EmailText(serializers.CharField):
+class _Guarded(serializers.CharField):
+    """A size guard of twice `rule_length` on the raw text whose message names the rule's limit."""
+
+    rule_length = MAX_LENGTH
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", self.rule_length * 2)
+        kwargs["error_messages"] = {"max_length": too_long(self.rule_length), **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+
+class EmailText(_Guarded):
     """An address checked by registry.emails (the one home of the rule); the schema says it is an email."""
+
+    rule_length = 254
 
 
 @extend_schema_field({"type": "string", "maxLength": MAX_LENGTH})
-class LineText(serializers.CharField):
+class LineText(_Guarded):
     """A one-line field checked by letters.typed_text after NFKC and trimming; the raw text may be up to twice as
     long (a decomposed "é" is two code points), and the schema states the rule's own limit."""
 
 
 @extend_schema_field({"type": "string", "maxLength": MAX_COMMENT_LENGTH})
-class CommentText(serializers.CharField):
+class CommentText(_Guarded):
     """A comment, likewise checked by letters.typed_text."""
+
+    rule_length = MAX_COMMENT_LENGTH
 
 
 class SignInputSerializer(FlatInputSerializer):
@@ -39,12 +54,12 @@ class SignInputSerializer(FlatInputSerializer):
     (letters.typed_text, registry.emails) decide after normalization, and the schema states their limits.
     """
 
-    name = LineText(max_length=MAX_LENGTH * 2, trim_whitespace=False)
-    email = EmailText(max_length=254 * 2, trim_whitespace=False)
-    title = LineText(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
-    organization = LineText(max_length=MAX_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
+    name = LineText(trim_whitespace=False)
+    email = EmailText(trim_whitespace=False)
+    title = LineText(required=False, allow_blank=True, trim_whitespace=False)
+    organization = LineText(required=False, allow_blank=True, trim_whitespace=False)
     public = serializers.BooleanField(required=False, default=True)
-    comment = CommentText(max_length=MAX_COMMENT_LENGTH * 2, required=False, allow_blank=True, trim_whitespace=False)
+    comment = CommentText(required=False, allow_blank=True, trim_whitespace=False)
 
     def validate_name(self, value: str) -> str:
         return _django_rule(clean_line, value, required=True)

@@ -133,17 +133,25 @@ def test_the_sign_body_is_advertised_as_json_only_with_the_rules_limits_and_emai
     assert fields["comment"]["maxLength"] == 2000
 
 
-def test_a_name_over_the_advertised_length_is_a_field_error(client, open_letter):
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("name", "A" * 201, "Ensure this field has no more than 200 characters."),
+        ("name", "A" * 10_000, "Ensure this field has no more than 200 characters."),  # past the size guard too
+        ("comment", "A" * 10_000, "Ensure this field has no more than 2000 characters."),
+        ("email", "a" * 600 + "@example.org", "Ensure this field has no more than 254 characters."),
+    ],
+)
+def test_a_field_over_the_advertised_length_is_a_field_error_naming_that_length(
+    client, open_letter, field, value, error
+):
     response = client.post(
         f"/api/v1/letters/{open_letter.slug}/signatures/",
-        {"name": "A" * 201, "email": "ada@example.org"},
+        {"name": "Ada Lovelace", "email": "ada@example.org", field: value},
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Invalid input.",
-        "errors": {"name": ["Ensure this field has no more than 200 characters."]},
-    }
+    assert response.json() == {"detail": "Invalid input.", "errors": {field: [error]}}
 
 
 def test_a_decomposed_name_longer_than_the_limit_before_normalization_is_accepted(client, open_letter):

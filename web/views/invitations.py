@@ -22,12 +22,13 @@ from importing.invitations import (
 from letters.markdown import markdown_to_safe_html
 from letters.models import Letter
 from letters.typed_text import MAX_LENGTH
+from web.forms import guarded
 
 
 class InviteeForm(forms.Form):
-    name = forms.CharField(label="Your name, as it will appear", max_length=MAX_LENGTH * 2, strip=False)
-    title = forms.CharField(label="Title", max_length=MAX_LENGTH * 2, required=False, strip=False)
-    organization = forms.CharField(label="Organization", max_length=MAX_LENGTH * 2, required=False, strip=False)
+    name = forms.CharField(label="Your name, as it will appear", strip=False, **guarded(MAX_LENGTH))
+    title = forms.CharField(label="Title", required=False, strip=False, **guarded(MAX_LENGTH))
+    organization = forms.CharField(label="Organization", required=False, strip=False, **guarded(MAX_LENGTH))
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:

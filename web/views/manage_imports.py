@@ -42,7 +42,9 @@ from importing.services import (
     import_upload,
 )
 from letters.models import Letter
+from letters.typed_text import MAX_LENGTH
 from organizing.permissions import EDIT_LETTER
+from web.forms import guarded
 from web.views.manage import member_page
 
 ROWS_SHOWN = 200
@@ -227,10 +229,10 @@ def import_rejected(request: HttpRequest, letter: Letter, import_id: str) -> Htt
 
 
 class InviteForm(forms.Form):
-    name = forms.CharField(max_length=400, strip=False)
-    email = forms.CharField(max_length=508, strip=False)
-    title = forms.CharField(max_length=400, required=False, strip=False)
-    organization = forms.CharField(max_length=400, required=False, strip=False)
+    name = forms.CharField(strip=False, **guarded(MAX_LENGTH))
+    email = forms.CharField(strip=False, **guarded(254))
+    title = forms.CharField(required=False, strip=False, **guarded(MAX_LENGTH))
+    organization = forms.CharField(required=False, strip=False, **guarded(MAX_LENGTH))
 
 
 @member_page(EDIT_LETTER)
