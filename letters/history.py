@@ -1,10 +1,21 @@
 """Public history replayed from SignatureEvents: the list exactly as the public saw it at any instant."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
 
 from letters.models import Letter, Signature, SignatureEvent
+
+AS_OF_SKEW = timedelta(minutes=1)
+
+
+def as_of_problem(as_of: datetime, *, now: datetime | None = None) -> str:
+    """What is wrong with `as_of` for an answer "as the public saw it then" ("" if nothing): the future is not
+    known yet, and an answer labelled with it would be cited as if it were (a little clock skew is allowed)."""
+    if as_of > (now or timezone.now()) + AS_OF_SKEW:
+        return "An instant in the future: the list and the count are known up to now."
+    return ""
 
 
 def signatures_as_of(*, letter: Letter, as_of: datetime) -> QuerySet[Signature]:

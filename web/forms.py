@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from letters.history import as_of_problem
 from letters.typed_text import MAX_COMMENT_LENGTH, MAX_LENGTH, clean_comment, clean_line, too_long
 from registry.emails import email_normalize
 
@@ -124,6 +125,12 @@ class SignerFilterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
     )
     after = forms.RegexField(regex=r"^\d+$", required=False, widget=forms.HiddenInput)
+
+    def clean_as_of(self) -> datetime.datetime | None:
+        as_of = self.cleaned_data.get("as_of")
+        if as_of is not None and (problem := as_of_problem(as_of)):
+            raise ValidationError(problem, code="future")
+        return as_of
 
     def _post_clean(self) -> None:
         super()._post_clean()  # type: ignore[misc]  # Django's form hook, not in django-stubs

@@ -1,11 +1,13 @@
 """Output serializers and query-parameter validators for the public read API."""
 
+from datetime import datetime
+
 from django.utils.http import urlencode
 from rest_framework import serializers
 
 from api.serializers.base import QueryParams, Serializer
 from api.serializers.public import PublicSignatureSerializer
-from letters.history import public_change_kind
+from letters.history import as_of_problem, public_change_kind
 from letters.models import VerificationLevel
 from letters.presentation import iso_utc, shown_signature
 from letters.selectors import ORDERINGS
@@ -177,8 +179,14 @@ class ChangeSerializer(Serializer):
 
 class AsOfParams(QueryParams):
     as_of = serializers.DateTimeField(
-        required=False, help_text="ISO 8601 instant; the answer as the public saw it then."
+        required=False, help_text="ISO 8601 instant, not in the future; the answer as the public saw it then."
     )
+
+    def validate_as_of(self, value: datetime) -> datetime:
+        problem = as_of_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class PageParams(QueryParams):

@@ -165,3 +165,13 @@ def test_a_decomposed_name_longer_than_the_limit_before_normalization_is_accepte
         content_type="application/json",
     )
     assert (len(name), response.status_code) == (240, 202)
+
+
+@pytest.mark.parametrize("path", ["stats/", "signatures/", "export.csv", "export.json"])
+def test_an_as_of_in_the_future_is_a_field_error(client, open_letter, path):
+    response = client.get(f"/api/v1/letters/{open_letter.slug}/{path}", {"as_of": "2099-01-01T00:00:00Z"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "errors": {"as_of": ["An instant in the future: the list and the count are known up to now."]},
+    }

@@ -67,3 +67,10 @@ def test_an_as_of_beyond_the_calendar_in_utc_is_a_form_error_not_a_500(client, o
     response = client.get(f"/letters/{open_letter.slug}/", {"as_of": as_of})
     assert response.status_code == 200
     assert "Datetime value out of range." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_as_of_in_the_future_is_a_form_error_not_todays_answer_labelled_then(client, open_letter):
+    response = client.get(f"/letters/{open_letter.slug}/", {"as_of": "2099-01-01T00:00"})
+    assert response.status_code == 200
+    assert "An instant in the future: the list and the count are known up to now." in response.content.decode()
