@@ -75,7 +75,8 @@ def held_filters_clean(raw: Any, *, letter: Letter) -> dict[str, str]:
 
 
 def held_queryset(*, letter: Letter, filters: dict[str, str]) -> QuerySet[Signature]:
-    """The letter's held queue (oldest first) narrowed by the (clean) filters; `name` is a case-blind search."""
+    """The letter's held queue (oldest first) narrowed by the (clean) filters; `name` is a case-blind search, or a
+    glob (`*Musk*`, as the invalidation criterion) when it has * or ?."""
     q = Q()
     if "hold_reason" in filters:
         q &= Q(hold_reason=filters["hold_reason"])
@@ -88,7 +89,8 @@ def held_queryset(*, letter: Letter, filters: dict[str, str]) -> QuerySet[Signat
     if "email_domain" in filters:
         q &= Q(email_key__iregex="@" + glob_regex(filters["email_domain"])[1:])
     if "name" in filters:
-        q &= Q(name__icontains=filters["name"])
+        name = filters["name"]
+        q &= Q(name__iregex=glob_regex(name)) if "*" in name or "?" in name else Q(name__icontains=name)
     return letter_held_signatures(letter=letter).filter(q)
 
 

@@ -77,6 +77,9 @@ def test_the_held_list_filters_by_reason_domain_name_and_time(api, sigs):
     assert names("?hold_reason=rate_limited") == ["Bot One", "Bot Two"]
     assert names("?email_domain=acme.example&name=t") == ["Tom Tech"]
     assert names("?email_domain=*.example&name=CHIEF") == ["Carla Chief"]
+    assert names("?name=*chief") == ["Carla Chief"]  # a glob, as the invalidation criterion
+    assert names("?name=Bot*") == ["Bot One", "Bot Two"]
+    assert names("?name=*Musk*") == []
     since = (timezone.now() - timedelta(hours=1)).isoformat()
     assert "Carla Chief" not in names(f"?signed_after={since.replace('+', '%2B')}")
     assert names("?source=import") == []
