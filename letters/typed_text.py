@@ -16,6 +16,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t")
 # Runs of whitespace become one space; a lone space already is one, so it is left unmatched and a clean line comes
 # back as the same string (an import keeps 100k of them).
 _SPACING = re.compile(r"\s{2,}|[^\S ]")
+# Marks on one letter: Vietnamese stacks two (ệ), some scripts three; "zalgo" text dozens.
+MAX_STACKED_MARKS = 4
 # Bidi overrides/isolates; they are format characters (Cf) too, named here so the message can be specific.
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
@@ -23,7 +25,11 @@ _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\
 def _check_characters(value: str, *, allow_newlines: bool, allow_tabs: bool = False) -> None:
     if value.isascii() and value.isprintable():  # no control, format, bidi or unassigned character: most text
         return
+    stacked = 0
     for char in value:
+        stacked = stacked + 1 if unicodedata.combining(char) else 0
+        if stacked > MAX_STACKED_MARKS:
+            raise ValidationError("Too many accents on one letter.", code="stacked")
         if char in _BIDI:
             raise ValidationError("Bidirectional control characters are not allowed.", code="bidi")
         category = unicodedata.category(char)

@@ -81,6 +81,7 @@ def test_the_sixth_email_is_not_sent(client, open_letter, mailoutbox):
         ("name", "Ada https://spam.example", "Links are not allowed here."),
         ("name", "=HYPERLINK(1)", "Must not start with =, +, -, @ or a tab."),
         ("name", "A" * 201, "Ensure this field has no more than 200 characters."),
+        ("name", "Za\u0300\u0301\u0302\u0303\u0304\u0305\u0306lgo", "Too many accents on one letter."),
         ("organization", "@evil", "Must not start with =, +, -, @ or a tab."),
         ("email", "not-an-email", "Enter a valid email address."),
     ],
@@ -90,6 +91,11 @@ def test_invalid_input_is_refused_with_field_errors_and_nothing_stored(client, o
     assert response.status_code == 400
     assert response.json() == {"detail": "Invalid input.", "errors": {field: [message]}}
     assert not Signature.objects.exists()
+
+
+def test_letters_with_a_few_accents_are_names(client, open_letter):
+    sign(client, open_letter, name="Nguyễn Thị Hồng", title="Kỹ sư")  # ễ, ị, ồ, ỹ: two marks each, decomposed
+    assert Signature.objects.get().name == "Nguyễn Thị Hồng"
 
 
 def test_names_are_nfkc_normalized_and_trimmed(client, open_letter):

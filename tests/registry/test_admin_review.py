@@ -70,9 +70,19 @@ def test_reject_with_reason_form(staff_client, held):
 
 def test_bulk_release_and_reject_actions(staff_client, held, sign):
     other = sign("Ada Lovelace", "ada@example.org")
-    staff_client.post(changelist(Signature), {"action": "release_holds", "_selected_action": [held.pk]})
+    Signature.objects.filter(pk=other.pk).update(hold_reason="admin")
+    page = staff_client.post(
+        changelist(Signature), {"action": "release_holds", "_selected_action": [held.pk, other.pk]}, follow=True
+    )
     held.refresh_from_db()
-    assert held.is_visible
+    other.refresh_from_db()
+    assert (held.hold_reason, held.is_visible, other.hold_reason, other.is_visible) == (
+        "protected_name",
+        False,
+        "",
+        True,
+    )
+    assert "1 held as a possible impersonation: verify them with evidence, or reject them." in page.content.decode()
     staff_client.post(changelist(Signature), {"action": "reject_as_spam", "_selected_action": [held.pk, other.pk]})
     assert set(Signature.objects.values_list("status", flat=True)) == {"rejected"}
 
