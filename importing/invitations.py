@@ -262,6 +262,7 @@ def invitation_revoke(*, invitation: SignerInvitation, actor: Actor, at: datetim
     invitation.revoked_at = now
     invitation.revoked_by = actor_user(actor)
     invitation.save(update_fields=["revoked_at", "revoked_by"])
+    _unsent_dropped(invitation.message_id, at=now, why="the invitation was revoked")
     audit_log(action="importing.invitation.revoked", target=invitation, actor=actor, at=now)
     return invitation
 
@@ -280,6 +281,7 @@ def invitation_remind(*, invitation: SignerInvitation, actor: Actor, at: datetim
         raise InvitationNotAllowed(
             f"This invitation was already sent again {invitation.reminders_sent} times, the most allowed."
         )
+    _unsent_dropped(invitation.message_id, at=now, why="a reminder with a new link replaced it")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     invitation.token_hash = token_hash(token)
     invitation.reminders_sent += 1
@@ -294,6 +296,16 @@ def invitation_remind(*, invitation: SignerInvitation, actor: Actor, at: datetim
         data={"reminder": invitation.reminders_sent},
     )
     return IssuedInvitation(invitation=invitation, token=token)
+
+
+def _unsent_dropped(message_id: int | None, *, at: datetime, why: str) -> None:
+    """An invitation email still waiting in the outbox whose link no longer works is not sent (its body, which holds
+    the link, goes); one a worker is sending this instant (claimed) goes out, its link refused when used."""
+    if message_id is None:
+        return
+    OutboxMessage.objects.filter(pk=message_id, sent_at=None, failed_at=None, claimed_at=None).update(
+        failed_at=at, last_error=f"Not sent: {why}.", body_text="", body_html=""
+    )
 
 
 def invitations_erase(*, signature: Signature, signer: Signer, at: datetime) -> int:

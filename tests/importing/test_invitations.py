@@ -175,3 +175,24 @@ def test_a_spreadsheet_invites_through_the_same_preview(
     assert import_undo(signature_import=imp, actor=organizer) == 1
     assert public_count(embargoed) == 0
     assert invitations.get(email_key="grace@example.org").state == "revoked"
+
+
+def test_an_email_whose_link_a_reminder_or_a_revocation_killed_is_not_sent(embargoed, organizer):
+    first = invite(embargoed, organizer)  # its email still waits in the outbox (no worker in this test)
+    second = invitation_remind(invitation=first.invitation, actor=organizer)
+    emails = OutboxMessage.objects.filter(kind="signer_invitation").order_by("pk")
+    replaced, waiting = emails
+    assert (replaced.failed_at is not None, replaced.last_error, replaced.body_text) == (
+        True,
+        "Not sent: a reminder with a new link replaced it.",
+        "",
+    )
+    assert (waiting.failed_at, waiting.sent_at, second.token in waiting.body_text or waiting.body_text == "") == (
+        None,
+        None,
+        True,
+    )
+    revoked = invitation_revoke(invitation=second.invitation, actor=organizer)
+    waiting.refresh_from_db()
+    assert (waiting.failed_at is not None, waiting.last_error) == (True, "Not sent: the invitation was revoked.")
+    assert revoked.state == "revoked"
