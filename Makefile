@@ -34,7 +34,7 @@ migrate: $(VENV)/.runtime var
 # Every step sees the SITE_URL the server will have: the log's origin and the demo's links follow HOST and PORT.
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(RUN_SITE_URL)$(PY) manage.py transparency_keygen
-	DEBUG=$${DEBUG:-1} EMAIL_URL=dummymail:// $(RUN_SITE_URL)$(PY) manage.py load_demo  # its signers are made up: no mail
+	DEBUG=$${DEBUG:-1} EMAIL_URL=dummymail://localhost $(RUN_SITE_URL)$(PY) manage.py load_demo  # its signers are made up: no mail
 	DEBUG=$${DEBUG:-1} $(RUN_SITE_URL)$(PY) manage.py ensure_dev_admin
 
 # Links in emails follow HOST and PORT unless SITE_URL is set in the environment or .env (which the environment beats).
