@@ -128,8 +128,7 @@ def _batch_run(
         if not accepts_signatures(signature_import.letter, allow_embargoed=True):  # as import_start asked
             _letter_stopped(signature_import, at=at)
             return False, None
-        if signature_import.error == _waiting(signature_import):  # the letter reopened
-            signature_import.error = ""
+        signature_import.error = ""  # a running import's error only ever says it waits for a paused letter
         if signature_import.status == SignatureImport.Status.QUEUED:
             signature_import.status = SignatureImport.Status.RUNNING
             signature_import.started_at = at
@@ -234,10 +233,6 @@ def _people_scan(signature_import: SignatureImport) -> None:
         dedup_scan_start(actor=signature_import.created_by)
 
 
-def _waiting(signature_import: SignatureImport) -> str:
-    return WAITING_PAUSED.format(done=signature_import.rows_done, total=signature_import.rows_total)
-
-
 def _letter_stopped(signature_import: SignatureImport, *, at: datetime) -> None:
     """The letter no longer takes signatures (checked each batch, as public signing checks each signer). Paused: the
     import waits, with nothing written and its heartbeat as it was, so that beat's `imports_resume_stalled` tries it
@@ -245,7 +240,7 @@ def _letter_stopped(signature_import: SignatureImport, *, at: datetime) -> None:
     with the reason; the rows it wrote stay, and can be undone."""
     letter = signature_import.letter
     if letter.status == Letter.Status.PAUSED:
-        waiting = _waiting(signature_import)
+        waiting = WAITING_PAUSED.format(done=signature_import.rows_done, total=signature_import.rows_total)
         if signature_import.error != waiting or signature_import.heartbeat_at is None:
             signature_import.error = waiting
             signature_import.heartbeat_at = signature_import.heartbeat_at or at

@@ -161,14 +161,12 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     try:
-        email.message()  # headers are checked here, before any connection: a newline in a subject is not an outage
-    except ValueError as exc:  # BadHeaderError among them: the same message can never be sent
-        _record_failure(message=message, error=exc, permanent=True)
-        return False
-    try:
         email.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
         _record_failure(message=message, error=exc, permanent=_refused_for_good(exc))
+        return False
+    except ValueError as exc:  # the message could not be built (BadHeaderError: a newline in a subject): not an outage
+        _record_failure(message=message, error=exc, permanent=True)
         return False
     except Exception as exc:  # connection refused, timeout, dropped conversation, TLS failure
         _record_failure(message=message, error=exc, permanent=False)
