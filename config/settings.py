@@ -441,6 +441,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own default config gives "django" a console handler too, so each 4xx/5xx line was printed twice
+        # (once there, once by the root it propagates to): the root's handler is the only one.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "celery.app.trace": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one INFO line per webhook POST otherwise

@@ -67,3 +67,12 @@ def test_the_shipped_gunicorn_settings_load_and_follow_the_environment():
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+
+
+def test_a_request_warning_is_logged_once():
+    # Django's default logging gives its "django" logger a console handler of its own in DEBUG; with the root's
+    # handler too, every 4xx line was printed twice.
+    script = "import logging; logging.getLogger('django.request').warning('Not Found: /probe')"
+    result = run_manage("shell", "-c", script, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Not Found: /probe") == 1, result.stderr
