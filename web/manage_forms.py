@@ -7,6 +7,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from letters.models import Letter, VerificationRecord
+from letters.services.letter_input import (
+    body_errors,
+    field_validator,
+    recipients_errors,
+    slug_errors,
+    summary_errors,
+    title_errors,
+)
 
 BODY_MAX = 100_000
 
@@ -24,17 +32,23 @@ class LetterForm(forms.Form):
     slug = forms.CharField(
         label="Address (slug)",
         max_length=100,
+        validators=[field_validator(slug_errors)],
         help_text="The letter's public address, /letters/<slug>/: lowercase letters, digits and hyphens.",
     )
-    title = forms.CharField(label="Title", max_length=300)
+    title = forms.CharField(label="Title", max_length=300, validators=[field_validator(title_errors)])
     summary = forms.CharField(
-        label="Summary", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+        label="Summary",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        validators=[field_validator(summary_errors)],
     )
     body = forms.CharField(
         label="Text (Markdown)",
         widget=forms.Textarea(attrs={"rows": 16}),
         max_length=BODY_MAX,
         strip=False,
+        validators=[field_validator(body_errors)],
         help_text="Markdown: **bold**, *italic*, > quotes, lists, ## headings, [links](https://…). No raw HTML.",
     )
     recipients = forms.CharField(
@@ -55,6 +69,7 @@ class LetterForm(forms.Form):
             if line.strip():
                 name, _, role = line.partition("|")
                 pairs.append((name.strip(), role.strip()))
+        field_validator(recipients_errors)(pairs)
         return pairs
 
     def clean_sponsors(self) -> list[str]:

@@ -8,6 +8,15 @@ from rest_framework import serializers
 from api.serializers.base import Serializer
 from api.serializers.manage_alerts import TrendingAlertSerializer
 from letters.models import Letter, Signature
+from letters.services.letter_input import (
+    body_errors,
+    field_validator,
+    note_errors,
+    recipients_errors,
+    slug_errors,
+    summary_errors,
+    title_errors,
+)
 
 MAX_BODY = 100_000
 MAX_RECIPIENTS = 50
@@ -19,13 +28,32 @@ class RecipientSerializer(Serializer):
     role = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+# The letter's rules (letters.services.letter_input) run as field validators too, so that one answer names every
+# field's problems; the services check them again before writing.
+SLUG_RULES = [field_validator(slug_errors)]
+TITLE_RULES = [field_validator(title_errors)]
+SUMMARY_RULES = [field_validator(summary_errors)]
+BODY_RULES = [field_validator(body_errors)]
+RECIPIENTS_RULES = [field_validator(recipients_errors)]
+
+
 class LetterCreateInputSerializer(Serializer):
-    slug = serializers.CharField(max_length=100, help_text="The letter's public address, /letters/{slug}/.")
-    title = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, help_text="Markdown.")
+    slug = serializers.CharField(
+        max_length=100, validators=SLUG_RULES, help_text="The letter's public address, /letters/{slug}/."
+    )
+    title = serializers.CharField(max_length=300, validators=TITLE_RULES)
+    summary = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", validators=SUMMARY_RULES
+    )
+    body = serializers.CharField(
+        max_length=MAX_BODY, trim_whitespace=False, validators=BODY_RULES, help_text="Markdown."
+    )
     recipients = serializers.ListField(
-        child=RecipientSerializer(), required=False, default=list, max_length=MAX_RECIPIENTS
+        child=RecipientSerializer(),
+        required=False,
+        default=list,
+        max_length=MAX_RECIPIENTS,
+        validators=RECIPIENTS_RULES,
     )
     sponsors = serializers.ListField(
         child=serializers.SlugField(max_length=200),
@@ -39,10 +67,14 @@ class LetterCreateInputSerializer(Serializer):
 class LetterUpdateInputSerializer(Serializer):
     """Any subset of a draft's fields; the slug does not change."""
 
-    title = serializers.CharField(max_length=300, required=False)
-    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    body = serializers.CharField(max_length=MAX_BODY, required=False, trim_whitespace=False, help_text="Markdown.")
-    recipients = serializers.ListField(child=RecipientSerializer(), required=False, max_length=MAX_RECIPIENTS)
+    title = serializers.CharField(max_length=300, required=False, validators=TITLE_RULES)
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, validators=SUMMARY_RULES)
+    body = serializers.CharField(
+        max_length=MAX_BODY, required=False, trim_whitespace=False, validators=BODY_RULES, help_text="Markdown."
+    )
+    recipients = serializers.ListField(
+        child=RecipientSerializer(), required=False, max_length=MAX_RECIPIENTS, validators=RECIPIENTS_RULES
+    )
     sponsors = serializers.ListField(
         child=serializers.SlugField(max_length=200), required=False, max_length=MAX_SPONSORS
     )
@@ -68,12 +100,16 @@ class ScheduleInputSerializer(Serializer):
 
 
 class VersionInputSerializer(Serializer):
-    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, help_text="Markdown.")
+    body = serializers.CharField(
+        max_length=MAX_BODY, trim_whitespace=False, validators=BODY_RULES, help_text="Markdown."
+    )
     kind = serializers.ChoiceField(
         choices=["editorial", "material"],
         help_text="editorial: signers stay bound to the version they signed; material: they are asked to re-consent.",
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", validators=[field_validator(note_errors)]
+    )
 
 
 class ManagedVersionSerializer(Serializer):

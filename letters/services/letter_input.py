@@ -5,7 +5,7 @@ django.core.exceptions.ValidationError, before any write.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -118,6 +118,10 @@ def recipients_clean(recipients: Iterable[Any]) -> tuple[list[tuple[str, str]], 
     return cleaned, errors
 
 
+def recipients_errors(recipients: Iterable[Any]) -> list[str]:
+    return recipients_clean(recipients)[1]
+
+
 def sponsors_errors(sponsors: Sequence[Any]) -> list[str]:
     if len(sponsors) > SPONSORS_MAX:
         return [f"At most {SPONSORS_MAX} sponsors."]
@@ -126,6 +130,17 @@ def sponsors_errors(sponsors: Sequence[Any]) -> list[str]:
     if len({o.pk for o in sponsors}) != len(sponsors):
         return ["An organization is listed twice."]
     return []
+
+
+def field_validator(check: Callable[[Any], list[str]]) -> Callable[[Any], None]:
+    """One of these checks as a form's or a serializer's field validator, so that a form reports every field's
+    problems at once rather than the parser's first and the letter's rules after; the services check again."""
+
+    def validate(value: Any) -> None:
+        if problems := check(value):
+            raise ValidationError(problems)
+
+    return validate
 
 
 def letter_input_raise(errors: Errors) -> None:

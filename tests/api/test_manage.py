@@ -116,6 +116,25 @@ def test_bad_input_is_a_field_error_and_nothing_is_stored(organizer, hackerone, 
     assert not Membership.objects.exists()
 
 
+def test_every_field_error_comes_in_one_answer(organizer, hackerone):
+    # A missing field (the parser's error) does not hide the letter's rules for the fields that were given.
+    bad = {"slug": "admin", "summary": "Line\u202eone", "body": "Hi <script>alert(1)</script>"}
+    response = api_for(organizer).post("/api/v1/manage/letters/", bad, format="json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "detail": "Invalid input.",
+            "errors": {
+                "slug": ["“admin” is reserved; choose another slug."],
+                "title": ["This field is required."],
+                "summary": ["Bidirectional control characters are not allowed."],
+                "body": ["Raw HTML <script> is not allowed in the text."],
+            },
+        },
+    )
+    assert not Letter.objects.exists()
+
+
 def test_a_taken_slug_is_a_field_error(organizer, hackerone, open_one):
     response = api_for(organizer).post("/api/v1/manage/letters/", {**NEW, "slug": open_one.slug}, format="json")
     assert response.json()["errors"] == {"slug": ["A letter with this slug already exists."]}

@@ -89,6 +89,16 @@ def test_bad_input_shows_field_errors_and_stores_nothing(organizer):
     assert not Letter.objects.exists()
 
 
+def test_a_missing_title_does_not_hide_the_other_fields_problems(organizer):
+    response = client_for(organizer).post("/manage/new/", {**FORM, "slug": "admin", "title": "", "body": "<script>"})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "“admin” is reserved; choose another slug." in text
+    assert "This field is required." in text
+    assert "Raw HTML &lt;script&gt; is not allowed in the text." in text
+    assert not Letter.objects.exists()
+
+
 def test_a_draft_is_edited_with_its_preview(organizer, draft):
     client = client_for(organizer)
     page = client.get("/manage/draft-letter/edit/").content.decode()

@@ -77,6 +77,11 @@ def _preview(form: LetterForm) -> dict[str, Any]:
     return {"preview": html, "problems": problems}
 
 
+def _status(request: HttpRequest, form: LetterForm) -> int:
+    """400 for a refused save; a preview is an answer (its problems listed), not a refusal."""
+    return 400 if request.POST.get("action") != "preview" and form.errors else 200
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -102,7 +107,7 @@ def letter_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Draft created. Only its members can see it.")
             return redirect(dashboard_url(letter))
-    return render(request, "web/manage/letter_form.html", context, status=400 if form.errors else 200)
+    return render(request, "web/manage/letter_form.html", context, status=_status(request, form))
 
 
 @member_page(EDIT_LETTER)
@@ -124,7 +129,7 @@ def letter_edit(request: HttpRequest, letter: Letter) -> HttpResponse:
             return redirect(dashboard_url(letter))
     elif request.method == "GET":
         context.update(_preview(DraftForm(DraftForm.initial_of(letter))))
-    return render(request, "web/manage/letter_form.html", context, status=400 if form.errors else 200)
+    return render(request, "web/manage/letter_form.html", context, status=_status(request, form))
 
 
 @member_page(RUN_LETTER)
