@@ -176,7 +176,7 @@ def receipts_enqueue(old_size: int, new_size: int) -> None:
 
     entered = SignatureCommitment.objects.filter(entered_index__gte=old_size, entered_index__lt=new_size)
     signatures = (
-        Signature.objects.filter(pk__in=entered.values("signature_id"))
+        Signature.objects.filter(Signature.VISIBLE, pk__in=entered.values("signature_id"))  # not one removed since
         .exclude(email="")
         # NOT EXISTS, not NOT IN: an erased signer's rows keep a NULL signature, which would make NOT IN match nothing.
         .exclude(Exists(OutboxMessage.objects.filter(signature=OuterRef("pk"), kind=OutboxMessage.Kind.RECEIPT)))

@@ -148,6 +148,16 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
     if message.signature is None and not message.body_text:  # signature deleted before its email was composed
         _record_failure(message=message, error=LookupError("the signature no longer exists"), permanent=True)
         return False
+    if (moot := _moot(message)) is not None:
+        OutboxMessage.objects.filter(pk=message.pk, sent_at=None).update(
+            failed_at=now,
+            claimed_at=None,
+            next_attempt_at=None,
+            last_error=f"Not sent: {moot}.",
+            body_text="",
+            body_html="",
+        )
+        return False
     if not message.body_text:
         _compose(message)
     email = EmailMultiAlternatives(
@@ -176,6 +186,25 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
         sent_at=timezone.now(), claimed_at=None, next_attempt_at=None, body_text="", body_html="", last_error=""
     )
     return True
+
+
+# A signer's email that says something about the signature's state is not sent once that state is gone: a confirm
+# link for a signature an undone import or an invalidation removed, a receipt "in the public record" for one that left.
+_WRITTEN_FOR = {
+    OutboxMessage.Kind.CONFIRM: (
+        Q(status=Signature.Status.PENDING),
+        "the signature is no longer waiting for confirmation",
+    ),
+    OutboxMessage.Kind.RECEIPT: (Signature.VISIBLE, "the signature is no longer in the public list"),
+}
+
+
+def _moot(message: OutboxMessage) -> str | None:
+    """Why `message` should not go out any more, or None."""
+    if message.signature_id is None or message.kind not in _WRITTEN_FOR:
+        return None
+    state, why = _WRITTEN_FOR[message.kind]
+    return None if Signature.objects.filter(state, pk=message.signature_id).exists() else why
 
 
 def _compose(message: OutboxMessage) -> None:

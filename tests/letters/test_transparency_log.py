@@ -213,3 +213,59 @@ def test_a_letter_counts_only_its_own_changes_waiting_for_the_log(client, open_l
     assert LogQueue.objects.count() > queued  # both are queued for the (one) log
     after = client.get(f"/api/v1/letters/{open_letter.slug}/stats/").json()["log_unlogged_changes"]
     assert after == before >= 1  # the embargoed letter's signature and the draft change nothing here
+
+
+def test_no_receipt_is_written_for_a_signature_removed_before_the_checkpoint(
+    open_letter, django_capture_on_commit_callbacks
+):
+    from letters.models import OutboxMessage
+    from letters.services.verification import signature_reject
+
+    kept = signed(open_letter, email="kept@example.org")
+    removed = signed(open_letter, email="removed@example.org")
+    transparency_log_drain()  # both entered the log
+    signature_reject(signature=removed, reason="an undone import")
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+    receipts = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.RECEIPT)
+    assert list(receipts.values_list("signature_id", flat=True)) == [kept.pk]
+
+
+def test_a_waiting_receipt_is_not_sent_once_its_signature_left_the_list(open_letter, mailoutbox, settings):
+    from letters.models import OutboxMessage
+    from letters.services.outbox import outbox_enqueue, outbox_message_send
+    from letters.services.verification import signature_reject
+
+    signature = signed(open_letter, email="gone@example.org")
+    message = outbox_enqueue(signature=signature, kind=OutboxMessage.Kind.RECEIPT)
+    signature_reject(signature=signature, reason="an undone import")
+    mailoutbox.clear()
+    assert outbox_message_send(message_id=message.pk) is False
+    message.refresh_from_db()
+    assert (message.sent_at, message.body_text, message.last_error) == (
+        None,
+        "",
+        "Not sent: the signature is no longer in the public list.",
+    )
+    assert message.failed_at is not None
+    assert mailoutbox == []
+
+
+def test_a_waiting_confirm_email_is_not_sent_once_its_signature_was_removed(open_letter, mailoutbox):
+    from letters.models import OutboxMessage, Signature
+    from letters.services.outbox import outbox_message_send
+    from letters.services.signing import signature_create
+    from letters.services.verification import signature_reject
+
+    with_outbox = signature_create(
+        letter=open_letter, name="Ada Lovelace", email="ada@example.org", check_rate_limits=False
+    )
+    message = OutboxMessage.objects.get(signature=with_outbox.signature, kind=OutboxMessage.Kind.CONFIRM)
+    OutboxMessage.objects.filter(pk=message.pk).update(sent_at=None, body_text="", body_html="")  # still waiting
+    signature_reject(signature=with_outbox.signature, reason="the import was undone")
+    mailoutbox.clear()
+    assert outbox_message_send(message_id=message.pk) is False
+    message.refresh_from_db()
+    assert message.last_error == "Not sent: the signature is no longer waiting for confirmation."
+    assert mailoutbox == []
+    assert Signature.objects.get(pk=with_outbox.signature.pk).status == "rejected"
