@@ -20,7 +20,6 @@ from importing.models import SignatureImport, SignerInvitation
 from letters.models import Letter, OutboxMessage, Signature
 from letters.services.erasure import Signer
 from letters.services.imports import signature_create_invited
-from letters.services.signing import signature_confirm
 from letters.typed_text import signer_input_clean
 from organizing.emails import organizer_email_enqueue
 from registry.audit import Actor, actor_user, audit_log
@@ -107,7 +106,9 @@ def signer_invitation_create(
         )
     cleaned = invitation_fields_clean({"name": name, "email": email, "title": title, "organization": organization})
     key = email_key(cleaned["email"])
-    if Signature.objects.filter(letter=letter, email_key=key, status__in=Signature.LIVE_STATUSES).exists():
+    # A pending signature proves nothing about who typed the address: the invitation is sent, and its link replaces
+    # that signature with the invitee's own (letters.services.imports.signature_create_invited).
+    if Signature.objects.filter(letter=letter, email_key=key, status=Signature.Status.CONFIRMED).exists():
         raise ValidationError({"email": ValidationError("This address has already signed the letter.", code="signed")})
     earlier = SignerInvitation.objects.filter(letter=letter, email_key=key)
     if earlier.filter(declined_at__isnull=False).exists():
@@ -218,9 +219,6 @@ def invitation_sign(
         verifier=invitation.invited_by,
         at=now,
     )
-    if signature.status == Signature.Status.PENDING:
-        # Signed publicly meanwhile, unconfirmed: this link proves the address as the confirmation link would.
-        signature = signature_confirm(signature=signature, at=now)
     invitation.signed_at = now
     invitation.signature = signature
     invitation.opened_at = invitation.opened_at or now

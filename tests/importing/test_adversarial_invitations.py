@@ -227,17 +227,30 @@ def test_a_paused_letter_keeps_the_link_for_later(client, letter, editor):
     assert public_count(letter) == 1
 
 
-def test_an_address_that_signed_publicly_meanwhile_is_confirmed_by_the_invitation(client, letter, editor):
+def test_an_unconfirmed_signature_with_the_address_is_replaced_by_the_invitees_own(client, letter, editor):
     issued = invite(letter, editor)
-    pending = signed(letter, name="Katie M.", email="KATIE@example.org", confirm=False)
-    response = sign_post(client, issued.token)
+    # Anyone may sign with anyone's address; unconfirmed, nothing proved who typed it. The invitation link does.
+    impostor = signed(letter, name="Hedy Impostor", email="KATIE@example.org", title="Chosen", confirm=False)
+    response = sign_post(client, issued.token, name="Katie Moussouris", title="Founder")
     assert response.status_code == 200
-    assert Signature.objects.count() == 1
-    pending.refresh_from_db()
-    assert (pending.status, pending.name) == ("confirmed", "Katie M.")  # the public signature, now confirmed
-    assert public_count(letter) == 1
+    impostor.refresh_from_db()
+    assert impostor.status == "rejected"
     invitation = SignerInvitation.objects.get()
-    assert (invitation.state, invitation.signature_id) == ("signed", pending.pk)
+    mine = Signature.objects.get(status="confirmed")
+    assert (mine.name, mine.title, mine.verification_level, mine.source) == (
+        "Katie Moussouris",
+        "Founder",
+        "invited",
+        "invitation",
+    )
+    assert (invitation.state, invitation.signature_id) == ("signed", mine.pk)
+    assert public_count(letter) == 1
+
+
+def test_an_unconfirmed_signature_does_not_stop_an_invitation(letter, editor):
+    signed(letter, name="Hedy Impostor", email="katie@example.org", confirm=False)
+    issued = invite(letter, editor)
+    assert SignerInvitation.objects.get().pk == issued.invitation.pk
 
 
 def test_an_address_that_signed_and_confirmed_meanwhile_keeps_its_one_signature(client, letter, editor):
