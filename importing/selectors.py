@@ -4,11 +4,11 @@ import csv
 import io
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from importing.models import SignatureImport, SignerInvitation
+from importing.models import SignatureImport, SignatureImportRow, SignerInvitation
 from importing.preview import Preview, RowStatus
 from letters.models import Letter
 
@@ -25,6 +25,25 @@ def import_of_letter(*, letter: Letter, public_id: str) -> SignatureImport:
     if found is None:
         raise Http404
     return found
+
+
+def signatures_of_undone_imports(*, signature_ids: list[int]) -> set[int]:
+    """Of these signatures, those an import brought in (a row's or an invitation's) whose undo took it out for good:
+    nothing puts them back, a bulk invalidation's undo included. Locks those imports' rows (imports before signatures,
+    the order of importing.services.import_undo), so that an undo committing meanwhile is seen, not raced."""
+    by_row = SignatureImportRow.objects.filter(signature_id__in=signature_ids).values("signature_import_id")
+    by_invitation = SignerInvitation.objects.filter(signature_id__in=signature_ids).values("signature_import_id")
+    imports = SignatureImport.objects.filter(Q(pk__in=by_row) | Q(pk__in=by_invitation))
+    undone = [
+        i.pk
+        for i in imports.select_for_update(no_key=True).only("pk", "status")
+        if i.status == SignatureImport.Status.UNDONE
+    ]
+    if not undone:
+        return set()
+    rows = SignatureImportRow.objects.filter(signature_import_id__in=undone, signature_id__in=signature_ids)
+    invited = SignerInvitation.objects.filter(signature_import_id__in=undone, signature_id__in=signature_ids)
+    return set(rows.values_list("signature_id", flat=True)) | set(invited.values_list("signature_id", flat=True))
 
 
 @dataclass(frozen=True)

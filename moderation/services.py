@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from importing.pacing import Pacer
+from importing.selectors import signatures_of_undone_imports
 from letters.models import Letter, Signature
 from letters.services.sweeps import Swept, signatures_reject_bulk, signatures_restore_bulk
 from moderation.criteria import criteria_clean, criteria_queryset, criteria_sha256
@@ -187,9 +188,10 @@ def _undo_batch(invalidation: Invalidation, *, batch: int, at: datetime) -> bool
         .order_by("signature_id")
         .values_list("pk", "signature_id", "status_before", "event_id")[:batch]
     )
+    undone = signatures_of_undone_imports(signature_ids=[s for _, s, _, _ in items])  # stay removed
     restored = set(
         signatures_restore_bulk(
-            swept=[Swept(signature_id=s, status_before=b, event_id=e) for _, s, b, e in items],
+            swept=[Swept(signature_id=s, status_before=b, event_id=e) for _, s, b, e in items if s not in undone],
             actor=invalidation.undone_by,
             at=at,
             data={"invalidation": invalidation.public_id},

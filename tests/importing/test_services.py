@@ -186,6 +186,30 @@ def test_undo_removes_exactly_the_imports_signatures(open_letter, organizer, sta
         import_undo(signature_import=imp, actor=organizer)
 
 
+def test_undoing_an_invalidation_does_not_bring_back_an_undone_imports_signatures(open_letter, organizer, start):
+    from moderation.services import invalidation_run_batch, invalidation_start, invalidation_undo
+
+    kept = signed(open_letter, name="Katie Moussouris", email="katie@example.org")
+    imp = upload(open_letter, organizer).signature_import
+    start(imp, "vouched", organizer)
+    assert public_count(open_letter) == 4
+    swept = invalidation_start(
+        letter=open_letter, criteria={"import": imp.public_id}, reason="x", confirm_large=True, actor=organizer
+    )
+    while invalidation_run_batch(invalidation_id=swept.pk):
+        pass
+    assert public_count(open_letter) == 1
+    imp.refresh_from_db()
+    assert import_undo(signature_import=imp, actor=organizer) == 0  # nothing of it was live any more
+    invalidation_undo(invalidation=swept, actor=organizer)
+    while invalidation_run_batch(invalidation_id=swept.pk):
+        pass
+    swept.refresh_from_db()
+    assert (swept.status, swept.removed, swept.restored) == ("undone", 3, 0)
+    assert public_count(open_letter) == 1
+    assert list(Signature.objects.filter(status="confirmed").values_list("pk", flat=True)) == [kept.pk]
+
+
 def test_imports_work_under_embargo(organizer, start):
     letter = LetterFactory(status="scheduled")
     imp = upload(letter, organizer).signature_import
