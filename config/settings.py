@@ -272,6 +272,9 @@ INVALIDATION_YIELD_FACTOR = env.float("INVALIDATION_YIELD_FACTOR", default=2.0)
 SIGNER_INVITATION_TTL = timedelta(days=env.int("SIGNER_INVITATION_TTL_DAYS", default=21))
 SIGNER_INVITATION_MAX_REMINDERS = env.int("SIGNER_INVITATION_MAX_REMINDERS", default=2)
 CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {"task": "importing.tasks.imports_resume_stalled", "schedule": 60}
+# An upload left in preview this long is discarded (hourly): its file and checked rows hold people never imported.
+IMPORT_PREVIEW_TTL = timedelta(days=env.int("IMPORT_PREVIEW_TTL_DAYS", default=7))
+CELERY_BEAT_SCHEDULE["imports-previews-expire"] = {"task": "importing.tasks.imports_previews_expire", "schedule": 3600}
 
 # Client addresses (letters.ipaddrs, letters.services.privacy): raw ones are dropped after the retention window;
 # keyed hashes of the address and of its /24 or /64 stay for moderation. Unset key: derived from SECRET_KEY.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -196,6 +197,11 @@ def import_start(
     letter = signature_import.letter
     if not accepts_signatures(letter, allow_embargoed=True):  # as invited signers: open, or scheduled to open
         raise ImportNotAllowed(not_accepting_message(letter.status))
+    if mode == SignatureImport.Mode.CONFIRM and letter.status == Letter.Status.SCHEDULED:
+        raise ImportNotAllowed(
+            "Under embargo nobody can read the letter, so nobody can be asked to confirm it by email: vouch for "
+            "these signers, invite them, or start this import once the letter is open."
+        )
     if signature_import.checked:  # the rows as the upload checked them, with who has signed since looked up again
         summary = checked_summary(letter=signature_import.letter, lines=checked_lines(signature_import.checked))
     else:
@@ -234,11 +240,41 @@ def import_discard(*, signature_import: SignatureImport, actor: Actor) -> Signat
     signature_import = _lock(signature_import)
     if signature_import.status != SignatureImport.Status.PREVIEW:
         raise ImportNotAllowed("Only an import in preview can be discarded.")
-    signature_import.status = SignatureImport.Status.DISCARDED
-    signature_import.content = b""
-    signature_import.save(update_fields=["status", "content"])
+    _drop(signature_import)
     audit_log(action="importing.import.discarded", target=signature_import, actor=actor)
     return signature_import
+
+
+def imports_previews_expire(*, at: datetime | None = None) -> int:
+    """Beat: uploads left in preview longer than IMPORT_PREVIEW_TTL are discarded, so that the names and addresses
+    of people who were never imported are not kept indefinitely. Returns how many."""
+    now = at or timezone.now()
+    stale = SignatureImport.objects.filter(
+        status=SignatureImport.Status.PREVIEW, created_at__lt=now - settings.IMPORT_PREVIEW_TTL
+    ).values_list("pk", flat=True)
+    expired = 0
+    for pk in stale:
+        with transaction.atomic():
+            signature_import = SignatureImport.objects.select_for_update(of=("self",), no_key=True).get(pk=pk)
+            if signature_import.status != SignatureImport.Status.PREVIEW:  # started or discarded meanwhile
+                continue
+            _drop(signature_import)
+            audit_log(
+                action="importing.import.expired",
+                target=signature_import,
+                at=now,
+                data={"uploaded_at": signature_import.created_at.isoformat()},
+            )
+            expired += 1
+    return expired
+
+
+def _drop(signature_import: SignatureImport) -> None:
+    """Discarded: the stored file and the checked rows (names, addresses, notes) go; the summary's counts stay."""
+    signature_import.status = SignatureImport.Status.DISCARDED
+    signature_import.content = b""
+    signature_import.checked = b""
+    signature_import.save(update_fields=["status", "content", "checked"])
 
 
 @transaction.atomic

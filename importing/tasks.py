@@ -1,11 +1,12 @@
-"""Import jobs: run one to its end; pick up imports whose worker died (resumed at their last committed batch)."""
+"""Import jobs: run one to its end; pick up imports whose worker died (resumed at their last committed batch);
+discard uploads left in preview."""
 
 from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
-from importing import jobs
+from importing import jobs, services
 from importing.models import SignatureImport
 
 # A running import writes its heartbeat every batch (a few seconds); one silent this long lost its worker.
@@ -29,3 +30,9 @@ def imports_resume_stalled() -> int:
         import_run.delay(pk)
         count += 1
     return count
+
+
+@shared_task(ignore_result=True)
+def imports_previews_expire() -> int:
+    """Beat: discard uploads left in preview longer than IMPORT_PREVIEW_TTL_DAYS."""
+    return services.imports_previews_expire()

@@ -217,11 +217,48 @@ def test_imports_work_under_embargo(organizer, start):
     assert Signature.objects.filter(letter=letter).count() == 4
 
 
-def test_discard_drops_the_file(open_letter, organizer):
+def test_discard_drops_the_file_and_its_checked_rows(open_letter, organizer):
     imp = upload(open_letter, organizer).signature_import
+    assert bytes(imp.checked)
     import_discard(signature_import=imp, actor=organizer)
     imp.refresh_from_db()
-    assert (imp.status, bytes(imp.content)) == ("discarded", b"")
+    assert (imp.status, bytes(imp.content), bytes(imp.checked)) == ("discarded", b"", b"")
+
+
+def test_an_upload_left_in_preview_expires(open_letter, organizer, start, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from importing.services import imports_previews_expire
+
+    settings.IMPORT_PREVIEW_TTL = timedelta(days=7)
+    old, recent, started = (upload(open_letter, organizer).signature_import for _ in range(3))
+    start(started, "confirm", organizer)
+    week_ago = timezone.now() - timedelta(days=7, seconds=1)
+    SignatureImport.objects.filter(pk__in=[old.pk, started.pk]).update(created_at=week_ago)
+    assert imports_previews_expire() == 1
+    statuses = dict(SignatureImport.objects.values_list("pk", "status"))
+    assert (statuses[old.pk], statuses[recent.pk], statuses[started.pk]) == ("discarded", "preview", "done")
+    old.refresh_from_db()
+    assert (bytes(old.content), bytes(old.checked)) == (b"", b"")
+    audit = AuditEvent.objects.get(action="importing.import.expired")
+    assert (audit.target_id, audit.actor_id) == (str(old.pk), None)
+    assert imports_previews_expire() == 0
+
+
+def test_confirm_by_email_is_refused_under_embargo(organizer, start):
+    letter = LetterFactory(status="scheduled")
+    imp = upload(letter, organizer).signature_import
+    with pytest.raises(ImportNotAllowed) as refused:
+        start(imp, "confirm", organizer)
+    assert "Under embargo nobody can read the letter" in refused.value.message
+    imp.refresh_from_db()
+    assert (imp.status, Signature.objects.filter(letter=letter).count(), OutboxMessage.objects.count()) == (
+        "preview",
+        0,
+        0,
+    )
 
 
 def test_vouching_does_not_lift_a_protected_name_or_mixed_script_hold(open_letter, organizer, start):
