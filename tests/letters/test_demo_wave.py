@@ -48,3 +48,19 @@ def test_demo_wave_adds_confirmed_signatures_now_and_refuses_bad_arguments():
         call_command("demo_wave", "--network", "nonsense")
     with pytest.raises(CommandError, match="No letter"):
         call_command("demo_wave", "--letter", "no-such-letter")
+
+
+def test_the_demos_made_up_signers_never_get_an_email(django_capture_on_commit_callbacks):
+    # Their addresses are at real domains; a worker's checkpoint writes receipts with the worker's EMAIL_URL.
+    from letters.models import OutboxMessage
+    from letters.transparency_log import transparency_log_drain
+    from transparency import services as log
+
+    call_command("load_demo", stdout=io.StringIO())
+    letter = Letter.objects.get(slug=DEMO_SLUG)
+    OutboxMessage.objects.all().delete()
+    transparency_log_drain()
+    with django_capture_on_commit_callbacks(execute=True):
+        log.log_sync()
+    assert Signature.objects.filter(letter=letter).count() > 100
+    assert not OutboxMessage.objects.filter(signature__letter=letter).exists()
