@@ -442,8 +442,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"without_traceback": {"()": "config.logfilters.WithoutTraceback"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # What any client can cause (a bad Host header, an oversized or malformed body) is one line, not a stack.
+        # A logger's filters see only records logged on it, so each of Django's SuspiciousOperation loggers is named.
+        **{
+            f"django.security.{name}": {"filters": ["without_traceback"]}
+            for name in (
+                "DisallowedHost",
+                "DisallowedRedirect",
+                "RequestDataTooBig",
+                "TooManyFieldsSent",
+                "TooManyFilesSent",
+                "SuspiciousMultipartForm",
+                "SuspiciousFileOperation",
+                "SuspiciousOperation",
+            )
+        },
         # Django's own default config gives "django" a console handler too, so each 4xx/5xx line was printed twice
         # (once there, once by the root it propagates to): the root's handler is the only one.
         "django": {"handlers": [], "level": "INFO", "propagate": True},

@@ -76,3 +76,11 @@ def test_a_request_warning_is_logged_once():
     result = run_manage("shell", "-c", script, DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("Not Found: /probe") == 1, result.stderr
+
+
+def test_a_bad_host_header_is_logged_in_one_line_without_a_traceback():
+    script = "from django.test import Client; Client(HTTP_HOST='evil.example').get('/healthz')"
+    result = run_manage("shell", "-c", script, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert "Invalid HTTP_HOST header: 'evil.example'" in result.stderr
+    assert "Traceback" not in result.stderr
