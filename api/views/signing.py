@@ -71,6 +71,8 @@ class SignView(AnonymousJSONView):
         if not letter.is_accepting_signatures:
             return _error(not_accepting_message(letter.status), status.HTTP_409_CONFLICT)
         key = request.headers.get("Idempotency-Key", "")
+        if "Idempotency-Key" in request.headers and not key.strip():  # sent, but empty: a client's bug, not "no key"
+            return _error("Invalid input.", 400, {"Idempotency-Key": ["Empty; send a unique key, or no header."]})
         if len(key) > 200:
             return _error("Invalid input.", 400, {"Idempotency-Key": ["At most 200 characters."]})
         if not key.isprintable():  # stored as text: NUL would be a database error

@@ -111,6 +111,16 @@ def test_an_idempotency_key_with_a_nul_is_a_field_error(client, open_letter):
     assert Signature.objects.count() == 0
 
 
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_empty_idempotency_key_is_a_field_error(client, open_letter, key):
+    response = post_json(client, sign_url(open_letter), json.dumps(SIGNER), **{"Idempotency-Key": key})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Invalid input.", "errors": {"Idempotency-Key": ["Empty; send a unique key, or no header."]}},
+    )
+    assert Signature.objects.count() == 0
+
+
 def test_nul_characters_in_json_strings_are_field_errors(client, open_letter):
     body = json.dumps({**SIGNER, "email": "ada@exa\x00mple.org", "comment": "\x00"})
     response = post_json(client, sign_url(open_letter), body)
