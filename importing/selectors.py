@@ -4,7 +4,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -44,6 +44,27 @@ def signatures_of_undone_imports(*, signature_ids: list[int]) -> set[int]:
     rows = SignatureImportRow.objects.filter(signature_import_id__in=undone, signature_id__in=signature_ids)
     invited = SignerInvitation.objects.filter(signature_import_id__in=undone, signature_id__in=signature_ids)
     return set(rows.values_list("signature_id", flat=True)) | set(invited.values_list("signature_id", flat=True))
+
+
+OUTCOME_KEYS = ("created", "held", "already_signed", "invited", "not_invited", "invalid")
+
+
+def import_outcomes(signature_import: SignatureImport) -> dict[str, int] | None:
+    """What became of the file's rows once the job has run (None before, and while it runs): signatures created (of
+    which `held` wait for review: a protected name or mixed scripts an organizer's word does not lift), addresses that
+    had signed (or came twice in the file), invitations sent, invitations not sent (declined before, or one open),
+    and rows the checks refused."""
+    finished = (SignatureImport.Status.DONE, SignatureImport.Status.FAILED, SignatureImport.Status.UNDONE)
+    if signature_import.status not in finished:
+        return None
+    rows = SignatureImportRow.objects.filter(signature_import=signature_import)
+    counted = dict(rows.order_by().values_list("outcome").annotate(n=Count("pk")))
+    outcomes = dict.fromkeys(OUTCOME_KEYS, 0) | {key: counted.get(key, 0) for key in OUTCOME_KEYS[:5]}
+    outcomes["held"] = (
+        rows.filter(outcome=SignatureImportRow.Outcome.CREATED).exclude(signature__hold_reason="").count()
+    )
+    outcomes["invalid"] = max(signature_import.rows_done - sum(counted.values()), 0)
+    return outcomes
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import Serializer
 from api.serializers.signing import EmailText, LineText
 from importing.mapping import FIELDS
 from importing.models import SignatureImport, SignerInvitation
-from importing.selectors import import_progress
+from importing.selectors import import_outcomes, import_progress
 
 
 class ImportUploadInputSerializer(Serializer):
@@ -36,10 +37,20 @@ class ImportProgressSerializer(Serializer):
     seconds_left = serializers.IntegerField(allow_null=True)
 
 
+class ImportOutcomesSerializer(Serializer):
+    created = serializers.IntegerField(help_text="Signatures the import added.")
+    held = serializers.IntegerField(help_text="Of those, held for review (a protected name or mixed scripts).")
+    already_signed = serializers.IntegerField(help_text="Rows whose address had signed, or came earlier in the file.")
+    invited = serializers.IntegerField(help_text="Invitations sent (invite mode).")
+    not_invited = serializers.IntegerField(help_text="Not invited: declined an invitation before, or one is open.")
+    invalid = serializers.IntegerField(help_text="Rows the checks refused.")
+
+
 class ImportSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     created_by = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    outcomes = serializers.SerializerMethodField(help_text="What became of the rows; null until the job has run.")
 
     class Meta:
         model = SignatureImport
@@ -57,6 +68,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "rows_created",
             "rows_skipped",
             "progress",
+            "outcomes",
             "error",
             "created_by",
             "created_at",
@@ -70,6 +82,11 @@ class ImportSerializer(serializers.ModelSerializer):
 
     def get_progress(self, obj: SignatureImport) -> dict[str, Any]:
         return ImportProgressSerializer(import_progress(obj)).data
+
+    @extend_schema_field(ImportOutcomesSerializer(allow_null=True))
+    def get_outcomes(self, obj: SignatureImport) -> dict[str, Any] | None:
+        outcomes = import_outcomes(obj)
+        return None if outcomes is None else ImportOutcomesSerializer(outcomes).data
 
 
 class ImportRowSerializer(Serializer):

@@ -190,7 +190,7 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
 
 # A signer's email that says something about the signature's state is not sent once that state is gone: a confirm
 # link for a signature an undone import or an invalidation removed, a receipt "in the public record" for one that left.
-_WRITTEN_FOR = {
+_WRITTEN_FOR: dict[str, tuple[Q, str]] = {
     OutboxMessage.Kind.CONFIRM: (
         Q(status=Signature.Status.PENDING),
         "the signature is no longer waiting for confirmation",

@@ -43,7 +43,7 @@ def test_upload_preview_start_and_undo_without_javascript(editor, letter, django
         editor.post(f"/manage/founders/imports/{imp.public_id}/start/", {"mode": "vouched"})
     done = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
     assert '<progress id="import-progress" max="3" value="3"' in done
-    assert "1 signature added, 2 rows skipped" in done
+    assert "1 signature added; skipped: 1 already signed or repeated in the file, 1 invalid." in done
     assert Signature.objects.filter(letter=letter, verification_level="vouched").count() == 1
     editor.post(f"/manage/founders/imports/{imp.public_id}/undo/")
     assert Signature.objects.get(letter=letter).status == "rejected"

@@ -277,6 +277,27 @@ def test_vouching_does_not_lift_a_protected_name_or_mixed_script_hold(open_lette
     assert public_count(open_letter) == 1
 
 
+def test_the_outcomes_say_what_became_of_each_row(open_letter, organizer, start):
+    from importing.selectors import import_outcomes
+    from registry.protected import protected_name_add
+
+    protected_name_add(name="Katie Moussouris")
+    signed(open_letter, name="Grace Hopper", email="grace@example.org")
+    imp = upload(open_letter, organizer).signature_import
+    assert import_outcomes(imp) is None  # not run yet
+    start(imp, "vouched", organizer)
+    imp.refresh_from_db()
+    # Ada, Alan and Katie added (Katie held: a protected name); Grace had signed; Ada Again repeats Ada; Bad Row.
+    assert import_outcomes(imp) == {
+        "created": 3,
+        "held": 1,
+        "already_signed": 2,
+        "invited": 0,
+        "not_invited": 0,
+        "invalid": 1,
+    }
+
+
 def test_the_bulk_matcher_agrees_with_protected_name_match(db):
     from registry.protected import protected_name_add, protected_name_match, protected_name_matcher
 

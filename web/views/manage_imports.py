@@ -24,6 +24,7 @@ from importing.models import SignatureImport
 from importing.preview import RowStatus
 from importing.selectors import (
     import_of_letter,
+    import_outcomes,
     import_progress,
     imports_of_letter,
     invitation_counts,
@@ -132,6 +133,7 @@ def _detail_context(request: HttpRequest, letter: Letter, uploaded: Uploaded, **
         "summary": uploaded.preview.summary_shown() if uploaded.preview else [],
         "wanted": wanted,
         "progress": import_progress(signature_import),
+        "outcomes": import_outcomes(signature_import),
         "live": signature_import.status in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING),
         "start_form": extra.pop("start_form", StartForm()),
         "api_url": f"/api/v1/manage/letters/{letter.slug}/imports/{signature_import.public_id}/",
