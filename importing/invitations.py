@@ -120,6 +120,7 @@ def signer_invitation_create(
             raise ValidationError({"email": ["This address already has an open invitation: remind or revoke it."]})
         old.revoked_at = now  # expired: superseded by the new one
         old.save(update_fields=["revoked_at"])
+        audit_log(action="importing.invitation.superseded", target=old, actor=actor, at=now, data={"expired": True})
     token = secrets.token_urlsafe(TOKEN_BYTES)
     try:
         with transaction.atomic():

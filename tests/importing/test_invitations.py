@@ -117,6 +117,12 @@ def test_revoked_and_expired_links_do_not_work(embargoed, organizer):
     assert (counts["revoked"], counts["expired"]) == (1, 1)
     renewed = invite(embargoed, organizer, email="b@example.org", name="Bob Baker")  # an expired one is superseded
     assert renewed.invitation.state == "queued"
+    superseded = AuditEvent.objects.get(action="importing.invitation.superseded")
+    assert (superseded.target_id, superseded.actor_id, superseded.data) == (
+        str(expired.invitation.pk),
+        organizer.pk,
+        {"expired": True},
+    )
 
 
 def test_reminders_rotate_the_link_and_are_capped(embargoed, organizer, settings):
