@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from letters.models import (
-    LEVELS_WITH_RECORD,
+    VERIFIED_LEVELS,
     Letter,
     LetterCount,
     LetterCountBucket,
@@ -109,7 +109,7 @@ class Tally:
         by_level = {level: n for level, n in sorted(self.by_level.items()) if n > 0}
         return {
             "public": self.public,
-            "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
+            "verified": sum(by_level.get(level, 0) for level in VERIFIED_LEVELS),
             "by_level": by_level,
             "withdrawn": self.withdrawn,
             "rejected": self.rejected,
@@ -284,7 +284,7 @@ def _drifted(count: LetterCount) -> bool:
     visible = Signature.objects.visible().filter(letter_id=count.letter_id)
     actual = visible.aggregate(
         public=Count("id"),
-        verified=Count("id", filter=Q(verification_level__in=LEVELS_WITH_RECORD)),
+        verified=Count("id", filter=Q(verification_level__in=VERIFIED_LEVELS)),
         name_withheld=Count("id", filter=Q(name_shown=False)),
     )
     return actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}

@@ -13,7 +13,7 @@ from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
 from letters.diff import unified_diff, word_diff, words_changed
 from letters.history import PUBLIC_CHANGE, signatures_as_of
 from letters.models import (
-    LEVELS_WITH_RECORD,
+    VERIFIED_LEVELS,
     Letter,
     LetterCountBucket,
     LetterRecipient,
@@ -290,7 +290,7 @@ def verification_queue() -> QuerySet[Signature]:
     """Confirmed signatures waiting for a person: held ones first, then those verified by email only."""
     return (
         Signature.objects.filter(status=Signature.Status.CONFIRMED)
-        .exclude(Signature.VISIBLE & Q(verification_level__in=LEVELS_WITH_RECORD))
+        .exclude(Signature.VISIBLE & Q(verification_level__in=VERIFIED_LEVELS))
         .annotate(
             held_first=Case(When(Signature.VISIBLE, then=Value(1)), default=Value(0), output_field=IntegerField())
         )
@@ -359,7 +359,7 @@ def letter_dashboard_counts(*, letter: Letter) -> dict[str, Any]:
         "held": held,
         "visible": sum(by_level.values()),
         "by_level": by_level,
-        "verified": sum(by_level.get(level, 0) for level in LEVELS_WITH_RECORD),
+        "verified": sum(by_level.get(level, 0) for level in VERIFIED_LEVELS),
         "by_version": by_version,
         "awaiting_reconsent": sum(v["count"] for v in by_version if v["awaiting_reconsent"]),
     }

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from letters.counts import STALE_AFTER
 from letters.history import signatures_as_of
-from letters.models import LEVELS_WITH_RECORD, Letter, Signature
+from letters.models import VERIFIED_LEVELS, Letter, Signature, VerificationLevel
 from letters.selectors import STATS_CACHE_NOW, STATS_CACHE_PAST
 from registry.models import Organization
 
@@ -43,16 +43,20 @@ def _letter_withheld(*, letter: Letter, as_of: datetime | None) -> list[dict[str
         groups[(row[level_field], org if org[0] else None)] += row["n"]
     out = []
     for (level, org), count in sorted(groups.items(), key=lambda item: (-item[1], item[0][0], str(item[0][1]))):
-        verified = level in LEVELS_WITH_RECORD
+        verified = level in VERIFIED_LEVELS
         organization = {"name": org[0], "slug": org[1]} if org else None
-        label = withheld_label(count=count, verified=verified, organization=org[0] if org else None)
+        label = withheld_label(count=count, level=level, organization=org[0] if org else None)
         out.append({"level": level, "verified": verified, "organization": organization, "count": count, "text": label})
     return out
 
 
-def withheld_label(*, count: int, verified: bool, organization: str | None) -> str:
-    """'12 verified Adobe signers, names withheld' / '1 email-confirmed signer, name withheld'."""
-    how = "verified" if verified else "email-confirmed"
+# How a withheld group was confirmed, in its label: the organizers' word is not called verification.
+_HOW = {VerificationLevel.INVITED: "invited", VerificationLevel.VOUCHED: "organizer-vouched"}
+
+
+def withheld_label(*, count: int, level: str, organization: str | None) -> str:
+    """'12 verified Adobe signers, names withheld' / '1 email-confirmed signer, name withheld' / '3 invited …'."""
+    how = "verified" if level in VERIFIED_LEVELS else _HOW.get(level, "email-confirmed")
     who = f"{organization} signer" if organization else "signer"
     plural = count != 1
     return f"{count} {how} {who}{'s' if plural else ''}, name{'s' if plural else ''} withheld"

@@ -33,7 +33,10 @@ class AsOfSignatureSerializer(PublicSignatureSerializer):
 
 class CountsSerializer(Serializer):
     public = serializers.IntegerField()
-    verified = serializers.IntegerField()
+    verified = serializers.IntegerField(
+        help_text="Public signatures verified independently of the organizers: level domain or manual (invited and "
+        "vouched rest on the organizers' word; by_level counts them)."
+    )
     by_level = serializers.DictField(child=serializers.IntegerField())
     withdrawn = serializers.IntegerField(help_text="Confirmed signatures later withdrawn by their signers.")
     rejected = serializers.IntegerField(help_text="Public signatures later rejected by an admin.")
@@ -66,7 +69,9 @@ class WithheldOrganizationSerializer(Serializer):
 
 class WithheldGroupSerializer(Serializer):
     level = serializers.CharField()
-    verified = serializers.BooleanField(help_text="The level is backed by a verification record.")
+    verified = serializers.BooleanField(
+        help_text="The level is verified independently of the organizers (domain or manual), as counted in `verified`."
+    )
     organization = WithheldOrganizationSerializer(allow_null=True)
     count = serializers.IntegerField()
     text = serializers.CharField(help_text='e.g. "12 verified Adobe signers, names withheld".')

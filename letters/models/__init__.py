@@ -2,6 +2,7 @@
 
 from letters.models.core import (
     LEVELS_WITH_RECORD,
+    VERIFIED_LEVELS,
     IdempotencyRecord,
     Letter,
     LetterQuerySet,
@@ -28,6 +29,7 @@ from letters.models.derived import (
 
 __all__ = [
     "LEVELS_WITH_RECORD",
+    "VERIFIED_LEVELS",
     "AnnouncementQueue",
     "ExportLine",
     "IdempotencyRecord",

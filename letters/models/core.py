@@ -147,14 +147,17 @@ class VerificationLevel(models.TextChoices):
     VOUCHED = "vouched", "Vouched for by organizers"
 
 
-# Levels a person or a proof vouches for: each needs its VerificationRecord (a database check), and these are the
-# levels counted as "verified".
+# Levels a person or a proof vouches for: each needs its VerificationRecord (a database check).
 LEVELS_WITH_RECORD = (
     VerificationLevel.DOMAIN,
     VerificationLevel.MANUAL,
     VerificationLevel.INVITED,
     VerificationLevel.VOUCHED,
 )
+# The levels counted as "verified": proven independently of the letter's organizers, by an address at the
+# organization's verified domain or by an admin with evidence. Invited and vouched signatures rest on the organizers'
+# word (their record says so); counted as verified, an editor's spreadsheet would raise the public number unreviewed.
+VERIFIED_LEVELS = (VerificationLevel.DOMAIN, VerificationLevel.MANUAL)
 
 
 class SignatureQuerySet(models.QuerySet["Signature"]):
