@@ -51,7 +51,7 @@ def _letter_withheld(*, letter: Letter, as_of: datetime | None) -> list[dict[str
 
 
 # How a withheld group was confirmed, in its label: the organizers' word is not called verification.
-_HOW = {VerificationLevel.INVITED: "invited", VerificationLevel.VOUCHED: "organizer-vouched"}
+_HOW: dict[str, str] = {VerificationLevel.INVITED: "invited", VerificationLevel.VOUCHED: "organizer-vouched"}
 
 
 def withheld_label(*, count: int, level: str, organization: str | None) -> str:
