@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,11 +30,11 @@ from importing.invitations import signer_invitation_create
 from importing.models import SignatureImport, SignatureImportRow
 from importing.pacing import Pacer
 from importing.preview import RowStatus, row_check
-from importing.services import import_table
+from importing.services import ImportNotAllowed, import_table
 from letters.models import Letter
 from letters.services.bulk_import import ImportedSigner, SignerPrepared, signatures_import_bulk, signers_prepare
 from letters.services.signing import accepts_signatures, not_accepting_message
-from registry.audit import audit_log
+from registry.audit import Actor, audit_log
 from registry.bulk import values_insert
 from registry.duplicate_scans import dedup_scan_start
 from registry.protected import protected_name_matcher
@@ -246,11 +247,35 @@ def _letter_stopped(signature_import: SignatureImport, *, at: datetime) -> None:
             signature_import.heartbeat_at = signature_import.heartbeat_at or at
             signature_import.save(update_fields=["error", "heartbeat_at"])
         return
-    signature_import.status = SignatureImport.Status.FAILED
-    signature_import.error = (
-        f"Stopped after {signature_import.rows_done} of {signature_import.rows_total} rows: "
-        f"{not_accepting_message(letter.status)}"
+    _stopped(
+        signature_import,
+        at=at,
+        why=not_accepting_message(letter.status),
+        actor=None,
+        data={"letter_status": letter.status},
     )
+
+
+@transaction.atomic
+def import_stop(*, signature_import: SignatureImport, actor: Actor, at: datetime | None = None) -> SignatureImport:
+    """An organizer stops a queued or running import (a wrong file, the wrong mode): the batch being written commits
+    first (the import's row lock waits for it), no other starts. What was written stays; undo takes it off."""
+    at = at or timezone.now()
+    signature_import = (
+        SignatureImport.objects.select_for_update(of=("self",), no_key=True)
+        .defer("content", "checked")
+        .get(pk=signature_import.pk)
+    )
+    if signature_import.status not in (SignatureImport.Status.QUEUED, SignatureImport.Status.RUNNING):
+        raise ImportNotAllowed("Only a queued or running import can be stopped.")
+    _stopped(signature_import, at=at, why="stopped by the organizers", actor=actor, data={"by": "organizer"})
+    return signature_import
+
+
+def _stopped(signature_import: SignatureImport, *, at: datetime, why: str, actor: Actor, data: dict[str, Any]) -> None:
+    """For good: failed with why; the file and its checked rows go; the rows written stay, and can be undone."""
+    signature_import.status = SignatureImport.Status.FAILED
+    signature_import.error = f"Stopped after {signature_import.rows_done} of {signature_import.rows_total} rows: {why}"
     signature_import.finished_at = at
     signature_import.content = b""
     signature_import.checked = b""
@@ -259,9 +284,9 @@ def _letter_stopped(signature_import: SignatureImport, *, at: datetime) -> None:
     audit_log(
         action="importing.import.stopped",
         target=signature_import,
-        actor=None,
+        actor=actor,
         at=at,
-        data={"letter_status": letter.status, "rows_done": signature_import.rows_done},
+        data={**data, "rows_done": signature_import.rows_done},
     )
 
 

@@ -1,5 +1,5 @@
 """Organizers' imports (/api/v1/manage/letters/{slug}/imports/…): upload and preview, mapping, start in a mode,
-progress, rejected rows, discard, undo. Owners, editors and staff (organizing.permissions.EDIT_LETTER); another
+progress, rejected rows, discard, stop, undo. Owners, editors and staff (organizing.permissions.EDIT_LETTER); another
 letter's import is a 404 like everything of another letter."""
 
 from typing import Any
@@ -28,6 +28,7 @@ from api.serializers.manage_imports import (
 from api.views.manage import MANAGE_ERRORS, TAGS, Conflict, ManageView
 from config import converters  # noqa: F401  registers <public_id:…> and <num:…>
 from importing.invitations import InvitationNotAllowed, invitation_remind, invitation_revoke, signer_invitation_create
+from importing.jobs import import_stop
 from importing.models import SignatureImport
 from importing.preview import RowStatus
 from importing.selectors import (
@@ -267,6 +268,11 @@ urlpatterns = [
         f"{IMPORT}undo",
         _action_view(import_undo, "Undo a finished import: its signatures leave the letter").as_view(),
         name="api-manage-import-undo",
+    ),
+    path(
+        f"{IMPORT}stop",
+        _action_view(import_stop, "Stop a queued or running import at its next batch (what it wrote stays)").as_view(),
+        name="api-manage-import-stop",
     ),
     path(f"{IMPORT}rejected.csv", ImportRejectedView.as_view(), name="api-manage-import-rejected"),
     path(

@@ -92,6 +92,33 @@ def test_mapping_start_progress_and_undo(editor_client, letter, django_capture_o
     assert public_count(letter) == 0
 
 
+def test_a_running_import_is_stopped_at_its_next_batch_and_then_undone(editor_client, letter):
+    from importing.jobs import import_run_batch
+    from registry.models import AuditEvent
+
+    created = upload(editor_client).json()["signature_import"]
+    base = f"/api/v1/manage/letters/founders/imports/{created['id']}/"
+    editor_client.post(base + "start", {"mode": "vouched"}, content_type="application/json")  # job not run: queued
+    imp = SignatureImport.objects.get()
+    assert import_run_batch(signature_import_id=imp.pk, batch_rows=1) is True  # one row written, more to come
+    stopped = editor_client.post(base + "stop", content_type="application/json")
+    assert stopped.status_code == 200
+    body = stopped.json()
+    assert (body["status"], body["rows_done"], body["error"]) == (
+        "failed",
+        1,
+        "Stopped after 1 of 4 rows: stopped by the organizers",
+    )
+    assert import_run_batch(signature_import_id=imp.pk, batch_rows=1) is False  # the job writes nothing more
+    assert Signature.objects.filter(letter=letter).count() == 1
+    audit = AuditEvent.objects.get(action="importing.import.stopped")
+    assert (audit.actor.username, audit.data) == ("editor", {"by": "organizer", "rows_done": 1})
+    again = editor_client.post(base + "stop", content_type="application/json")
+    assert (again.status_code, again.json()["detail"]) == (409, "Only a queued or running import can be stopped.")
+    assert editor_client.post(base + "undo", content_type="application/json").json()["status"] == "undone"
+    assert Signature.objects.get(letter=letter).status == "rejected"
+
+
 def test_rejected_rows_download_quotes_formulas(editor_client):
     created = upload(editor_client).json()["signature_import"]
     response = editor_client.get(f"/api/v1/manage/letters/founders/imports/{created['id']}/rejected.csv")

@@ -56,6 +56,11 @@ def test_a_running_import_refreshes_itself(editor, letter):
     page = editor.get(f"/manage/founders/imports/{imp.public_id}/").content.decode()
     assert '<meta http-equiv="refresh" content="3">' in page
     assert 'data-live="1"' in page
+    assert f'action="/manage/founders/imports/{imp.public_id}/stop/"' in page
+    stopped = editor.post(f"/manage/founders/imports/{imp.public_id}/stop/", follow=True).content.decode()
+    assert "The import was stopped: what it had written stays, and can be undone." in stopped
+    assert "Stopped after 0 of 3 rows: stopped by the organizers" in stopped
+    assert SignatureImport.objects.get().status == "failed"
 
 
 def test_a_refused_upload_shows_the_reason(editor):

@@ -1,6 +1,6 @@
 """Organizers' import pages (/manage/<slug>/imports/…): upload, preview with the mapping, start in a chosen mode,
 progress (a <progress> bar that refreshes itself without JavaScript and updates live with it), rejected rows,
-discard and undo. Owners, editors and staff (EDIT_LETTER); another letter's import is a 404."""
+discard, stop and undo. Owners, editors and staff (EDIT_LETTER); another letter's import is a 404."""
 
 from typing import Any
 
@@ -19,6 +19,7 @@ from importing.invitations import (
     invitation_revoke,
     signer_invitation_create,
 )
+from importing.jobs import import_stop
 from importing.mapping import FIELD_LABELS, FIELDS
 from importing.models import SignatureImport
 from importing.preview import RowStatus
@@ -291,6 +292,11 @@ urlpatterns = [
         f"{IMPORT}undo/",
         _action_page(import_undo, "The import was undone: its signatures left the letter."),
         name="manage-import-undo",
+    ),
+    path(
+        f"{IMPORT}stop/",
+        _action_page(import_stop, "The import was stopped: what it had written stays, and can be undone."),
+        name="manage-import-stop",
     ),
     path(f"{IMPORT}rejected.csv", import_rejected, name="manage-import-rejected"),
     path("manage/<slug:slug>/signer-invitations/", signer_invitations, name="manage-signer-invitations"),
