@@ -115,6 +115,13 @@ def test_confirm_mode_creates_pending_signatures_with_confirmation_emails(open_l
     assert public_count(open_letter) == 0
     ada = created.get(email_key="ada@example.org")
     assert ada.signed_at.date().isoformat() == "2026-11-30"
+    from letters.services.emails import email_compose
+
+    email = email_compose(signature=ada, kind="confirm", version=None)
+    assert f'The organizers of the open letter "{open_letter.title}" added you to its signers from their list.' in (
+        email.text
+    )
+    assert "hopefully you" not in email.text + email.html
 
 
 def test_vouched_mode_makes_public_signatures_backed_by_records(open_letter, organizer, start):
