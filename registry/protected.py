@@ -16,16 +16,37 @@ from registry.models import ProtectedName
 from registry.nicknames import canonical_given_name
 from registry.normalize import person_name, skeleton
 
+# Digits and signs written for letters ("Kat1e Moussour1s", "K4tie"): Unicode's confusables map 1 to l, not to i,
+# and know nothing of 4 for a. A name holding any is also read with each reading (at most MAX_READINGS of them).
+_LETTER_LIKE = {
+    "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s", "!": "i",
+    "|": "l",
+}  # fmt: skip
+MAX_READINGS = 16
+
+
+def _readings(name: str) -> list[str]:
+    """`name`, and the names its letter-like digits and signs could stand for."""
+    readings = [""]
+    for char in name:
+        options = _LETTER_LIKE.get(char, char)
+        readings = [r + o for r in readings for o in options][:MAX_READINGS]
+    return list(dict.fromkeys([name, *readings]))
+
 
 def _skeleton_candidates(name: str) -> tuple[set[str], tuple[str, str] | None]:
-    """The skeletons a protected name could have to match `name` (as written, honorifics dropped, order swapped), and
-    the (given, surname) pair to compare with nickname variants (None when the name has no two parts)."""
+    """The skeletons a protected name could have to match `name` (as written, honorifics dropped, order swapped, its
+    letter-like digits read as letters), and the (given, surname) pair to compare with nickname variants (None when
+    the name has no two parts)."""
     parsed = person_name(name)
-    candidates = {skeleton(name), " ".join(filter(None, [parsed.given, parsed.surname]))}
-    plain = [w for w in skeleton(name).split()]
-    if len(plain) >= 2:
-        candidates.add(" ".join([plain[-1], *plain[:-1]]))
-        candidates.add(" ".join([*plain[1:], plain[0]]))
+    candidates: set[str] = set()
+    for reading in _readings(name) if any(c in _LETTER_LIKE for c in name) else [name]:
+        read = person_name(reading)
+        candidates |= {skeleton(reading), " ".join(filter(None, [read.given, read.surname]))}
+        plain = skeleton(reading).split()
+        if len(plain) >= 2:
+            candidates.add(" ".join([plain[-1], *plain[:-1]]))
+            candidates.add(" ".join([*plain[1:], plain[0]]))
     pair = (parsed.given, parsed.surname) if parsed.given and parsed.surname else None
     return {c for c in candidates if c}, pair
 

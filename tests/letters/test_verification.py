@@ -44,6 +44,9 @@ def test_protected_name_add_stores_the_skeleton_once(protected):
         "Maximilian J. Thornbury",
         "Maxímilian Thórnbury",
         "Maximilian Thombury",  # rn → m
+        "Max1m1l1an Thornbury",  # digit one for i
+        "M4ximilian Th0rnbury",  # 4 for a, 0 for o
+        "Maximi|ian Thornbury",  # a bar for l
     ],
 )
 def test_look_alikes_of_a_protected_name_match_it(protected, name):
@@ -56,7 +59,9 @@ def test_nickname_variants_of_a_protected_name_match_it():
     assert protected_name_match("Vandermolen, Kate") == katherine
 
 
-@pytest.mark.parametrize("name", ["Maximilian Thornberry", "Max Thornton", "Maximilian", "Ada Lovelace"])
+@pytest.mark.parametrize(
+    "name", ["Maximilian Thornberry", "Max Thornton", "Maximilian", "Ada Lovelace", "Maximilian Thornbury 2nd"]
+)
 def test_other_names_do_not_match(protected, name):
     assert protected_name_match(name) is None
 
