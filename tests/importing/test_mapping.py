@@ -21,6 +21,26 @@ def test_headers_are_recognised_in_any_case_spacing_and_language():
     }
 
 
+def test_german_french_and_spanish_headers_are_recognised():
+    headers = ["Vorname", "Nachname", "E-Mail-Adresse", "Firma", "Funktion", "Datum", "Bemerkung"]
+    assert mapping_guess(headers) == {
+        "first_name": 0,
+        "last_name": 1,
+        "email": 2,
+        "organization": 3,
+        "title": 4,
+        "signed_at": 5,
+        "note": 6,
+    }
+    assert mapping_guess(["Nom", "Adresse e-mail"]) == {"name": 0, "email": 1}
+    assert mapping_guess(["Nombre", "Correo electrónico", "Empresa", "Cargo"]) == {
+        "name": 0,
+        "email": 1,
+        "organization": 2,
+        "title": 3,
+    }
+
+
 def test_a_full_name_column_wins_over_split_names():
     assert mapping_guess(["Name", "First name", "Last name", "Email"]) == {"name": 0, "email": 3}
 
