@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from importing.files import Table
 from importing.mapping import row_values
+from importing.models import SignerInvitation
 from letters.models import Letter, Signature
 from letters.typed_text import SIGNER_FIELDS, signer_input_clean
 from registry.bulk import field_in
@@ -32,6 +33,12 @@ ORGANIZATION = SIGNER_FIELDS.index("organization")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOOKUP_CHUNK = 2000
 NO_ERRORS: Mapping[str, list[str]] = MappingProxyType({})  # shared by the valid rows, which are most
+
+
+INVITATION_NOTES = {
+    "declined": "Declined an invitation to this letter: an invite import will not invite this address again",
+    "open": "Has an open invitation to this letter: an invite import will not send a second one",
+}
 
 
 class RowStatus:
@@ -65,6 +72,7 @@ class RowCheck:
     organization_slug: str = ""
     duplicate_of_row: int | None = None
     possible_people: list[dict[str, str]] = field(default_factory=list)
+    invitation: str = ""  # "declined" (never invited again) or "open" (one is running): what an invite import skips
 
     @property
     def status_label(self) -> str:
@@ -90,9 +98,9 @@ class RowCheck:
             return f"The same address as row {self.duplicate_of_row}."
         if self.status == RowStatus.ALREADY_SIGNED:
             return "This address has already signed the letter."
-        if self.possible_people:
-            return "; ".join(f"Possibly {p['name']} ({p['reason']})" for p in self.possible_people)
-        return ""
+        notes = [INVITATION_NOTES[self.invitation]] if self.invitation else []
+        notes += [f"Possibly {p['name']} ({p['reason']})" for p in self.possible_people]
+        return "; ".join(notes)
 
 
 @dataclass
@@ -177,6 +185,24 @@ def live_keys(letter: Letter, keys: Iterable[str]) -> set[str]:
     return found
 
 
+def _invitations(letter: Letter, keys: list[str], *, now: datetime) -> dict[str, str]:
+    """{address key: "declined" | "open"} for the keys with an invitation to the letter that an invite import would
+    not send again (importing.invitations.signer_invitation_create refuses those)."""
+    found: dict[str, str] = {}
+    invitations = SignerInvitation.objects.filter(letter=letter).exclude(email_key="").order_by()
+    if not keys or not invitations.exists():  # most letters' imports: no invitation at all, no lookups
+        return found
+    for chunk in _chunks(sorted(set(keys))):
+        for key, declined_at, signed_at, revoked_at, expires_at in invitations.filter(email_key__in=chunk).values_list(
+            "email_key", "declined_at", "signed_at", "revoked_at", "expires_at"
+        ):
+            if declined_at is not None:
+                found[key] = "declined"
+            elif signed_at is None and revoked_at is None and expires_at > now:
+                found.setdefault(key, "open")
+    return found
+
+
 def _organizations(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
     """{name key: (how it matched, organization slug)} for keys the registry knows by name or alias."""
     found: dict[str, tuple[str, str]] = {}
@@ -231,10 +257,12 @@ def preview_build(*, letter: Letter, table: Table, mapping: dict[str, int], now:
         if people_checked
         else {}
     )
+    invitations = _invitations(letter, [row.email_key for row in valid if row.email_key not in signed], now=now)
     for index, row in enumerate(valid):
         if row.email_key in signed:
             row.status = RowStatus.ALREADY_SIGNED
             continue
+        row.invitation = invitations.get(row.email_key, "")
         key = org_keys[row.cleaned_fields[ORGANIZATION] or ""]
         if key:
             row.organization_match, row.organization_slug = orgs.get(key, ("new", ""))

@@ -99,6 +99,11 @@ class ImportRowSerializer(Serializer):
     organization_slug = serializers.CharField()
     duplicate_of_row = serializers.IntegerField(allow_null=True)
     possible_people = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    invitation = serializers.ChoiceField(
+        choices=["", "declined", "open"],
+        help_text="declined: the address declined an invitation to this letter (never invited again); open: it has "
+        "one running. An invite import skips both.",
+    )
     explanation = serializers.CharField()
 
 

@@ -105,7 +105,7 @@ def test_the_preview_stores_nothing(open_letter, django_assert_max_num_queries):
     before = (Signature.objects.count(), Organization.objects.count(), AuditEvent.objects.count())
     OrganizationFactory(name="Acme", slug="acme", name_key="acme")
     table = table_read(data=CSV.encode(), filename="founders.csv")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # one more than before: has the letter any invitation
         preview_build(letter=open_letter, table=table, mapping=mapping_guess(table.headers), now=NOW)
     assert (Signature.objects.count(), Organization.objects.count() - 1, AuditEvent.objects.count()) == before
 
@@ -150,3 +150,24 @@ def test_large_files_skip_the_people_check_in_the_preview(open_letter, settings)
     preview = preview_build(letter=open_letter, table=table, mapping=mapping_guess(table.headers), now=NOW)
     assert preview.people_checked is False
     assert [row.possible_people for row in preview.rows] == [[], []]
+
+
+def test_the_preview_says_which_addresses_an_invite_import_would_skip(db):
+    from importing.invitations import invitation_decline, signer_invitation_create
+    from importing.preview import preview_build
+    from tests.factories import LetterFactory, UserFactory
+
+    letter = LetterFactory(status="open")
+    organizer = UserFactory()
+    declined = signer_invitation_create(letter=letter, name="Dee Clined", email="dee@example.org", actor=organizer)
+    invitation_decline(token=declined.token)
+    signer_invitation_create(letter=letter, name="Open Ann", email="ann@example.org", actor=organizer)
+    table = table_read(
+        data=b"name,email\nDee Clined,DEE@example.org\nOpen Ann,ann@example.org\nNew Nell,nell@example.org\n",
+        filename="invitees.csv",
+    )
+    rows = preview_build(letter=letter, table=table, mapping={"name": 0, "email": 1}).rows
+    assert [(row.status, row.invitation) for row in rows] == [("new", "declined"), ("new", "open"), ("new", "")]
+    assert rows[0].explanation == (
+        "Declined an invitation to this letter: an invite import will not invite this address again"
+    )
