@@ -186,6 +186,10 @@ CASES: dict[str, list[Case]] = {
         ask("post", "/api/v1/manage/letters/{b}/imports/{b_import}/undo"),
         ask("post", "/api/v1/manage/letters/{a}/imports/{b_import}/undo"),
     ],
+    IMPORT_API + "stop": [
+        ask("post", "/api/v1/manage/letters/{b}/imports/{b_import}/stop"),
+        ask("post", "/api/v1/manage/letters/{a}/imports/{b_import}/stop"),
+    ],
     IMPORT_API + "rejected.csv": [
         ask("get", "/api/v1/manage/letters/{b}/imports/{b_import}/rejected.csv"),
         ask("get", "/api/v1/manage/letters/{a}/imports/{b_import}/rejected.csv"),
@@ -214,6 +218,10 @@ CASES: dict[str, list[Case]] = {
     IMPORT_PAGE + "undo/": [
         ask("post", "/manage/{b}/imports/{b_import}/undo/", json=False),
         ask("post", "/manage/{a}/imports/{b_import}/undo/", json=False),
+    ],
+    IMPORT_PAGE + "stop/": [
+        ask("post", "/manage/{b}/imports/{b_import}/stop/", json=False),
+        ask("post", "/manage/{a}/imports/{b_import}/stop/", json=False),
     ],
     IMPORT_PAGE + "rejected.csv": [
         ask("get", "/manage/{b}/imports/{b_import}/rejected.csv", json=False),
@@ -464,6 +472,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     IMPORT_API + "start": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/start", {"mode": "confirm"})),
     IMPORT_API + "discard": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/discard")),
     IMPORT_API + "undo": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/undo")),
+    IMPORT_API + "stop": (EDIT, ask("post", "/api/v1/manage/letters/{a}/imports/none/stop")),
     IMPORT_API + "rejected.csv": (EDIT, ask("get", "/api/v1/manage/letters/{a}/imports/none/rejected.csv")),
     "manage/<slug:slug>/imports/": (EDIT, ask("post", "/manage/{a}/imports/", upload=True, json=False)),
     IMPORT_PAGE: (EDIT, ask("get", "/manage/{a}/imports/none/", json=False)),
@@ -471,6 +480,7 @@ ROLE_TABLE: dict[str, tuple[set[str], Case | None]] = {
     IMPORT_PAGE + "start/": (EDIT, ask("post", "/manage/{a}/imports/none/start/", {"mode": "confirm"}, json=False)),
     IMPORT_PAGE + "discard/": (EDIT, ask("post", "/manage/{a}/imports/none/discard/", json=False)),
     IMPORT_PAGE + "undo/": (EDIT, ask("post", "/manage/{a}/imports/none/undo/", json=False)),
+    IMPORT_PAGE + "stop/": (EDIT, ask("post", "/manage/{a}/imports/none/stop/", json=False)),
     IMPORT_PAGE + "rejected.csv": (EDIT, ask("get", "/manage/{a}/imports/none/rejected.csv", json=False)),
     SIGNER_API: (EDIT, ask("post", "/api/v1/manage/letters/{a}/signer-invitations/", INVITE)),
     SIGNER_API + "<public_id:invitation_id>/revoke": (
