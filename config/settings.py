@@ -254,6 +254,17 @@ CELERY_BEAT_SCHEDULE["transparency-checkpoint"] = {
     "schedule": TRANSPARENCY_CHECKPOINT_EVERY_SECONDS,
 }
 
+# Duplicate check of confirmed people (registry.duplicate_scans.duplicates_check_requested): each confirmation
+# writes a request in its transaction; beat checks everyone asked for since its last run, each person once, for at
+# most the budget a run (the rest waits for the next run, never lost).
+DEDUP_CHECK_EVERY_SECONDS = env.float("DEDUP_CHECK_EVERY_SECONDS", default=10.0)
+DEDUP_CHECK_BUDGET_SECONDS = env.float("DEDUP_CHECK_BUDGET_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["duplicates-check-requested"] = {
+    "task": "registry.tasks.duplicates_check_requested",
+    "schedule": DEDUP_CHECK_EVERY_SECONDS,
+    "options": {"expires": DEDUP_CHECK_EVERY_SECONDS},  # behind a long bulk job, one run does for all
+}
+
 # Spreadsheet imports (importing.files): refused beyond these, with a message, before anything is stored.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20_000_000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)

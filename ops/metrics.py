@@ -12,7 +12,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ops.selectors import bounded_queries, count_fold_lag, database_deadlocks, outbox_state, signing_state
+from ops.selectors import (
+    bounded_queries,
+    count_fold_lag,
+    database_deadlocks,
+    duplicate_check_lag,
+    outbox_state,
+    signing_state,
+)
 
 PREFIX = "undersigned"
 
@@ -24,6 +31,7 @@ class DatabaseCollector(Collector):
             signing = signing_state(now=now)
             outbox = outbox_state(now=now)
             fold_lag = count_fold_lag(now=now)
+            check_lag = duplicate_check_lag(now=now)
             deadlocks = database_deadlocks()
         yield CounterMetricFamily(
             f"{PREFIX}_signatures_created", "Signatures ever created (every status).", value=signing.created
@@ -50,6 +58,11 @@ class DatabaseCollector(Collector):
             f"{PREFIX}_count_fold_lag_seconds",
             "Age of the oldest signature event not yet folded into the letter counts (0 when up to date).",
             value=fold_lag.total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_duplicate_check_lag_seconds",
+            "Age of the oldest duplicate check a confirmation asked for and no run has done yet (0 when none waits).",
+            value=check_lag.total_seconds(),
         )
         if deadlocks is not None:
             yield CounterMetricFamily(

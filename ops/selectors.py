@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent
 from letters.services.outbox import outbox_waiting
+from registry.models import DuplicateCheckRequest
 
 
 @contextmanager
@@ -67,6 +68,12 @@ def count_fold_lag(*, now: datetime) -> timedelta:
         .aggregate(oldest=Min("first_unfolded_at"))["oldest"]
     )
     return _age(oldest, now)
+
+
+def duplicate_check_lag(*, now: datetime) -> timedelta:
+    """Age of the oldest duplicate check a confirmation asked for and no run has done (zero when none waits): it
+    grows while no worker consumes the bulk queue. The table holds only waiting requests, so this reads a few rows."""
+    return _age(DuplicateCheckRequest.objects.aggregate(oldest=Min("requested_at"))["oldest"], now)
 
 
 @dataclass(frozen=True)

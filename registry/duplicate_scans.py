@@ -1,10 +1,13 @@
 """Running duplicate detection over the registry: whole scans in shareable chunks, and one person at a time."""
 
 import functools
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -17,6 +20,7 @@ from registry.models import (
     Affiliation,
     DedupScan,
     DuplicateCandidate,
+    DuplicateCheckRequest,
     Organization,
     OrganizationAlias,
     OrganizationDomain,
@@ -25,14 +29,20 @@ from registry.models import (
     PersonEmail,
 )
 
+logger = logging.getLogger(__name__)
 CHUNKS = 8
 KEY_BATCH = 5000  # people whose index keys are reconciled at once
+CHECK_BATCH = 500  # requested checks read at once by duplicates_check_requested
+# The advisory lock key of the requested checks' turn (PostgreSQL); no other advisory lock is taken in this app.
+CHECK_TURN_LOCK = 0x756E_6475
 __all__ = [
     "chunk_of",
     "dedup_scan_chunk",
     "dedup_scan_start",
+    "duplicates_check_requested",
     "duplicates_in_use",
     "person_duplicates_check",
+    "person_duplicates_check_request",
     "person_keys_add",
     "person_keys_refresh",
     "person_records",
@@ -223,6 +233,69 @@ def person_duplicates_check(*, person_id: int) -> int:
     others = person_records(Person.objects.filter(pk__in=mates))
     matches = [m for m in (evaluate(person, other, freq=freq) for other in others) if m]
     return duplicates_record(matches)
+
+
+def person_duplicates_check_request(*, person_id: int) -> None:
+    """Ask for `person_duplicates_check` of a person: call inside the transaction that confirmed one of their
+    signatures, so the request commits with it. Beat's `duplicates_check_requested` runs it."""
+    DuplicateCheckRequest.objects.create(person_id=person_id)
+
+
+def _check_turn() -> bool:
+    """Take the requested checks' turn until this transaction ends (a PostgreSQL advisory lock); False when another
+    run holds it. SQLite serializes its writers itself, and has one beat at most (development)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHECK_TURN_LOCK])
+        return bool(cursor.fetchone()[0])
+
+
+def _requested_check(person_id: int) -> bool | None:
+    """One person's requested check, in its own transaction: None when another run holds the turn, False when
+    nothing is left to check (a run that held the turn did it), True once checked and its requests deleted."""
+    with transaction.atomic():
+        if not _check_turn():
+            return None
+        requests = list(DuplicateCheckRequest.objects.filter(person_id=person_id).values_list("pk", flat=True))
+        if not requests:
+            return False
+        person_duplicates_check(person_id=person_id)
+        DuplicateCheckRequest.objects.filter(pk__in=requests).delete()
+        return True
+
+
+def duplicates_check_requested(*, budget_seconds: float | None = None) -> int:
+    """Beat: `person_duplicates_check` of each person with a DuplicateCheckRequest, in the order of their first
+    request, once however often they confirmed. One person per transaction: it takes the checks' turn (held by
+    another run: this one stops, so no person is checked twice at once), reads the person's requests, checks and
+    deletes exactly those, so a crash before the commit leaves them for the next run and a request that arrives
+    meanwhile is checked again then. Stops after `budget_seconds` (DEDUP_CHECK_BUDGET_SECONDS); returns how many
+    people it checked."""
+    budget = settings.DEDUP_CHECK_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    checked, failed = 0, set[int]()
+    while time.monotonic() < deadline:
+        pending = DuplicateCheckRequest.objects.exclude(person_id__in=failed).order_by("pk")
+        people = list(dict.fromkeys(pending.values_list("person_id", flat=True)[:CHECK_BATCH]))
+        if not people:
+            break
+        for person_id in people:
+            try:
+                done = _requested_check(person_id)
+            except (OperationalError, InterfaceError):
+                raise  # the database is away: the next run starts over
+            except Exception:
+                # A person the check fails on keeps its requests (tried again next run) and holds up nobody else.
+                logger.exception("Duplicate check of person %s failed", person_id)
+                failed.add(person_id)
+                continue
+            if done is None:
+                return checked
+            checked += done
+            if time.monotonic() >= deadline:
+                break
+    return checked
 
 
 def dedup_scan_start(*, actor: Actor = None, chunks: int = CHUNKS) -> DedupScan:

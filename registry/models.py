@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 def new_public_id() -> str:
@@ -205,6 +206,19 @@ class PersonBlockKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.key}"
+
+
+class DuplicateCheckRequest(models.Model):
+    """A person waiting for the duplicate check (registry.duplicate_scans.duplicates_check_requested): written in the
+    transaction that confirmed one of their signatures, deleted by the check that read it, in the check's own
+    transaction. A crash anywhere in between leaves the row, so the next run checks that person; a person confirmed
+    again while being checked gets a new row, checked by the next run. Checks run in ascending id."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Check person {self.person_id} (asked {self.requested_at:%Y-%m-%d %H:%M:%S})"
 
 
 class DedupScan(models.Model):

@@ -1,6 +1,5 @@
 """Signing a letter: create (enumeration-safe), confirm, withdraw."""
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,13 +18,12 @@ from letters.services.reconsent import signature_reconsent_request_on_confirm
 from letters.services.sign_insert import sign_insert_supported, signature_insert_new
 from letters.services.tokens import TokenInvalid, token_use
 from letters.services.verification import signature_hold_reason, signature_verify_by_domain
-from registry import tasks
 from registry.audit import Actor
+from registry.duplicate_scans import person_duplicates_check_request
 from registry.emails import email_normalize
 from registry.models import AuditEvent
 from registry.services import organization_link, person_for_confirmed_email
 
-logger = logging.getLogger(__name__)
 SIGN_ACCEPTED_DETAIL = "Check your inbox to confirm your signature."
 
 
@@ -213,7 +211,7 @@ def signature_confirm(*, signature: Signature, actor: Actor = None, at: datetime
     before = signature_state(signature)
     organization = organization_link(name=signature.organization_name) if signature.organization_name else None
     signature.organization = organization
-    signature.person = person_for_confirmed_email(
+    signature.person = person = person_for_confirmed_email(
         email=signature.email,
         email_key=signature.email_key,
         name=signature.name,
@@ -237,16 +235,8 @@ def signature_confirm(*, signature: Signature, actor: Actor = None, at: datetime
     )
     signature_verify_by_domain(signature=signature, at=at)
     signature_reconsent_request_on_confirm(signature=signature)
-    person_id = signature.person_id
-    transaction.on_commit(lambda: _enqueue_duplicates_check(person_id))
+    person_duplicates_check_request(person_id=person.pk)
     return signature
-
-
-def _enqueue_duplicates_check(person_id: int | None) -> None:
-    try:
-        tasks.person_duplicates_check.apply_async((person_id,), retry=False)
-    except Exception:
-        logger.warning("Could not enqueue the duplicate check for person %s", person_id)
 
 
 @transaction.atomic

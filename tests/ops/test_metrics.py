@@ -7,7 +7,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from letters.models import Letter
-from tests.factories import LetterFactory
+from registry.models import DuplicateCheckRequest
+from tests.factories import LetterFactory, PersonFactory
 from tests.ops.conftest import created_event, outbox_message
 
 TOKEN = "metrics-token-0123456789abcdef"
@@ -18,6 +19,7 @@ NAMES = {
     "undersigned_outbox_oldest_waiting_age_seconds",
     "undersigned_outbox_undeliverable_total",
     "undersigned_count_fold_lag_seconds",
+    "undersigned_duplicate_check_lag_seconds",
 }
 
 
@@ -110,6 +112,16 @@ def test_metrics_count_fold_lag_covers_a_letter_the_fold_has_never_seen(probe_cl
     values = scrape(probe_client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
 
     assert 90 <= values["undersigned_count_fold_lag_seconds"] < 100
+
+
+def test_metrics_report_how_long_the_oldest_requested_duplicate_check_has_waited(probe_client, metrics_token, db):
+    assert scrape(probe_client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")["undersigned_duplicate_check_lag_seconds"] == 0
+    for age in (timedelta(seconds=40), timedelta(minutes=3)):
+        DuplicateCheckRequest.objects.create(person=PersonFactory(), requested_at=timezone.now() - age)
+
+    values = scrape(probe_client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert 180 <= values["undersigned_duplicate_check_lag_seconds"] < 190
 
 
 def test_metrics_are_open_to_a_staff_session(staff_client, metrics_token):
