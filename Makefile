@@ -9,7 +9,7 @@ PORT ?= 8000
 # channel to lose and rebuild in an outage. The fault suite starts its worker with these flags too.
 CELERY_WORKER_FLAGS ?= --without-gossip --without-mingle --without-heartbeat
 
-.PHONY: run test test-faults lint format migrate demo worker worker-supervised beat bench bench-smoke browsers clean
+.PHONY: run test test-faults lint format migrate demo worker worker-bulk worker-supervised beat bench bench-smoke browsers clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
@@ -71,24 +71,39 @@ test: $(VENV)/.dev var browsers $(LINT)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The fault suite (tests/faults, marked `faults`, left out of `make test`): its own PostgreSQL, Redis and SMTP sink
-# on private ports, the real app under gunicorn with a Celery worker and beat, faults injected under bounded load.
+# on private ports, the real app under gunicorn with a Celery worker per queue and beat, faults injected under
+# bounded load.
 # Needs initdb/pg_ctl and redis-server; a few minutes.
 test-faults: $(VENV)/.dev var
 	$(VENV)/bin/pytest -m faults tests/faults $(FAULTS_ARGS)
 
-worker: $(VENV)/.runtime
-	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
-	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2} $(CELERY_WORKER_FLAGS)
+# Two queues (config/settings.py, BULK_TASKS): QUEUE=celery, the short time-critical tasks (outbox, counts,
+# checkpoints, webhooks, alerts), and QUEUE=bulk, the long jobs (imports, invalidations, duplicate scans and checks,
+# re-consent batches). Production runs one worker for each, so a long job never holds up an email or a checkpoint:
+# `make worker` and `make worker-bulk` (or QUEUE=celery,bulk for one worker taking both, which gives that up).
+QUEUE ?= celery
+CONCURRENCY ?= 2
+BULK_CONCURRENCY ?= 2
+comma := ,
+CELERY_WORKER = $(VENV)/bin/celery -A config worker --loglevel=INFO --queues=$(QUEUE) \
+	--hostname=$(subst $(comma),+,$(QUEUE))@%h --concurrency=$(CONCURRENCY) $(CELERY_WORKER_FLAGS)
+worker-bulk: QUEUE = bulk
+worker-bulk: CONCURRENCY = $(BULK_CONCURRENCY)
 
-# The worker under the smallest supervisor: started again 2 s after any exit, stopped with it by Ctrl-C or TERM.
-# In production use systemd or supervisord (README, "Running with PostgreSQL, Redis, a Celery worker and beat").
+worker worker-bulk: $(VENV)/.runtime
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
+	$(CELERY_WORKER)
+
+# A worker under the smallest supervisor: started again 2 s after any exit, stopped with it by Ctrl-C or TERM
+# (QUEUE=bulk for the bulk one). In production use systemd or supervisord (README, "Running with PostgreSQL, Redis,
+# Celery workers and beat").
 worker-supervised: $(VENV)/.runtime
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
 	@trap 'kill -TERM $$pid 2>/dev/null; wait $$pid; exit 0' INT TERM; \
 	while true; do \
-	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2} $(CELERY_WORKER_FLAGS) & \
+	  $(CELERY_WORKER) & \
 	  pid=$$!; wait $$pid; status=$$?; \
-	  echo "worker-supervised: the worker exited with status $$status; starting it again in 2 s" >&2; sleep 2; \
+	  echo "worker-supervised: the $(QUEUE) worker exited with status $$status; starting it again in 2 s" >&2; sleep 2; \
 	done
 
 beat: $(VENV)/.runtime var

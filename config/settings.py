@@ -229,6 +229,26 @@ if CELERY_BROKER_URL.startswith("redis://"):
 # Tasks still running when the broker goes away finish: they are idempotent, and an outbox email cut off mid-send
 # would wait for its claim to lapse.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Two queues, each with its own worker (README, "Running with PostgreSQL, Redis, Celery workers and beat"): "celery"
+# for the short, time-critical tasks (outbox, counts, checkpoints, webhooks, alerts, opening letters, the beat
+# tasks that re-queue stalled jobs), "bulk" for those that run for minutes or hours and that nobody waits for
+# (imports, invalidations and their undo, duplicate scans and checks, re-consent batches, retention sweeps), so
+# that a long job never holds a time-critical one up. Eager mode (no broker) ignores routing.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+BULK_QUEUE = "bulk"
+BULK_TASKS = (
+    "importing.tasks.import_run",
+    "importing.tasks.imports_previews_expire",
+    "moderation.tasks.invalidation_run",
+    "registry.tasks.dedup_scan_chunk",
+    "registry.tasks.duplicates_check_requested",
+    "registry.tasks.person_duplicates_check",
+    "letters.tasks.letter_reconsent_request",
+    "letters.tasks.letter_reconsent_due",
+    "letters.tasks.letter_counts_reconcile",
+    "letters.tasks.signatures_raw_ip_expire",
+)
+CELERY_TASK_ROUTES = {name: {"queue": BULK_QUEUE} for name in BULK_TASKS}
 CELERY_BEAT_SCHEDULE = {
     "outbox-resend-stale": {"task": "letters.tasks.outbox_resend_stale", "schedule": OUTBOX_RESEND_EVERY_SECONDS},
     "counts-refresh": {"task": "letters.tasks.letter_counts_refresh", "schedule": 2.0},

@@ -4,6 +4,7 @@ and beat) wired to them, each on its own loopback port and temp dir, so faults n
 import asyncio
 import contextlib
 import email
+import functools
 import glob
 import os
 import re
@@ -291,7 +292,7 @@ class Process:
 
 @dataclass
 class App:
-    """gunicorn (config/gunicorn.py, production settings, 2 workers), a Celery worker and beat."""
+    """gunicorn (config/gunicorn.py, production settings, 2 workers), a Celery worker per queue and beat."""
 
     base: Path
     env: dict[str, str]
@@ -311,7 +312,13 @@ class App:
                 [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
                 self.base / "server.log",
             ),
-            "worker": Process("worker", [PYTHON, "-m", "celery", *worker_arguments()], self.base / "worker.log"),
+            # One worker for each queue, as in production (the Makefile's `worker` and `worker-bulk`).
+            "worker": Process(
+                "worker", [PYTHON, "-m", "celery", *worker_arguments("celery")], self.base / "worker.log"
+            ),
+            "worker-bulk": Process(
+                "worker-bulk", [PYTHON, "-m", "celery", *worker_arguments("bulk")], self.base / "worker-bulk.log"
+            ),
             "beat": Process(
                 "beat",
                 [
@@ -347,8 +354,9 @@ class App:
                 )
         if "server" in (names or tuple(self.processes)):
             wait_for(self._serves, 40, 0.3, "gunicorn answering")
-        if "worker" in (names or tuple(self.processes)):
-            wait_for(lambda: self.worker_ready(), 60, 0.3, "celery worker ready")
+        for worker in ("worker", "worker-bulk"):
+            if worker in (names or tuple(self.processes)):
+                wait_for(functools.partial(self.worker_ready, worker), 60, 0.3, f"celery {worker} ready")
 
     def _serves(self) -> bool:
         if not self.processes["server"].running():
@@ -358,12 +366,12 @@ class App:
         except httpx.HTTPError:
             return False
 
-    def worker_ready(self) -> bool:
-        process = self.processes["worker"]
+    def worker_ready(self, name: str = "worker") -> bool:
+        process = self.processes[name]
         if not process.running():
-            raise RuntimeError(f"celery worker exited:\n{self.tail('worker')}")
+            raise RuntimeError(f"celery {name} exited:\n{self.tail(name)}")
         text = process.log.read_text(errors="replace")
-        return " ready." in text[text.rfind("==== start worker") :]
+        return " ready." in text[text.rfind(f"==== start {name} ") :]
 
     def stop(self, *names: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         for name in names or tuple(self.processes):
@@ -393,7 +401,7 @@ class App:
     def tail(self, name: str, lines: int = 40) -> str:
         return "\n".join(self.log_text(name).splitlines()[-lines:])
 
-    def grep(self, pattern: str, names: Iterable[str] = ("server", "worker", "beat")) -> list[str]:
+    def grep(self, pattern: str, names: Iterable[str] = ("server", "worker", "worker-bulk", "beat")) -> list[str]:
         """Log lines matching `pattern` (a regex), prefixed with the process name."""
         regex = re.compile(pattern)
         return [f"{n}: {line}" for n in names for line in self.log_text(n).splitlines() if regex.search(line)]
@@ -407,12 +415,16 @@ class App:
         return done.stdout
 
 
-def worker_arguments() -> list[str]:
-    """The worker as `make worker` starts it (see the Makefile's CELERY_WORKER_FLAGS), concurrency 2."""
+def worker_arguments(queue: str) -> list[str]:
+    """The worker of `queue` as `make worker` (QUEUE=celery) or `make worker-bulk` (bulk) starts it (see the
+    Makefile's CELERY_WORKER_FLAGS), concurrency 2."""
     flags = os.environ.get("FAULTS_WORKER_FLAGS")
     if flags is None:
         flags = make_variable("CELERY_WORKER_FLAGS")
-    return ["-A", "config", "worker", "--loglevel=INFO", "--concurrency=2", *flags.split()]
+    return [
+        "-A", "config", "worker", "--loglevel=INFO", f"--queues={queue}", f"--hostname={queue}@%h", "--concurrency=2",
+        *flags.split(),
+    ]  # fmt: skip
 
 
 def make_variable(name: str) -> str:
