@@ -1,6 +1,7 @@
 """Rendered public answers shared by every process for PUBLIC_RESPONSE_CACHE_SECONDS: a burst of identical
-anonymous reads (an API page, the letter's HTML page) costs one computation, well inside the 5 s staleness bound of
-counts. Used by api.caching (JSON reads) and web.views (public pages); it knows HTTP and the cache, no app.
+anonymous reads (an API page, the letter's HTML page) costs one computation; its lifetime is part of the counts'
+staleness bound (letters.selectors.staleness_bound_seconds). Used by api.caching (JSON reads) and web.views
+(public pages); it knows HTTP and the cache, no app.
 
 Only anonymous reads share answers (no session cookie, no credentials), keyed by absolute URI and Accept, and only
 answers that are the same for everyone: a 200, not streamed, setting no cookie, not varying on Cookie and with no

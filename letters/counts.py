@@ -3,8 +3,25 @@
 Each event says whether its signature entered or left the public list and its level before and after, so an event's
 effect on the counts is known without looking at anything else. `letter_counts_refresh` (beat, every 2 s) folds new
 events into `LetterCount` totals and per-minute, -hour and -day `LetterCountBucket`s; `letter_counts_reconcile`
-(beat, every 10 min) compares the totals with the signatures and rebuilds a letter's aggregates from its events when
-they drifted (an event committed later than the fold margin, say).
+(beat, every 10 min) compares the totals with the signatures and the folded events with the history, and rebuilds a
+letter's aggregates from its events when they disagree.
+
+The fold's horizon. The history is ordered by `at` (letters.history replays "the last event at or before the
+instant", buckets are by `at`), so the fold takes events by `at` too: a fold at `now` takes in every event with
+`at` up to its horizon `now - FOLD_MARGIN` and none after, and stores that horizon as `LetterCount.counted_at`: the
+instant its totals are exactly the history's (`letter_counts_as_of(as_of=counted_at)` gives the same numbers). The
+fold's time is not that instant: events of the last FOLD_MARGIN are left out, and labelling the totals with the
+fold's time made them look FOLD_MARGIN younger than they are. Selecting by `recorded_at` or by an id watermark did
+not match the history's order either: an event's `at` is stamped before its row is written and committed (about
+0.1 s for a signature, 0.55 s for a withdrawal, seconds for an import chunk), so ids, write times and `at` disagree.
+
+Late commits. An event may commit after a fold whose horizon is past its `at` (its transaction took longer than
+FOLD_MARGIN): no watermark can see it coming, since its id and `at` are both behind ones already folded. Every
+minute bucket therefore counts the events it took in (`events`), and each fold first compares, for the minutes
+within LATE_RECHECK before the previous horizon, the events in the history with the events folded (one indexed
+count); a minute that differs is tallied again from its events and the difference is added to its hour, its day
+and the totals (`_repair_late`). An event later than LATE_RECHECK is found by the reconcile task (every 10 min),
+which compares all the events up to the horizon with the day buckets and rebuilds the letter when they differ.
 """
 
 from collections import Counter, defaultdict
@@ -14,8 +31,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from letters.models import (
@@ -29,8 +46,16 @@ from letters.models import (
 )
 from letters.presentation import shown_organization_key_of
 
-FOLD_MARGIN = timedelta(seconds=1)
-STALE_AFTER = timedelta(seconds=5)
+FOLD_MARGIN = timedelta(seconds=1)  # events with `at` in the last second may not be committed yet
+STALE_AFTER = timedelta(seconds=5)  # a read refolds when the horizon is older than this (the beat keeps it ~3 s)
+LATE_RECHECK = timedelta(seconds=60)  # each fold recounts the minutes this long before the previous horizon
+WAIT_FOR_FOLD = 1.0  # seconds a read waits for a fold under way before replaying the counts itself
+
+
+class FoldBusy(Exception):
+    """Another transaction held the letter's count row longer than WAIT_FOR_FOLD."""
+
+
 BATCH = 5000
 EVENT_FIELDS = (
     "id",
@@ -71,12 +96,14 @@ class Tally:
     name_withheld: int = 0
     by_level: Counter = field(default_factory=Counter)
     by_organization: Counter = field(default_factory=Counter)
+    events: int = 0  # events applied, whether or not they changed a count (the late-commit check compares these)
 
     @property
     def public(self) -> int:
         return self.added - self.removed
 
     def apply(self, event: dict[str, Any]) -> None:
+        self.events += 1
         before, after = event["visible_before"], event["visible_after"]
         if before:
             self.by_level[event["level_before"]] -= 1
@@ -104,6 +131,33 @@ class Tally:
         self.name_withheld += bucket.name_withheld_delta
         self.by_level.update(bucket.by_level)
         self.by_organization.update(bucket.by_organization)
+        self.events += bucket.events
+
+    def add(self, other: "Tally") -> None:
+        self.added += other.added
+        self.removed += other.removed
+        self.withdrawn += other.withdrawn
+        self.rejected += other.rejected
+        self.name_withheld += other.name_withheld
+        self.by_level.update(other.by_level)
+        self.by_organization.update(other.by_organization)
+        self.events += other.events
+
+    def minus(self, other: "Tally") -> "Tally":
+        """What has to be added to `other` to give this tally."""
+        by_level, by_organization = Counter(self.by_level), Counter(self.by_organization)
+        by_level.subtract(other.by_level)
+        by_organization.subtract(other.by_organization)
+        return Tally(
+            added=self.added - other.added,
+            removed=self.removed - other.removed,
+            withdrawn=self.withdrawn - other.withdrawn,
+            rejected=self.rejected - other.rejected,
+            name_withheld=self.name_withheld - other.name_withheld,
+            by_level=by_level,
+            by_organization=by_organization,
+            events=self.events - other.events,
+        )
 
     def as_counts(self) -> dict[str, Any]:
         by_level = {level: n for level, n in sorted(self.by_level.items()) if n > 0}
@@ -118,6 +172,7 @@ class Tally:
 
 
 MINUTE, HOUR, DAY = LetterCountBucket.Span.MINUTE, LetterCountBucket.Span.HOUR, LetterCountBucket.Span.DAY
+ONE_MINUTE = timedelta(minutes=1)
 
 
 def _minute(at: datetime) -> datetime:
@@ -155,12 +210,14 @@ def _merge_into_buckets(letter_id: int, per_bucket: dict[tuple[str, datetime], T
         bucket.withdrawn += tally.withdrawn
         bucket.rejected += tally.rejected
         bucket.name_withheld_delta += tally.name_withheld
+        bucket.events += tally.events
         bucket.by_level = _sum_dicts(bucket.by_level, tally.by_level)
         bucket.by_organization = _sum_dicts(bucket.by_organization, tally.by_organization)
         (changed if bucket.pk else new).append(bucket)
     LetterCountBucket.objects.bulk_create(new)
     LetterCountBucket.objects.bulk_update(
-        changed, ["added", "removed", "withdrawn", "rejected", "name_withheld_delta", "by_level", "by_organization"]
+        changed,
+        ["added", "removed", "withdrawn", "rejected", "name_withheld_delta", "events", "by_level", "by_organization"],
     )
 
 
@@ -170,9 +227,8 @@ def _sum_dicts(base: dict[str, int], delta: Counter) -> dict[str, int]:
     return {k: v for k, v in total.items() if v != 0}
 
 
-def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
-    """Apply events (in id order) to the letter's totals and buckets. Caller holds the LetterCount row lock."""
-    totals = Tally(
+def _totals_of(count: LetterCount) -> Tally:
+    return Tally(
         added=count.public,
         withdrawn=count.withdrawn,
         rejected=count.rejected,
@@ -180,6 +236,22 @@ def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
         by_level=Counter(count.by_level),
         by_organization=Counter(count.by_organization),
     )
+
+
+def _store_totals(count: LetterCount, totals: Tally) -> None:
+    counts = totals.as_counts()
+    count.public = counts["public"]
+    count.verified = counts["verified"]
+    count.by_level = counts["by_level"]
+    count.withdrawn = counts["withdrawn"]
+    count.rejected = counts["rejected"]
+    count.name_withheld = counts["name_withheld"]
+    count.by_organization = {k: v for k, v in totals.by_organization.items() if v > 0}
+
+
+def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
+    """Apply events to the letter's totals and buckets. Caller holds the LetterCount row lock."""
+    totals = _totals_of(count)
     per_bucket: dict[tuple[str, datetime], Tally] = defaultdict(Tally)
     folded = 0
     for event in events:
@@ -190,46 +262,89 @@ def _fold(count: LetterCount, events: Iterable[dict[str, Any]]) -> int:
         folded += 1
     if folded:
         _merge_into_buckets(count.letter_id, per_bucket)
-        counts = totals.as_counts()
-        count.public = counts["public"]
-        count.verified = counts["verified"]
-        count.by_level = counts["by_level"]
-        count.withdrawn = counts["withdrawn"]
-        count.rejected = counts["rejected"]
-        count.name_withheld = counts["name_withheld"]
-        count.by_organization = {k: v for k, v in totals.by_organization.items() if v > 0}
+        _store_totals(count, totals)
     return folded
 
 
-def letter_count_refresh(*, letter_id: int, now: datetime | None = None) -> int:
-    """Fold one letter's new events (older than the margin). Skips when another process is folding it."""
-    now = now or timezone.now()
+def _repair_late(count: LetterCount, horizon: datetime) -> int:
+    """Take in events that committed after the fold whose horizon (`horizon`) was past their `at`: for each minute
+    within LATE_RECHECK before it, the events in the history (one count over the (letter, at) index) against the
+    events its bucket folded; a minute that differs is tallied again and the difference goes to the minute, its hour,
+    its day and the totals. Returns the events taken in. Caller holds the LetterCount row lock."""
+    first = _minute(horizon - LATE_RECHECK)
+    minutes = [first + timedelta(minutes=n) for n in range(int((horizon - first) / ONE_MINUTE) + 1)]
+    recent = SignatureEvent.objects.filter(letter_id=count.letter_id, at__gte=first, at__lte=horizon)
+    in_history = recent.aggregate(
+        **{f"m{n}": Count("id", filter=Q(at__gte=m, at__lt=m + ONE_MINUTE)) for n, m in enumerate(minutes)}
+    )
+    buckets = {
+        b.start: b for b in LetterCountBucket.objects.filter(letter_id=count.letter_id, span=MINUTE, start__in=minutes)
+    }
+    per_bucket: dict[tuple[str, datetime], Tally] = defaultdict(Tally)
+    total = Tally()
+    for n, minute in enumerate(minutes):
+        folded = Tally()
+        if minute in buckets:
+            folded.add_bucket(buckets[minute])
+        if in_history[f"m{n}"] == folded.events:
+            continue
+        now = Tally()
+        for event in recent.filter(at__gte=minute, at__lt=minute + ONE_MINUTE).values(*EVENT_FIELDS):
+            now.apply(event)
+            count.last_event_id = max(count.last_event_id, event["id"])
+        delta = now.minus(folded)
+        total.add(delta)
+        for key in _bucket_keys(minute):
+            per_bucket[key].add(delta)
+    if not per_bucket:
+        return 0
+    _merge_into_buckets(count.letter_id, per_bucket)
+    totals = _totals_of(count)
+    totals.add(total)
+    _store_totals(count, totals)
+    return total.events
+
+
+def letter_count_refresh(*, letter_id: int, now: datetime | None = None, wait: bool = False) -> int:
+    """Fold one letter's events up to the horizon `now - FOLD_MARGIN` (events by `at`, see the module's docstring)
+    and store that horizon as `counted_at`. Returns the events taken in.
+
+    Skips when another process is folding the letter; with `wait`, waits for that fold instead (up to WAIT_FOR_FOLD
+    on PostgreSQL, else FoldBusy) and folds only if the horizon is still older than STALE_AFTER after it (what a
+    read that needs fresh counts asks)."""
     with transaction.atomic():
-        count = (
-            LetterCount.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
-            .filter(letter_id=letter_id)
-            .first()
-        )
+        if wait and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # this transaction only
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(WAIT_FOR_FOLD * 1000)}ms"])
+        locked = LetterCount.objects.select_for_update(skip_locked=not wait, of=("self",), no_key=True)
+        try:
+            count = locked.filter(letter_id=letter_id).first()
+        except OperationalError as error:  # lock_timeout: a long fold or rebuild holds the row
+            raise FoldBusy from error
         if count is None:
-            if not LetterCount.objects.filter(letter_id=letter_id).exists():
-                LetterCount.objects.get_or_create(letter_id=letter_id)
-            return 0
-        folded, public_before = 0, count.public
-        while True:
-            events = list(
-                SignatureEvent.objects.filter(
-                    letter_id=letter_id, id__gt=count.last_event_id, recorded_at__lte=now - FOLD_MARGIN
-                )
-                .order_by("id")
-                .values(*EVENT_FIELDS)[:BATCH]
-            )
-            folded += _fold(count, events)
-            if len(events) < BATCH:
-                break
-        count.counted_at = now
+            if LetterCount.objects.filter(letter_id=letter_id).exists() and not wait:
+                return 0  # another process is folding it
+            LetterCount.objects.get_or_create(letter_id=letter_id)
+            if not wait:
+                return 0
+            count = locked.get(letter_id=letter_id)
+        now = now or timezone.now()
+        previous = count.counted_at
+        if wait and previous is not None and previous >= now - STALE_AFTER:
+            return 0  # folded by the process this one waited for
+        horizon = now - FOLD_MARGIN
+        if previous is not None and horizon <= previous:
+            return 0  # a clock that went back: nothing after the horizon may be taken in yet
+        public_before = count.public
+        folded = _repair_late(count, previous) if previous is not None else 0
+        events = SignatureEvent.objects.filter(letter_id=letter_id, at__lte=horizon)
+        if previous is not None:
+            events = events.filter(at__gt=previous)  # the (letter, at) index
+        folded += _fold(count, events.order_by("at", "id").values(*EVENT_FIELDS).iterator(chunk_size=BATCH))
+        count.counted_at = horizon
         count.save()
         if count.public > public_before:
-            milestones_record(letter_id=letter_id, before=public_before, after=count.public, at=now)
+            milestones_record(letter_id=letter_id, before=public_before, after=count.public, at=horizon)
         return folded
 
 
@@ -257,77 +372,129 @@ def letter_counts_refresh() -> int:
 
 
 def letter_count_fresh(*, letter: Letter) -> LetterCount:
-    """The letter's counts, folding pending events first when the beat has not done so for STALE_AFTER."""
+    """The letter's counts, true at `counted_at` (the fold's horizon), which is never older than STALE_AFTER when
+    this returns: when the beat has not folded since, this read folds (or waits for the fold under way)."""
     count = LetterCount.objects.filter(letter=letter).first()
     if count is None or count.counted_at is None or count.counted_at < timezone.now() - STALE_AFTER:
-        letter_count_refresh(letter_id=letter.pk)
+        try:
+            letter_count_refresh(letter_id=letter.pk, wait=True)
+        except FoldBusy:
+            return _count_replayed(letter)
         count = LetterCount.objects.get(letter=letter)
     return count
 
 
+def _count_replayed(letter: Letter) -> LetterCount:
+    """The counts at `now - FOLD_MARGIN` replayed (letter_counts_as_of), unsaved: for a read that could not wait for
+    the fold holding the letter's row (a rebuild of a big letter), which reads the last committed buckets."""
+    at = timezone.now() - FOLD_MARGIN
+    counts = letter_counts_as_of(letter=letter, as_of=at)
+    fields = ("public", "verified", "by_level", "withdrawn", "rejected", "name_withheld", "by_organization")
+    return LetterCount(letter=letter, counted_at=at, **{name: counts[name] for name in fields})
+
+
 @transaction.atomic
-def letter_count_rebuild(*, letter_id: int) -> LetterCount:
-    """Recompute a letter's totals and buckets from all its events."""
+def letter_count_rebuild(*, letter_id: int, now: datetime | None = None) -> LetterCount:
+    """Recompute a letter's totals and buckets from all its events up to the horizon `now - FOLD_MARGIN`."""
     count, _ = LetterCount.objects.select_for_update(of=("self",), no_key=True).get_or_create(letter_id=letter_id)
     LetterCountBucket.objects.filter(letter_id=letter_id).delete()
     count.public = count.verified = count.withdrawn = count.rejected = count.name_withheld = 0
     count.by_level, count.by_organization, count.last_event_id = {}, {}, 0
-    now = timezone.now()
-    events = SignatureEvent.objects.filter(letter_id=letter_id).order_by("id").values(*EVENT_FIELDS)
-    _fold(count, events.iterator(chunk_size=BATCH))
-    count.counted_at = now
+    horizon = (now or timezone.now()) - FOLD_MARGIN
+    events = SignatureEvent.objects.filter(letter_id=letter_id, at__lte=horizon).order_by("at", "id")
+    _fold(count, events.values(*EVENT_FIELDS).iterator(chunk_size=BATCH))
+    count.counted_at = horizon
     count.save()
     return count
 
 
 def _drifted(count: LetterCount) -> bool:
-    visible = Signature.objects.visible().filter(letter_id=count.letter_id)
-    actual = visible.aggregate(
-        public=Count("id"),
-        verified=Count("id", filter=Q(verification_level__in=VERIFIED_LEVELS)),
-        name_withheld=Count("id", filter=Q(name_shown=False)),
-    )
-    return actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}
+    """The totals disagree with the signatures (when no event came after the horizon), or the buckets did not take
+    in every event up to the horizon (one committed later than LATE_RECHECK after its `at`). Caller holds the
+    LetterCount row lock."""
+    if count.counted_at is None:
+        return SignatureEvent.objects.filter(letter_id=count.letter_id).exists()
+    # The signatures are as of now and the totals as of the horizon: they compare only when nothing happened since.
+    if not SignatureEvent.objects.filter(letter_id=count.letter_id, at__gt=count.counted_at).exists():
+        actual = (
+            Signature.objects.visible()
+            .filter(letter_id=count.letter_id)
+            .aggregate(
+                public=Count("id"),
+                verified=Count("id", filter=Q(verification_level__in=VERIFIED_LEVELS)),
+                name_withheld=Count("id", filter=Q(name_shown=False)),
+            )
+        )
+        if actual != {"public": count.public, "verified": count.verified, "name_withheld": count.name_withheld}:
+            return True
+    in_history = SignatureEvent.objects.filter(letter_id=count.letter_id, at__lte=count.counted_at).count()
+    days = LetterCountBucket.objects.filter(letter_id=count.letter_id, span=DAY)
+    return in_history != (days.aggregate(n=Sum("events"))["n"] or 0)
 
 
 def letter_counts_reconcile() -> int:
-    """Beat task body: rebuild the aggregates of every letter whose totals disagree with its signatures."""
+    """Beat task body: rebuild the aggregates of every letter whose totals disagree with its signatures or whose
+    buckets miss events of its history (a letter being folded meanwhile is left to the next run)."""
     letter_counts_refresh()
     rebuilt = 0
     for letter_id in Letter.objects.values_list("pk", flat=True):
-        count = LetterCount.objects.filter(letter_id=letter_id).first()
-        if count is None or _drifted(count):
+        with transaction.atomic():
+            locked = LetterCount.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
+            count = locked.filter(letter_id=letter_id).first()
+            if count is None and LetterCount.objects.filter(letter_id=letter_id).exists():
+                continue
+            drifted = count is None or _drifted(count)
+        if drifted:
             letter_count_rebuild(letter_id=letter_id)
             rebuilt += 1
     return rebuilt
 
 
-def letter_counts_as_of(*, letter: Letter, as_of: datetime) -> dict[str, Any]:
-    """Counts as the public saw them at `as_of`: whole days, hours and minutes before it, then its minute's events.
+def _horizon(letter: Letter) -> datetime | None:
+    return LetterCount.objects.filter(letter=letter).values_list("counted_at", flat=True).first()
 
-    At most ~110 bucket rows are read whatever the letter's size. Events not folded yet (newer than the last fold)
-    are read directly, so the answer does not wait for the beat.
-    """
-    count = LetterCount.objects.filter(letter=letter).first()
-    last_folded = count.last_event_id if count else 0
+
+def _counts_as_of(letter: Letter, as_of: datetime, horizon: datetime | None) -> dict[str, Any]:
     minute, hour, day = _minute(as_of), _hour(as_of), _day(as_of)
     tally = Tally()
-    spans = (
-        Q(span=DAY, start__lt=day)
-        | Q(span=HOUR, start__gte=day, start__lt=hour)
-        | Q(span=MINUTE, start__gte=hour, start__lt=minute)
-    )
-    for bucket in LetterCountBucket.objects.filter(spans, letter=letter).only(
-        "added", "removed", "withdrawn", "rejected", "name_withheld_delta", "by_level", "by_organization"
-    ):
-        tally.add_bucket(bucket)
     events = SignatureEvent.objects.filter(letter=letter)
-    this_minute = events.filter(at__gte=minute, at__lte=as_of)  # the (letter, at) index
-    # Not folded yet: a few seconds of events, found by the (letter, id) index; filtering them by time in SQL would
-    # tempt the planner into scanning the whole history by time.
-    unfolded = [e for e in events.filter(id__gt=last_folded).values(*EVENT_FIELDS) if e["at"] < minute]
-    for event in [*this_minute.values(*EVENT_FIELDS), *unfolded]:
+    rows = list(events.filter(at__gte=minute, at__lte=as_of).values(*EVENT_FIELDS))  # the (letter, at) index
+    if horizon is None:  # nothing folded: no buckets to read
+        rows += events.filter(at__lt=minute).values(*EVENT_FIELDS)
+    else:
+        spans = (
+            Q(span=DAY, start__lt=day)
+            | Q(span=HOUR, start__gte=day, start__lt=hour)
+            | Q(span=MINUTE, start__gte=hour, start__lt=minute)
+        )
+        for bucket in LetterCountBucket.objects.filter(spans, letter=letter).only(
+            "added", "removed", "withdrawn", "rejected", "name_withheld_delta", "events", "by_level", "by_organization"
+        ):
+            tally.add_bucket(bucket)
+        if horizon < minute:  # the buckets hold events up to the horizon; the rest before the minute are read
+            rows += events.filter(at__gt=horizon, at__lt=minute).values(*EVENT_FIELDS)
+    for event in rows:
         tally.apply(event)
     result = tally.as_counts()
     result["by_organization"] = {k: v for k, v in tally.by_organization.items() if v > 0}
     return result
+
+
+def letter_counts_as_of(*, letter: Letter, as_of: datetime) -> dict[str, Any]:
+    """Counts as the public saw them at `as_of`: every event with `at` at or before it (as letters.history replays).
+
+    Whole days, hours and minutes before its minute come from the buckets (at most ~110 rows whatever the letter's
+    size), which hold the events up to the fold's horizon; then that minute's events, and the events after the
+    horizon and before that minute (not folded yet: a few seconds of them), are read by the (letter, at) index. So
+    at `as_of = counted_at` this is exactly the folded totals. The horizon is read before and after the buckets: if a
+    fold committed in between, buckets and events may overlap, and the reading is done again (the last time holding
+    the count's row, so no fold can commit meanwhile).
+    """
+    for _ in range(3):
+        horizon = _horizon(letter)
+        result = _counts_as_of(letter, as_of, horizon)
+        if _horizon(letter) == horizon:
+            return result
+    with transaction.atomic():
+        LetterCount.objects.select_for_update(of=("self",), no_key=True).filter(letter=letter).first()
+        return _counts_as_of(letter, as_of, _horizon(letter))

@@ -4,17 +4,18 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
-from django.utils import timezone
 
 from letters.counts import STALE_AFTER, letter_count_fresh, letter_counts_as_of
 from letters.diff import unified_diff, word_diff, words_changed
-from letters.history import PUBLIC_CHANGE, signatures_as_of
+from letters.history import PUBLIC_CHANGE, as_of_settled, signatures_as_of
 from letters.models import (
     VERIFIED_LEVELS,
     Letter,
+    LetterCount,
     LetterCountBucket,
     LetterRecipient,
     LetterSponsor,
@@ -25,8 +26,9 @@ from letters.models import (
 )
 from registry.models import Organization
 
-STATS_CACHE_NOW = 2  # seconds; well inside the 5 s staleness bound
-STATS_CACHE_PAST = 60  # the past changes only when late events are folded
+STATS_CACHE_NOW = 2  # seconds: counts of now, and of an as_of that has not settled (letters.history.as_of_settled)
+STATS_CACHE_PAST = 60  # a settled past changes only when an event commits later than AS_OF_SETTLE
+ANSWER_ALLOWANCE = 1  # seconds for computing and sending one answer after its count was read
 PUBLIC_SIGNATURE_RELATED = ("organization", "verification", "version")
 # What public rows and exports read; everything else (emails, comments, IPs) is never even fetched.
 PUBLIC_SIGNATURE_FIELDS = (
@@ -111,13 +113,31 @@ def letter_copies_forget(*, slug: str | None = None) -> None:
         _letter_copies.pop(slug, None)
 
 
+def staleness_bound_seconds() -> int:
+    """How far behind the instant a reader receives an answer its counts' `counted_at` can be, at most.
+
+    `counted_at` is the fold's horizon, the instant the counts are exactly true at; a read refolds when it is older
+    than STALE_AFTER (letters.counts.letter_count_fresh). The stats are then kept STATS_CACHE_NOW (letter_stats), and
+    the rendered answer shared for PUBLIC_RESPONSE_CACHE_SECONDS (config.response_cache, counted from before it was
+    computed); ANSWER_ALLOWANCE covers computing and sending an answer after its count was read (an answer slower
+    than that can be later by the difference). The letters' API entries (`/letters/`, `/letters/{slug}/`) read the
+    counts without the stats cache, so theirs is lower, and this bound holds for them too. What an HTTP cache adds
+    (`max-age`, `stale-while-revalidate`, the `Age` it reports) is the client's, not counted here."""
+    seconds = STALE_AFTER.total_seconds() + STATS_CACHE_NOW + settings.PUBLIC_RESPONSE_CACHE_SECONDS + ANSWER_ALLOWANCE
+    return int(-(-seconds // 1))  # whole seconds, rounded up
+
+
 def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str, Any]:
-    """Public counts now (from the aggregates, refreshed at most STALE_AFTER ago) or as of an instant."""
+    """Public counts now (from the aggregates, true at `counted_at`: see staleness_bound_seconds) or as of an
+    instant (exact; `counted_at` null)."""
     if as_of is not None:
         counts = letter_counts_as_of(letter=letter, as_of=as_of)
         counts.pop("by_organization")
         return {**counts, "as_of": as_of, "counted_at": None}
-    count = letter_count_fresh(letter=letter)
+    return _counts_now(letter_count_fresh(letter=letter))
+
+
+def _counts_now(count: LetterCount) -> dict[str, Any]:
     return {
         "public": count.public,
         "verified": count.verified,
@@ -127,7 +147,7 @@ def letter_counts(*, letter: Letter, as_of: datetime | None = None) -> dict[str,
         "name_withheld": count.name_withheld,
         "as_of": None,
         "counted_at": count.counted_at,
-        "staleness_bound_seconds": int(STALE_AFTER.total_seconds()),
+        "staleness_bound_seconds": staleness_bound_seconds(),
     }
 
 
@@ -194,8 +214,8 @@ def letter_stats(*, letter: Letter, as_of: datetime | None = None, top: int = 10
     cached = cache.get(key)
     if cached is None:
         cached = _letter_stats(letter=letter, as_of=as_of, top=top)
-        past = as_of is not None and as_of < timezone.now() - STALE_AFTER
-        cache.set(key, cached, timeout=STATS_CACHE_PAST if past else STATS_CACHE_NOW)
+        settled = as_of is not None and as_of_settled(as_of)
+        cache.set(key, cached, timeout=STATS_CACHE_PAST if settled else STATS_CACHE_NOW)
     return cached
 
 
@@ -205,8 +225,8 @@ def _letter_stats(*, letter: Letter, as_of: datetime | None, top: int) -> dict[s
         by_org = counts.pop("by_organization")
         counts.update(as_of=as_of, counted_at=None)
     else:
-        counts = letter_counts(letter=letter)
-        by_org = letter_count_fresh(letter=letter).by_organization
+        count = letter_count_fresh(letter=letter)  # one fold's numbers, all true at its counted_at
+        counts, by_org = _counts_now(count), count.by_organization
     ranked = sorted(((n, k) for k, n in by_org.items() if n > 0), key=lambda item: (-item[0], item[1]))
     shown = ranked[:top]
     described = _organization_names([k for _, k in shown])

@@ -7,10 +7,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count
-from django.utils import timezone
 
-from letters.counts import STALE_AFTER
-from letters.history import signatures_as_of
+from letters.history import as_of_settled, signatures_as_of
 from letters.models import VERIFIED_LEVELS, Letter, Signature, VerificationLevel
 from letters.selectors import STATS_CACHE_NOW, STATS_CACHE_PAST
 from registry.models import Organization
@@ -26,8 +24,8 @@ def letter_withheld(*, letter: Letter, as_of: datetime | None = None) -> list[di
     cached = cache.get(key)
     if cached is None:
         cached = _letter_withheld(letter=letter, as_of=as_of)
-        past = as_of is not None and as_of < timezone.now() - STALE_AFTER
-        cache.set(key, cached, timeout=STATS_CACHE_PAST if past else STATS_CACHE_NOW)
+        settled = as_of is not None and as_of_settled(as_of)
+        cache.set(key, cached, timeout=STATS_CACHE_PAST if settled else STATS_CACHE_NOW)
     return cached
 
 

@@ -4,10 +4,10 @@ deployment reports the same numbers (per-process counters would each see a fract
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Subquery, Value
+from django.db.models import Count, DateTimeField, Min, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from letters.models import Letter, OutboxMessage, Signature, SignatureEvent
@@ -27,6 +27,9 @@ def bounded_queries(seconds: float) -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(int(seconds * 1000), 1)}"])
         yield
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the horizon of a letter never folded
 
 
 def _age(oldest: datetime | None, now: datetime) -> timedelta:
@@ -53,17 +56,17 @@ def outbox_state(*, now: datetime) -> OutboxState:
 def count_fold_lag(*, now: datetime) -> timedelta:
     """Age of the oldest history event not yet folded into its letter's counts (zero when the fold is up to date).
 
-    The fold's watermark is `LetterCount.last_event_id` per letter (letters.counts): events of the letter with a
-    higher id are unfolded, and the first of them by id (the (letter, id) index) is the oldest written. An event
-    committed after a higher id was folded is left to the reconcile task and not seen here.
+    The fold takes in events by `at` up to its horizon, `LetterCount.counted_at` per letter (letters.counts): events
+    of the letter after it are unfolded, and the first of them by the (letter, at) index is the oldest. Events of
+    the last FOLD_MARGIN are always unfolded, so a fold that keeps up shows a lag of a few seconds.
     """
     first_unfolded = (
-        SignatureEvent.objects.filter(letter_id=OuterRef("pk"), id__gt=OuterRef("watermark"))
-        .order_by("id")
-        .values("recorded_at")[:1]
+        SignatureEvent.objects.filter(letter_id=OuterRef("pk"), at__gt=OuterRef("horizon"))
+        .order_by("at")
+        .values("at")[:1]
     )
     oldest = (
-        Letter.objects.annotate(watermark=Coalesce("count__last_event_id", Value(0)))
+        Letter.objects.annotate(horizon=Coalesce("count__counted_at", Value(EPOCH, output_field=DateTimeField())))
         .annotate(first_unfolded_at=Subquery(first_unfolded))
         .aggregate(oldest=Min("first_unfolded_at"))["oldest"]
     )

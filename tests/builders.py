@@ -3,6 +3,9 @@ audit rows and counts a signer would)."""
 
 from datetime import datetime
 
+from django.utils import timezone
+
+from letters.counts import FOLD_MARGIN
 from letters.models import Letter, Signature, SignatureEvent
 from letters.services.signing import signature_confirm, signature_create
 
@@ -35,3 +38,9 @@ def public_count(letter: Letter) -> int:
     from_rows = sum(s.is_visible for s in Signature.objects.filter(letter=letter))
     assert from_events == from_rows
     return from_rows
+
+
+def past_the_margin() -> datetime:
+    """A time for a fold (letters.counts) to take in every event written so far: a fold at `now` leaves out the
+    events of its last FOLD_MARGIN, which may not have committed yet."""
+    return timezone.now() + FOLD_MARGIN

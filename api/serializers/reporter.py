@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from api.serializers.base import QueryParams, Serializer
 from api.serializers.public import PublicSignatureSerializer
-from letters.history import as_of_problem, public_change_kind
+from letters.history import AS_OF_SETTLE, AS_OF_SKEW, as_of_problem, public_change_kind
 from letters.models import VerificationLevel
 from letters.presentation import iso_utc, shown_signature
 from letters.selectors import ORDERINGS
@@ -41,9 +41,17 @@ class CountsSerializer(Serializer):
     withdrawn = serializers.IntegerField(help_text="Confirmed signatures later withdrawn by their signers.")
     rejected = serializers.IntegerField(help_text="Public signatures later rejected by an admin.")
     name_withheld = serializers.IntegerField()
-    as_of = serializers.DateTimeField(allow_null=True)
-    counted_at = serializers.DateTimeField(allow_null=True)
-    staleness_bound_seconds = serializers.IntegerField(required=False)
+    as_of = serializers.DateTimeField(allow_null=True, help_text="The instant asked for (`as_of`); null for now.")
+    counted_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Without `as_of`: the instant these counts are exactly true at (the fold's horizon; "
+        "`stats/?as_of=<counted_at>` gives the same numbers). Null with `as_of`, whose counts are true at `as_of`.",
+    )
+    staleness_bound_seconds = serializers.IntegerField(
+        required=False,
+        help_text="Without `as_of`: how far `counted_at` can be behind the instant this server sends the answer, at "
+        "most (refolding, the server's caches and the time to answer included; an HTTP cache's age is not).",
+    )
 
 
 class OrganizationCountSerializer(Serializer):
@@ -79,7 +87,10 @@ class WithheldGroupSerializer(Serializer):
 
 class StatsSerializer(CountsSerializer):
     withheld = WithheldGroupSerializer(
-        many=True, help_text="Public signatures whose names are withheld, by level and organization; never names."
+        many=True,
+        help_text="Public signatures whose names are withheld, by level and organization; never names. Without "
+        "`as_of`, read from the signatures when the answer was computed (kept 2 s), not replayed at `counted_at`; "
+        "with `as_of`, at `as_of`.",
     )
     log_tree_size = serializers.IntegerField(
         allow_null=True, help_text="Size of the latest transparency-log checkpoint (/log/checkpoint)."
@@ -184,7 +195,11 @@ class ChangeSerializer(Serializer):
 
 class AsOfParams(QueryParams):
     as_of = serializers.DateTimeField(
-        required=False, help_text="ISO 8601 instant, not in the future; the answer as the public saw it then."
+        required=False,
+        help_text="ISO 8601 instant; the answer as the public saw it then. At most "
+        f"{AS_OF_SKEW.total_seconds():g} s ahead of the server's clock (later is a 400). Answers for instants more "
+        f"than {AS_OF_SETTLE.total_seconds():g} s old are cached long (`max-age=60`: the history up to them has "
+        "settled); more recent ones, which can still change, as briefly as reads of now (`max-age=5`).",
     )
 
     def validate_as_of(self, value: datetime) -> datetime:

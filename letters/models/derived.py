@@ -43,8 +43,12 @@ class LetterCount(models.Model):
     rejected = models.PositiveIntegerField(default=0, help_text="Signatures rejected after being public.")
     name_withheld = models.PositiveIntegerField(default=0)
     by_organization = models.JSONField(default=dict, help_text="Public count per organization key.")
-    last_event_id = models.BigIntegerField(default=0)
-    counted_at = models.DateTimeField(null=True, blank=True)
+    last_event_id = models.BigIntegerField(default=0, help_text="The highest event id folded (for information only).")
+    counted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The fold's horizon: the totals are exactly the history's at this instant (letters.counts).",
+    )
 
     def __str__(self) -> str:
         return f"{self.letter_id}: {self.public}"
@@ -71,6 +75,9 @@ class LetterCountBucket(models.Model):
     withdrawn = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     name_withheld_delta = models.IntegerField(default=0)
+    events = models.PositiveIntegerField(
+        default=0, help_text="History events folded into this bucket (the fold's check for late commits compares it)."
+    )
     by_level = models.JSONField(default=dict, help_text="Change of the public count per verification level.")
     by_organization = models.JSONField(default=dict, help_text="Change of the public count per organization key.")
 

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from letters.counts import letter_count_fresh
-from letters.models import Letter, SignatureEvent
+from letters.counts import letter_count_fresh, letter_count_refresh
+from letters.models import Letter
 from letters.selectors import letter_stats
 from letters.services import lifecycle
 from letters.services.letters import letter_status_set
@@ -130,9 +130,11 @@ def test_signing_under_embargo_is_only_for_trusted_callers():
 
 
 def test_beat_opens_a_due_letter_once_at_its_minute_and_the_count_includes_embargoed_signers(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, monkeypatch
 ):
-    now = timezone.now()
+    # Signed during the embargo, a few seconds before the launch's fold (which leaves events of its last second out).
+    now = timezone.now() - timedelta(seconds=3)
+    monkeypatch.setattr("letters.counts.STALE_AFTER", timedelta(minutes=5))  # no read refolds: only the launch does
     letter = LetterFactory(status="draft", opened_at=None)
     launch = now + timedelta(hours=1)
     letter = letter_schedule(letter=letter, publish_at=launch, at=now)
@@ -140,9 +142,8 @@ def test_beat_opens_a_due_letter_once_at_its_minute_and_the_count_includes_embar
         signed(letter, name=f"Early Signer {n}", email=f"early{n}@example.org", allow_embargoed=True, at=now)
     assert letters_open_due(now=launch - timedelta(seconds=1)) == 0
     assert Letter.objects.get(pk=letter.pk).status == "scheduled"
-    assert letter_count_fresh(letter=letter).public == 0  # folded before anyone signed, a second ago
-    # Signed during the embargo, well before the launch (the fold leaves events of its last second alone).
-    SignatureEvent.objects.filter(letter=letter).update(recorded_at=timezone.now() - timedelta(seconds=30))
+    letter_count_refresh(letter_id=letter.pk, now=now)  # folded before anyone signed (its horizon a second earlier)
+    assert letter_count_fresh(letter=letter).public == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert letters_open_due(now=launch + timedelta(seconds=7)) == 1
     assert letters_open_due(now=launch + timedelta(seconds=22)) == 0

@@ -49,9 +49,10 @@ def probe_client(client):
 
 @pytest.fixture
 def folded_history(open_letter):
-    """Three signatures, all folded into the letter's counts; the outbox holds one delivered email."""
+    """Three signatures, all folded into the letter's counts by a fold of two minutes ago (events written since are
+    after its horizon); the outbox holds one delivered email."""
     for minutes in (30, 20, 10):
         created_event(letter=open_letter, age=timedelta(minutes=minutes))
-    letter_count_refresh(letter_id=open_letter.pk)
+    letter_count_refresh(letter_id=open_letter.pk, now=timezone.now() - timedelta(minutes=2))  # its horizon before
     outbox_message(age=timedelta(minutes=30), sent_at=timezone.now())
     return open_letter

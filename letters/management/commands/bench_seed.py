@@ -153,13 +153,25 @@ class Command(BaseCommand):
                 rollups[span] = (span_buckets, span_orgs)
             with cursor.cursor.copy(
                 "COPY letters_lettercountbucket (letter_id, span, start, added, removed, withdrawn, rejected, "
-                "name_withheld_delta, by_level, by_organization) FROM STDIN"
+                "name_withheld_delta, events, by_level, by_organization) FROM STDIN"
             ) as copy:
                 for span, (span_buckets, span_orgs) in rollups.items():
                     for start, tally in span_buckets.items():
                         level, orgs = json.dumps({"email": tally["added"]}), json.dumps(span_orgs[start])
                         copy.write_row(
-                            (letter.pk, span, start, tally["added"], 0, 0, 0, tally["withheld"], level, orgs)
+                            (
+                                letter.pk,
+                                span,
+                                start,
+                                tally["added"],
+                                0,
+                                0,
+                                0,
+                                tally["withheld"],
+                                tally["added"],
+                                level,
+                                orgs,
+                            )
                         )
         totals = Counter()
         for tally in by_org.values():
@@ -173,7 +185,7 @@ class Command(BaseCommand):
                 "name_withheld": sum(t["withheld"] for t in buckets.values()),
                 "by_organization": dict(totals),
                 "last_event_id": last_event,
-                "counted_at": datetime.now(UTC),
+                "counted_at": datetime.now(UTC),  # every event is older (one per signature, all in the past)
             },
         )
 
