@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
 
-from letters.counts import letter_counts_reconcile
+from letters.counts import FOLD_MARGIN, letter_counts_reconcile
 from letters.demo import DEMO_DAY1_END, DEMO_OPENED_AT, DEMO_SLUG
 from letters.demo_identity import identity_demo_seed
 from letters.management.commands.demo_wave import demo_wave_sign
@@ -165,7 +166,8 @@ class Command(BaseCommand):
         if letter is None:
             letter = self._load()
             # Today's bot wave, for the moderation demo: 24 confirmed signatures from 203.0.113.0/24 this last hour.
-            demo_wave_sign(letter=letter, count=24, every=90)
+            # It ends a moment before now, past the fold's margin: the counts folded below include all of it.
+            demo_wave_sign(letter=letter, count=24, every=90, now=timezone.now() - 2 * FOLD_MARGIN)
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo letter /letters/{letter.slug}/"))
         else:
             self.stdout.write(f"The demo letter /letters/{letter.slug}/ is already loaded.")
