@@ -305,6 +305,15 @@ def _repair_late(count: LetterCount, horizon: datetime) -> int:
     return total.events
 
 
+def _count_locked(letter_id: int, *, wait: bool) -> LetterCount | None:
+    """The letter's count row, locked; None when there is none or (without `wait`) another process holds it."""
+    locked = LetterCount.objects.select_for_update(skip_locked=not wait, of=("self",), no_key=True)
+    try:
+        return locked.filter(letter_id=letter_id).first()
+    except OperationalError as error:  # lock_timeout: a long fold or rebuild holds the row
+        raise FoldBusy from error
+
+
 def letter_count_refresh(*, letter_id: int, now: datetime | None = None, wait: bool = False) -> int:
     """Fold one letter's events up to the horizon `now - FOLD_MARGIN` (events by `at`, see the module's docstring)
     and store that horizon as `counted_at`. Returns the events taken in.
@@ -316,18 +325,15 @@ def letter_count_refresh(*, letter_id: int, now: datetime | None = None, wait: b
         if wait and connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # this transaction only
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(WAIT_FOR_FOLD * 1000)}ms"])
-        locked = LetterCount.objects.select_for_update(skip_locked=not wait, of=("self",), no_key=True)
-        try:
-            count = locked.filter(letter_id=letter_id).first()
-        except OperationalError as error:  # lock_timeout: a long fold or rebuild holds the row
-            raise FoldBusy from error
+        count = _count_locked(letter_id, wait=wait)
         if count is None:
             if LetterCount.objects.filter(letter_id=letter_id).exists() and not wait:
                 return 0  # another process is folding it
             LetterCount.objects.get_or_create(letter_id=letter_id)
             if not wait:
                 return 0
-            count = locked.get(letter_id=letter_id)
+            count = _count_locked(letter_id, wait=wait)
+            assert count is not None  # created above, and never deleted but with its letter
         now = now or timezone.now()
         previous = count.counted_at
         if wait and previous is not None and previous >= now - STALE_AFTER:
