@@ -24,9 +24,10 @@ def as_of_settled(as_of: datetime, *, now: datetime | None = None) -> bool:
     """Whether the history up to `as_of` is final, so an answer about it may be kept long (HTTP and shared caches).
 
     An event's `at` is stamped before its transaction commits (about 0.1 s for a signature, 0.55 s for a withdrawal
-    as measured under load, a few seconds at most for an import or invalidation chunk), so the history of the last
-    moments can still gain events dated in them. Past AS_OF_SETTLE nothing is expected to; an instant more recent,
-    or in the future (up to AS_OF_SKEW), is answered like a read of now and kept only as briefly.
+    as measured under load; an import or invalidation batch stamps one `at` before writing all its rows), so the
+    history of the last moments can still gain events dated in them. Past AS_OF_SETTLE nothing is expected to (a
+    batch slower than that would still change it); an instant more recent, or in the future (up to AS_OF_SKEW), is
+    answered like a read of now and kept only as briefly.
     """
     return as_of <= (now or timezone.now()) - AS_OF_SETTLE
 
