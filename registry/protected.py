@@ -4,6 +4,7 @@ Registry owns the names and the matching; what a match means for signatures (hol
 reached through registry.hooks.
 """
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,6 +26,16 @@ _LETTER_LIKE = {
 MAX_READINGS = 16
 
 
+# A word: letters and digits, with letter-like signs inside or before it ("Maximi|ian", "@lice").
+_WORD = re.compile(r"[@$!|]*[^\W_]+(?:[@$!|]+[^\W_]*)*")
+
+
+def _written_for_letters(name: str) -> bool:
+    """Some word mixes letters with letter-like digits or signs ("Kat1e", "Maximi|ian"); a number of its own
+    ("Lovelace-2", "Jr 3") is not read as letters."""
+    return any(any(c.isalpha() for c in word) and any(c in _LETTER_LIKE for c in word) for word in _WORD.findall(name))
+
+
 def _readings(name: str) -> list[str]:
     """`name`, and the names its letter-like digits and signs could stand for."""
     readings = [""]
@@ -40,7 +51,7 @@ def _skeleton_candidates(name: str) -> tuple[set[str], tuple[str, str] | None]:
     the name has no two parts)."""
     parsed = person_name(name)
     candidates: set[str] = set()
-    for reading in _readings(name) if any(c in _LETTER_LIKE for c in name) else [name]:
+    for reading in _readings(name) if _written_for_letters(name) else [name]:
         read = person_name(reading)
         candidates |= {skeleton(reading), " ".join(filter(None, [read.given, read.surname]))}
         plain = skeleton(reading).split()

@@ -60,7 +60,15 @@ def test_nickname_variants_of_a_protected_name_match_it():
 
 
 @pytest.mark.parametrize(
-    "name", ["Maximilian Thornberry", "Max Thornton", "Maximilian", "Ada Lovelace", "Maximilian Thornbury 2nd"]
+    "name",
+    [
+        "Maximilian Thornberry",
+        "Max Thornton",
+        "Maximilian",
+        "Ada Lovelace",
+        "Maximilian Thornbury 2nd",
+        "Maximilian Thornbury-1",  # a number of its own is not read as letters
+    ],
 )
 def test_other_names_do_not_match(protected, name):
     assert protected_name_match(name) is None
