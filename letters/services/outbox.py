@@ -20,7 +20,7 @@ import random
 import smtplib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -190,21 +190,25 @@ def outbox_message_send(*, message_id: int, connection: Any = None) -> bool:
 
 # A signer's email that says something about the signature's state is not sent once that state is gone: a confirm
 # link for a signature an undone import or an invalidation removed, a receipt "in the public record" for one that left.
-_WRITTEN_FOR: dict[str, tuple[Q, str]] = {
+# The signature is the one the send just loaded with its message (no query of its own).
+_WRITTEN_FOR: dict[str, tuple[Callable[[Signature], bool], str]] = {
     OutboxMessage.Kind.CONFIRM: (
-        Q(status=Signature.Status.PENDING),
+        lambda signature: signature.status == Signature.Status.PENDING,
         "the signature is no longer waiting for confirmation",
     ),
-    OutboxMessage.Kind.RECEIPT: (Signature.VISIBLE, "the signature is no longer in the public list"),
+    OutboxMessage.Kind.RECEIPT: (
+        lambda signature: signature.is_visible,
+        "the signature is no longer in the public list",
+    ),
 }
 
 
 def _moot(message: OutboxMessage) -> str | None:
     """Why `message` should not go out any more, or None."""
-    if message.signature_id is None or message.kind not in _WRITTEN_FOR:
+    if message.signature is None or message.kind not in _WRITTEN_FOR:
         return None
-    state, why = _WRITTEN_FOR[message.kind]
-    return None if Signature.objects.filter(state, pk=message.signature_id).exists() else why
+    still, why = _WRITTEN_FOR[message.kind]
+    return None if still(message.signature) else why
 
 
 def _compose(message: OutboxMessage) -> None:
